@@ -1,0 +1,1 @@
+"""The only place httpx is imported: Lava API client and its types."""

@@ -1,0 +1,1 @@
+"""Thin Typer layer: one module per command group."""

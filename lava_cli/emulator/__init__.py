@@ -1,0 +1,1 @@
+"""Local emulator of Lava's API (optional extra: starlette + uvicorn)."""

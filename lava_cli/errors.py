@@ -1,0 +1,125 @@
+"""Exit codes and the error hierarchy.
+
+Every failure the user can cause or meet is a `LavaError`: it carries a one-line
+message, an optional hint (what to do next) and the exit code documented in the
+README. `main.py` is the only place that turns them into output and an exit.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """Documented process exit codes (README, "Exit codes")."""
+
+    OK = 0
+    API_ERROR = 1
+    USAGE = 2
+    AUTH = 3
+    NOT_FOUND = 4
+    POLICY = 5
+    UNAVAILABLE = 6
+    INTERRUPTED = 130
+
+
+class LavaError(Exception):
+    """Base class: a message for the user, a hint, an exit code."""
+
+    exit_code: ExitCode = ExitCode.API_ERROR
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(LavaError):
+    """Bad flags or input, caught before any request (exit 2)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class NotAuthenticatedError(LavaError):
+    """No secret, or the API answered 401 (exit 3)."""
+
+    exit_code = ExitCode.AUTH
+
+
+class NotFoundError(LavaError):
+    """404, or a key name that matches nothing (exit 4)."""
+
+    exit_code = ExitCode.NOT_FOUND
+
+
+class PolicyError(LavaError):
+    """Refused by policy: 402, 403, 409, or 429 after retries (exit 5)."""
+
+    exit_code = ExitCode.POLICY
+
+
+class UnavailableError(LavaError):
+    """Network failure, timeout, or the server is down / answering garbage (exit 6)."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+class KeyringError(LavaError):
+    """The OS keyring is missing, failed or hung (exit 1, with a storage hint)."""
+
+    exit_code = ExitCode.API_ERROR
+
+
+class ApiError(LavaError):
+    """Any other API answer the CLI does not expect (exit 1).
+
+    `status` and `code` keep the server's words for `--json` consumers and tests.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, hint)
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+
+class ApiAuthError(ApiError, NotAuthenticatedError):
+    """HTTP 401 (exit 3)."""
+
+    exit_code = ExitCode.AUTH
+
+
+class ApiNotFoundError(ApiError, NotFoundError):
+    """HTTP 404 (exit 4)."""
+
+    exit_code = ExitCode.NOT_FOUND
+
+
+class ApiPolicyError(ApiError, PolicyError):
+    """HTTP 402, 403, 409 and 429 (exit 5)."""
+
+    exit_code = ExitCode.POLICY
+
+
+class ApiBadRequestError(ApiError, UsageError):
+    """HTTP 400/422: the server refused our input (exit 2)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ApiUnavailableError(ApiError, UnavailableError):
+    """HTTP 5xx after retries, an unreadable body, a timeout or no connection (exit 6)."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+class MaybeCreatedError(ApiUnavailableError):
+    """A create/rotate was sent but no answer came: the key may exist (exit 6)."""

@@ -1,0 +1,1 @@
+"""Catalogue behind `lava env`: one data record per tool."""
