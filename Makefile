@@ -1,0 +1,37 @@
+# Set-up is two commands: `make demo` and `make test`. Both bootstrap .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit completions bench fuzz clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/lava demo
+
+test: $(STAMP) lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check lava_cli tests scripts
+	$(BIN)/ruff format --check lava_cli tests scripts
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider
+
+completions: $(STAMP)
+	$(BIN)/python scripts/gen_completions.py
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_startup.py --write-readme
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

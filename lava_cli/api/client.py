@@ -1,0 +1,364 @@
+"""LavaClient: the one place that speaks HTTP to Lava (or the emulator).
+
+It owns the base-URL policy, the auth header, timeouts, bounded retries and the
+mapping from HTTP status to exception (`error_for_response`, one function).
+Non-idempotent calls (create, rotate) are never retried once they may have been
+sent: a retry could mint a second secret and lose the first.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+
+from lava_cli import __version__
+from lava_cli.api.types import MalformedResponse, Page, SpendKey
+from lava_cli.config import check_base_url
+from lava_cli.credentials import scrub
+from lava_cli.errors import (
+    ApiAuthError,
+    ApiBadRequestError,
+    ApiError,
+    ApiNotFoundError,
+    ApiPolicyError,
+    ApiUnavailableError,
+    MaybeCreatedError,
+)
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+MAX_RETRIES = 3
+RETRY_AFTER_CAP_S = 20.0
+BACKOFF_BASE_S = 0.5
+BACKOFF_CAP_S = 8.0
+PAGE_LIMIT = 100
+
+Logger = Callable[[str], None]
+
+
+def _error_message(body: Any) -> tuple[str | None, str | None]:
+    """(message, code) from `{"error": "..."}` or `{"error": {"message", "code"|"type"}}`."""
+    if not isinstance(body, dict):
+        return None, None
+    err = body.get("error")
+    if isinstance(err, str):
+        return err, None
+    if isinstance(err, dict):
+        message = err.get("message")
+        code = err.get("code") or err.get("type")
+        return (
+            message if isinstance(message, str) else None,
+            code if isinstance(code, str) else None,
+        )
+    message = body.get("message")
+    return (message if isinstance(message, str) else None), None
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date); None if absent/bad."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - time.time()
+    if math.isnan(seconds) or seconds < 0:  # NaN or past
+        return 0.0
+    return min(seconds, 10**7)
+
+
+def _hint_for(status: int, code: str | None, gateway: bool) -> str | None:
+    """The next step to suggest, from the seeds' troubleshooting list."""
+    if status == 401:
+        if gateway:
+            return (
+                "use the full lava_sk_… key, not the preview ending in ****; check the key "
+                "is active (`lava keys show KEY`), not paused, revoked or expired; lost it? "
+                "`lava keys rotate KEY`"
+            )
+        return (
+            "check the secret key with `lava auth status` and log in again with `lava login`; "
+            "aks_test_ keys only work against the sandbox or the emulator (see --base-url)"
+        )
+    if status == 402:
+        return (
+            "the key's spend limit is reached until its cycle resets; raise it with "
+            "`lava keys update KEY --spend-limit AMOUNT/CYCLE`"
+        )
+    if status == 403:
+        if code == "wrong_request_shape":
+            return (
+                "the key's API format does not match the endpoint: use --shape, or a key "
+                "created with the other --shape (Claude Code and the Anthropic SDK need anthropic)"
+            )
+        if code in ("model_not_allowed", "provider_not_allowed"):
+            return (
+                "see the models the key allows with `lava keys show KEY`; "
+                "change them with `lava keys update KEY --model M`"
+            )
+        if code == "wrong_key_type":
+            return "management calls need the secret key (aks_…), not a spend key"
+        return "the API refused this for the key or account; check `lava keys show KEY`"
+    if status == 404:
+        return "list your keys and their ids with `lava keys list`"
+    if status == 409:
+        return "a wallet holds at most 10 spend keys: revoke one with `lava keys revoke KEY`"
+    if status == 429:
+        return "slow down and retry later"
+    if status >= 500:
+        return "the API is having trouble; retry in a minute, or check --base-url"
+    return None
+
+
+def error_for_response(response: httpx.Response, *, gateway: bool = False) -> ApiError:
+    """Map any non-2xx answer to a typed error (by status, then `error.code`; never by text)."""
+    status = response.status_code
+    try:
+        body: Any = response.json()
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    message, code = _error_message(body)
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    reason = response.reason_phrase or "error"
+    if message:
+        message = scrub(" ".join(message.split()))[:300]
+    else:
+        message = f"HTTP {status} {reason}"
+        if body is None and response.content:
+            message += " (the body was not JSON: is --base-url pointing at the Lava API?)"
+    hint = _hint_for(status, code, gateway)
+    if status == 429 and retry_after is not None:
+        hint = f"retry after {retry_after:.0f} s"
+    kwargs: dict[str, Any] = {"status": status, "code": code, "retry_after": retry_after}
+    cls: type[ApiError]
+    if status == 401:
+        cls = ApiAuthError
+    elif status == 404:
+        cls = ApiNotFoundError
+    elif status in (402, 403, 409, 429):
+        cls = ApiPolicyError
+    elif status in (400, 422):
+        cls = ApiBadRequestError
+    elif status >= 500 or status == 408:
+        cls = ApiUnavailableError
+    else:
+        cls = ApiError
+    return cls(message, hint, **kwargs)
+
+
+class LavaClient:
+    """Typed access to the spend-key, catalogue and usage endpoints."""
+
+    def __init__(
+        self,
+        base_url: str,
+        secret: str | None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = MAX_RETRIES,
+        log: Logger | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = check_base_url(base_url)
+        self._secret = secret
+        self._max_retries = max_retries
+        self._log = log
+        self._sleep = sleep
+        headers = {"User-Agent": f"lava-cli/{__version__}", "Accept": "application/json"}
+        self._http = httpx.Client(
+            base_url=self.base_url + "/",
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            follow_redirects=False,
+            trust_env=True,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> LavaClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float | None:
+        """Seconds to wait before retry `attempt` (1-based), or None to give up."""
+        if attempt > self._max_retries:
+            return None
+        if retry_after is not None:
+            return retry_after if retry_after <= RETRY_AFTER_CAP_S else None
+        delay: float = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1))
+        return delay * random.uniform(0.5, 1.0)
+
+    def _send(self, method: str, path: str, *, auth: bool, **kwargs: Any) -> httpx.Response:
+        """One request with bounded retries. Returns a 2xx response or raises."""
+        idempotent = method in ("GET", "PUT", "DELETE", "HEAD")
+        headers = {}
+        if auth and self._secret:
+            headers["Authorization"] = f"Bearer {self._secret}"
+        url = self.base_url + path
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.monotonic()
+            if self._log:
+                self._log(f"> {method} {url}")
+            try:
+                response = self._http.request(method, path.lstrip("/"), headers=headers, **kwargs)
+                response.read()
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # Nothing reached the server: safe to retry whatever the method.
+                wait = self._backoff(attempt, None)
+                if self._log:
+                    self._log(f"< connection failed: {type(exc).__name__}")
+                if wait is None:
+                    raise ApiUnavailableError(
+                        f"cannot connect to {self.base_url}",
+                        hint="check your network and --base-url / LAVA_BASE_URL "
+                        "(is the emulator running?)",
+                    ) from None
+                self._sleep(wait)
+                continue
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                sent_maybe = not isinstance(exc, httpx.ConnectError)
+                if self._log:
+                    self._log(f"< failed: {type(exc).__name__}")
+                if not idempotent and sent_maybe:
+                    raise MaybeCreatedError(
+                        f"no answer from {self.base_url} after the request was sent "
+                        f"({_transport_reason(exc)})",
+                        hint="the key may have been created or rotated anyway: check with "
+                        "`lava keys list` before trying again",
+                    ) from None
+                wait = self._backoff(attempt, None)
+                if wait is None:
+                    raise ApiUnavailableError(
+                        f"no answer from {self.base_url} ({_transport_reason(exc)})",
+                        hint="retry in a minute; check your network and --base-url",
+                    ) from None
+                self._sleep(wait)
+                continue
+            elapsed_ms = (time.monotonic() - started) * 1000
+            if self._log:
+                request_id = response.headers.get("x-lava-request-id", "")
+                rid = f" [{request_id}]" if request_id else ""
+                self._log(
+                    f"< {response.status_code} {response.reason_phrase} ({elapsed_ms:.0f} ms){rid}"
+                )
+            if response.is_success:
+                return response
+            error = error_for_response(response)
+            if idempotent and response.status_code in RETRY_STATUSES:
+                wait = self._backoff(attempt, error.retry_after)
+                if wait is not None:
+                    if self._log:
+                        self._log(f"  retrying in {wait:.1f} s")
+                    self._sleep(wait)
+                    continue
+            raise error
+
+    def _json(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> Any:
+        response = self._send(method, path, auth=auth, **kwargs)
+        try:
+            return response.json()
+        except (ValueError, UnicodeDecodeError):
+            kind = response.headers.get("content-type", "no content type")
+            raise ApiUnavailableError(
+                f"the API sent an unreadable answer to {method} {path} "
+                f"(HTTP {response.status_code}, {kind})",
+                hint="check --base-url points at the Lava API; retry in a minute",
+            ) from None
+
+    # -- spend keys -------------------------------------------------------------
+
+    def list_spend_keys_page(self, cursor: str | None = None, limit: int = PAGE_LIMIT) -> Page:
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        return Page.from_json(self._json("GET", "/spend_keys", params=params))
+
+    def iter_spend_keys(self) -> Iterator[SpendKey]:
+        """Every spend key, following next_cursor to the end (with a loop guard)."""
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = self.list_spend_keys_page(cursor)
+            for item in page.data:
+                yield SpendKey.from_json(item)
+            if not page.has_more:
+                return
+            if page.next_cursor in seen:
+                raise MalformedResponse("the API sent the same page cursor twice")
+            cursor = page.next_cursor
+            seen.add(cursor or "")
+
+    def get_spend_key(self, spend_key_id: str) -> SpendKey:
+        return SpendKey.from_json(self._json("GET", f"/spend_keys/{_seg(spend_key_id)}"))
+
+    def create_spend_key(self, body: dict[str, Any]) -> SpendKey:
+        return SpendKey.from_json(self._json("POST", "/spend_keys", json=body))
+
+    def update_spend_key(self, spend_key_id: str, body: dict[str, Any]) -> SpendKey:
+        return SpendKey.from_json(self._json("PUT", f"/spend_keys/{_seg(spend_key_id)}", json=body))
+
+    def rotate_spend_key(self, spend_key_id: str) -> SpendKey:
+        return SpendKey.from_json(self._json("POST", f"/spend_keys/{_seg(spend_key_id)}/rotate"))
+
+    def revoke_spend_key(self, spend_key_id: str) -> None:
+        body = self._json("DELETE", f"/spend_keys/{_seg(spend_key_id)}")
+        if not isinstance(body, dict) or body.get("success") is not True:
+            raise MalformedResponse("unexpected answer from the API to revoke: no success flag")
+
+    # -- catalogue, usage, wallet ------------------------------------------------
+
+    def list_models(self, spend_key: str | None = None) -> list[dict[str, Any]]:
+        headers = {"Authorization": f"Bearer {spend_key}"} if spend_key else None
+        body = self._json("GET", "/models", auth=False, headers=headers)
+        return Page.from_json(body).data
+
+    def list_services(self, provider: str | None = None) -> dict[str, Any]:
+        params = {"provider": provider} if provider else None
+        body = self._json("GET", "/services", auth=False, params=params)
+        if not isinstance(body, dict):
+            raise MalformedResponse("unexpected answer from the API: services is not an object")
+        return body
+
+    def wallet(self) -> dict[str, Any]:
+        body = self._json("GET", "/wallet")
+        if not isinstance(body, dict):
+            raise MalformedResponse("unexpected answer from the API: wallet is not an object")
+        return body
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """A GET for endpoints without a typed wrapper yet (usage, requests)."""
+        return self._json("GET", path, params=params)
+
+
+def _seg(value: str) -> str:
+    """Quote a path segment so an id can never escape its path."""
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+def _transport_reason(exc: Exception) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the connection was closed mid-answer"
+    if isinstance(exc, httpx.DecodingError):
+        return "the answer could not be decoded"
+    return type(exc).__name__

@@ -1,0 +1,198 @@
+"""Typed views of the API's JSON objects.
+
+Each `from_json` checks the shape it needs and raises `MalformedResponse` on
+anything else, so a server answering garbage becomes one error line, never a
+`KeyError` traceback. The original object is kept in `raw` because `--json`
+prints what the API sent, untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from lava_cli.errors import ApiError
+
+
+class MalformedResponse(ApiError):
+    """A 2xx answer whose JSON does not have the documented shape (exit 1)."""
+
+
+def _obj(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MalformedResponse(f"unexpected answer from the API: {what} is not an object")
+    return value
+
+
+def _str(obj: dict[str, Any], name: str, *, optional: bool = False) -> str | None:
+    value = obj.get(name)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise MalformedResponse(f"unexpected answer from the API: {name!r} is not a string")
+    return value
+
+
+def _int(obj: dict[str, Any], name: str, default: int = 0) -> int:
+    value = obj.get(name, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedResponse(f"unexpected answer from the API: {name!r} is not an integer")
+    return value
+
+
+def _decimal(obj: dict[str, Any], name: str, *, optional: bool = False) -> Decimal | None:
+    value = obj.get(name)
+    if value is None:
+        if optional:
+            return None
+        return Decimal(0)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise MalformedResponse(f"unexpected answer from the API: {name!r} is not a number")
+    try:
+        result = Decimal(str(value))
+    except InvalidOperation:
+        raise MalformedResponse(
+            f"unexpected answer from the API: {name!r} is not a number"
+        ) from None
+    if not result.is_finite():
+        raise MalformedResponse(f"unexpected answer from the API: {name!r} is not finite")
+    return result
+
+
+def _str_list(obj: dict[str, Any], name: str) -> tuple[str, ...] | None:
+    value = obj.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise MalformedResponse(
+            f"unexpected answer from the API: {name!r} is not a list of strings"
+        )
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class SpendLimit:
+    amount: Decimal
+    cycle: str
+
+
+@dataclass(frozen=True)
+class RequestLimit:
+    count: int
+    cycle: str
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    rpm: int
+    burst: int | None
+
+
+@dataclass(frozen=True)
+class SpendKey:
+    """A spend key as the API describes it. `key` is set only on create/rotate."""
+
+    spend_key_id: str
+    name: str
+    status: str
+    request_shape: str
+    key_preview: str
+    allowed_models: tuple[str, ...] | None
+    allowed_providers: tuple[str, ...] | None
+    spend_limit: SpendLimit | None
+    request_limit: RequestLimit | None
+    rate_limit: RateLimit | None
+    current_spend: Decimal
+    total_spend: Decimal
+    current_requests: int
+    total_requests: int
+    expires_at: str | None
+    last_used_at: str | None
+    created_at: str | None
+    key: str | None = field(default=None, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> SpendKey:
+        obj = _obj(value, "spend key")
+        spend = obj.get("spend_limit")
+        req = obj.get("request_limit")
+        rate = obj.get("rate_limit")
+        spend_limit = None
+        if spend is not None:
+            s = _obj(spend, "spend_limit")
+            amount = _decimal(s, "amount")
+            assert amount is not None
+            spend_limit = SpendLimit(amount, _str(s, "cycle") or "")
+        request_limit = None
+        if req is not None:
+            r = _obj(req, "request_limit")
+            request_limit = RequestLimit(_int(r, "count"), _str(r, "cycle") or "")
+        rate_limit = None
+        if rate is not None:
+            rl = _obj(rate, "rate_limit")
+            burst = rl.get("burst")
+            rate_limit = RateLimit(
+                _int(rl, "rpm"), _int(rl, "burst") if burst is not None else None
+            )
+        current = _decimal(obj, "current_spend")
+        total = _decimal(obj, "total_spend")
+        assert current is not None and total is not None
+        return cls(
+            spend_key_id=_str(obj, "spend_key_id") or "",
+            name=_str(obj, "name") or "",
+            status=_str(obj, "status") or "",
+            request_shape=_str(obj, "request_shape", optional=True) or "openai",
+            key_preview=_str(obj, "key_preview", optional=True) or "",
+            allowed_models=_str_list(obj, "allowed_models"),
+            allowed_providers=_str_list(obj, "allowed_providers"),
+            spend_limit=spend_limit,
+            request_limit=request_limit,
+            rate_limit=rate_limit,
+            current_spend=current,
+            total_spend=total,
+            current_requests=_int(obj, "current_requests"),
+            total_requests=_int(obj, "total_requests"),
+            expires_at=_str(obj, "expires_at", optional=True),
+            last_used_at=_str(obj, "last_used_at", optional=True),
+            created_at=_str(obj, "created_at", optional=True),
+            key=_str(obj, "key", optional=True),
+            raw=obj,
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a cursor-paged list."""
+
+    data: list[dict[str, Any]]
+    has_more: bool
+    next_cursor: str | None
+
+    @classmethod
+    def from_json(cls, value: Any) -> Page:
+        obj = _obj(value, "list")
+        data = obj.get("data")
+        if not isinstance(data, list):
+            raise MalformedResponse("unexpected answer from the API: 'data' is not a list")
+        has_more = obj.get("has_more", False)
+        if not isinstance(has_more, bool):
+            raise MalformedResponse("unexpected answer from the API: 'has_more' is not a boolean")
+        cursor = _str(obj, "next_cursor", optional=True)
+        if has_more and not cursor:
+            raise MalformedResponse("unexpected answer from the API: has_more without next_cursor")
+        return cls([_obj(item, "list item") for item in data], has_more, cursor)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A catalogue entry: `/v1/models` joined with `/v1/services` pricing when known."""
+
+    id: str
+    provider: str
+    input_per_1m: Decimal | None = None
+    output_per_1m: Decimal | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

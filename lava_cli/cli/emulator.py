@@ -1,0 +1,109 @@
+"""`lava emulator serve` and `lava demo`: the local emulator of Lava's API.
+
+The emulator lives in the optional `[emulator]` extra (starlette + uvicorn); these
+commands import it only when run, and say how to install it when it is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from lava_cli.cli.common import app_of
+from lava_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+app = typer.Typer(
+    help="Run a local emulator of Lava's API.", no_args_is_help=True, add_completion=False
+)
+
+
+def load_emulator() -> ModuleType:
+    """The emulator's server module, or a usage error naming the extra to install."""
+    try:
+        from lava_cli.emulator import server
+    except ImportError as exc:
+        raise UsageError(
+            f"the emulator needs the [emulator] extra ({exc.name or 'starlette'} is missing)",
+            hint="pip install 'lava-cli[emulator]'",
+        ) from None
+    return server
+
+
+def read_secrets_file(path: Path) -> list[str]:
+    """One `aks_…` secret per line; blank lines and `#` comments are skipped."""
+    from lava_cli.credentials import looks_like_secret
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"--secrets-file: cannot read {path}: {exc.strerror}") from None
+    secrets: list[str] = []
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        if not looks_like_secret(text):
+            raise UsageError(f"--secrets-file: line {number} is not an aks_live_/aks_test_ secret")
+        secrets.append(text)
+    return secrets
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", help="Port (0 picks a free one).", min=0, max=65535)
+    ] = 8787,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="SQLite file (default: in the user data dir).")
+    ] = None,
+    secrets_file: Annotated[
+        Path | None, typer.Option("--secrets-file", help="One wallet secret (aks_…) per line.")
+    ] = None,
+) -> None:
+    """Serve the emulator in the foreground until Ctrl-C.
+
+    The secret in LAVA_SECRET_KEY is the first wallet's; --secrets-file adds one wallet
+    per line; with neither, a test secret is generated and printed.
+    Example: lava emulator serve --port 8787
+    """
+    server = load_emulator()
+    secrets: list[str] = []
+    env_secret = os.environ.get("LAVA_SECRET_KEY", "").strip()
+    if env_secret:
+        from lava_cli.credentials import check_secret_format
+
+        secrets.append(check_secret_format(env_secret))
+    if secrets_file is not None:
+        secrets.extend(s for s in read_secrets_file(secrets_file) if s not in secrets)
+    import sys
+
+    server.serve(
+        host=host,
+        port=port,
+        db_path=str(db) if db else str(server.default_db_path()),
+        secrets=secrets,
+        generated_secret=not secrets,
+        out=sys.stdout,
+    )
+
+
+def demo(
+    ctx: typer.Context,
+    pause_s: Annotated[
+        float, typer.Option("--pause", help="Seconds to wait between steps.", min=0, max=10)
+    ] = 0.0,
+) -> None:
+    """Tour the main job against a throwaway emulator: nothing touches your real config.
+
+    Example: lava demo
+    """
+    from lava_cli.demo import run_demo
+
+    run_demo(app_of(ctx), pause_s=pause_s)

@@ -1,0 +1,157 @@
+"""Non-secret settings: where they live, and the per-profile base URL.
+
+The config file holds profiles (base URL, where the secret is stored) and the
+metadata of spend keys saved with `--save` (id, name, shape; never the raw key).
+Secrets themselves live in the keyring, or in the 0600 insecure-storage file that
+`credentials.py` manages next to this one.
+
+`LAVA_CONFIG_DIR` overrides the platformdirs location (for CI sandboxes, for the
+demo's throwaway profile and for tests).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from lava_cli.errors import LavaError, UsageError
+
+APP_NAME = "lava-cli"
+DEFAULT_PROFILE = "default"
+LIVE_BASE_URL = "https://api.lava.so/v1"
+SANDBOX_BASE_URL = "https://sandbox-api.lavapayments.com/v1"
+CONFIG_FILE = "config.json"
+
+
+def config_dir() -> Path:
+    """The directory for config.json and the insecure-storage file."""
+    override = os.environ.get("LAVA_CONFIG_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP_NAME, appauthor=False))
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` so a crash leaves the old file or the new one, never half.
+
+    The temporary file is created 0600 from its first byte (no window where another
+    user could read it), fsynced, then renamed over the target.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp is 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def read_json_file(path: Path) -> dict[str, Any]:
+    """Read a JSON object file; a missing file is empty, a broken one a clear error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise LavaError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise LavaError(
+            f"{path} is not valid JSON",
+            hint="fix or delete the file; it holds only non-secret settings",
+        ) from None
+    if not isinstance(data, dict):
+        raise LavaError(f"{path} does not hold a JSON object", hint="fix or delete the file")
+    return data
+
+
+@dataclass
+class Config:
+    """The parsed config file. Mutate through the helpers, then `save()`."""
+
+    path: Path
+    data: dict[str, Any]
+
+    @classmethod
+    def load(cls) -> Config:
+        path = config_dir() / CONFIG_FILE
+        return cls(path=path, data=read_json_file(path))
+
+    def save(self) -> None:
+        atomic_write(self.path, json.dumps(self.data, indent=2, sort_keys=True) + "\n")
+
+    def profile(self, name: str) -> dict[str, Any]:
+        """The profile's settings (an empty dict for an unknown profile)."""
+        profiles = self.data.get("profiles")
+        if isinstance(profiles, dict):
+            entry = profiles.get(name)
+            if isinstance(entry, dict):
+                return entry
+        return {}
+
+    def set_profile(self, name: str, entry: dict[str, Any]) -> None:
+        profiles = self.data.setdefault("profiles", {})
+        if not isinstance(profiles, dict):
+            profiles = self.data["profiles"] = {}
+        if entry:
+            profiles[name] = entry
+        else:
+            profiles.pop(name, None)
+
+
+def validate_profile_name(name: str) -> str:
+    """Profile names become keyring usernames and file keys: keep them tame."""
+    if not name or len(name) > 64 or not all(c.isalnum() or c in "-_." for c in name):
+        raise UsageError(
+            f"invalid profile name {name!r}",
+            hint="use letters, digits, '-', '_' or '.', at most 64 characters",
+        )
+    return name
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost and loopback IPs, the only places plain http:// may go."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """Validate a base URL: https anywhere, http only to loopback. Returns it normalised."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"invalid base URL {url!r}",
+            hint="use a full URL such as https://api.lava.so/v1",
+        )
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise UsageError(
+            f"refusing plain http:// to {parts.hostname}: the secret would travel unencrypted",
+            hint="use https://, or http:// only to a local emulator (127.0.0.1, localhost)",
+        )
+    return url.strip().rstrip("/")
+
+
+def default_base_url(secret: str | None) -> str:
+    """The contract's default host: test-mode secrets go to the sandbox."""
+    if secret is not None and secret.startswith("aks_test_"):
+        return SANDBOX_BASE_URL
+    return LIVE_BASE_URL

@@ -1,0 +1,157 @@
+"""AppContext: everything a command needs, built lazily.
+
+Streams, terminal flags, colour policy, the profile, and factories for the config,
+the secret and the API client. `--help` and shell completion never touch the
+factories, so they never import httpx, rich or keyring.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, TextIO
+
+from lava_cli.config import (
+    DEFAULT_PROFILE,
+    Config,
+    check_base_url,
+    default_base_url,
+    validate_profile_name,
+)
+from lava_cli.credentials import Secret, not_logged_in, resolve_secret, scrub
+from lava_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from lava_cli.api.client import LavaClient
+    from lava_cli.output import Output
+
+
+def env_seconds(name: str, default: float) -> float:
+    """A positive number of seconds from the environment, or a usage error naming it."""
+    text = os.environ.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise UsageError(f"{name}={text!r} is not a number of seconds between 0 and 3600")
+    return value
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+@dataclass
+class AppContext:
+    """Per-invocation state. Build one per run; tests build their own with fake streams."""
+
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    profile_flag: str | None = None
+    base_url_flag: str | None = None
+    verbose: bool = False
+    _client: LavaClient | None = field(default=None, init=False, repr=False)
+
+    # -- terminal policy ----------------------------------------------------------
+
+    @cached_property
+    def stdout_tty(self) -> bool:
+        return _isatty(self.stdout)
+
+    @cached_property
+    def stderr_tty(self) -> bool:
+        return _isatty(self.stderr)
+
+    @cached_property
+    def stdin_tty(self) -> bool:
+        return _isatty(self.stdin)
+
+    @cached_property
+    def color(self) -> bool:
+        """Colour only on a terminal, and never with NO_COLOR or TERM=dumb."""
+        if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+            return False
+        return self.stdout_tty
+
+    @property
+    def can_prompt(self) -> bool:
+        """Questions need a person at a terminal on both ends."""
+        return self.stdin_tty and self.stderr_tty
+
+    @cached_property
+    def out(self) -> Output:
+        from lava_cli.output import Output
+
+        return Output(self)
+
+    # -- settings -------------------------------------------------------------------
+
+    @cached_property
+    def profile(self) -> str:
+        name = self.profile_flag or os.environ.get("LAVA_PROFILE") or DEFAULT_PROFILE
+        return validate_profile_name(name)
+
+    @cached_property
+    def config(self) -> Config:
+        return Config.load()
+
+    @property
+    def profile_settings(self) -> dict[str, object]:
+        return self.config.profile(self.profile)
+
+    def secret(self) -> Secret:
+        """The management secret, or exit 3 with a hint."""
+        found = self.find_secret()
+        if found is None:
+            raise not_logged_in(self.profile)
+        return found
+
+    def find_secret(self) -> Secret | None:
+        storage = self.profile_settings.get("secret_storage")
+        return resolve_secret(self.profile, storage if isinstance(storage, str) else None)
+
+    def base_url(self, secret: str | None = None) -> tuple[str, str]:
+        """(URL, where it came from): flag, env, profile, or the default for the key."""
+        if self.base_url_flag:
+            return check_base_url(self.base_url_flag), "--base-url"
+        env = os.environ.get("LAVA_BASE_URL")
+        if env:
+            return check_base_url(env), "LAVA_BASE_URL"
+        saved = self.profile_settings.get("base_url")
+        if isinstance(saved, str) and saved:
+            return check_base_url(saved), f"profile {self.profile!r}"
+        return default_base_url(secret), "default"
+
+    def log(self, line: str) -> None:
+        """--verbose output: stderr only, secrets scrubbed whatever the caller passed."""
+        if self.verbose:
+            self.stderr.write(scrub(line) + "\n")
+            self.stderr.flush()
+
+    def client(self, secret: Secret | None = None, *, base_url: str | None = None) -> LavaClient:
+        """The API client for this profile (cached); resolves the secret unless given."""
+        if self._client is None:
+            from lava_cli.api.client import LavaClient
+
+            if secret is None:
+                secret = self.secret()
+            url = base_url or self.base_url(secret.value)[0]
+            timeout = env_seconds("LAVA_TIMEOUT", 30.0)
+            self._client = LavaClient(
+                url, secret.value, timeout=timeout, log=self.log if self.verbose else None
+            )
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None

@@ -1,0 +1,308 @@
+"""Where secrets live, how they are found, and how they are redacted.
+
+Resolution order for the management secret: `LAVA_SECRET_KEY`, then the profile's
+stored secret (OS keyring, or the 0600 file when the user chose
+`--insecure-storage`). When the env var is set, keyring is never imported.
+
+Every keyring call runs in a worker thread bounded by a timeout, because a hung
+D-Bus secret service would otherwise freeze the CLI forever.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from lava_cli.config import atomic_write, config_dir, read_json_file
+from lava_cli.errors import KeyringError, LavaError, UsageError
+
+SERVICE = "lava-cli"
+INSECURE_FILE = "secrets.json"
+KEYRING_TIMEOUT_S = 5.0
+
+SECRET_PREFIXES = ("aks_live_", "aks_test_")
+SPEND_KEY_PREFIX = "lava_sk_"
+_SECRET_RE = re.compile(r"(lava_sk_|aks_live_|aks_test_)([A-Za-z0-9_\-]+)")
+_PREVIEW_RE = re.compile(r"lava_sk_[A-Za-z0-9_\-]{8}\*{4}")
+
+Source = Literal["env", "keyring", "file"]
+T = TypeVar("T")
+
+
+def redact(value: object) -> str:
+    """The documented preview form of a secret: prefix + 8 chars + `****`.
+
+    Never raises, whatever it is given; short or unknown values lose everything
+    after their prefix.
+    """
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except Exception:
+        return "****"
+    for prefix in (SPEND_KEY_PREFIX, *SECRET_PREFIXES):
+        if text.startswith(prefix):
+            rest = text[len(prefix) :]
+            shown = rest[:8] if len(rest) >= 16 else ""
+            return f"{prefix}{shown}****"
+    return "****"
+
+
+def scrub(text: str) -> str:
+    """Replace every secret-looking token inside free text with its preview."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.string.startswith("****", match.end()):
+            return match.group(0)  # already a preview
+        return redact(match.group(0))
+
+    return _SECRET_RE.sub(replace, text)
+
+
+def secret_in_argv(argv: Iterable[str]) -> str | None:
+    """The first argv word carrying a raw secret or spend key (previews are fine)."""
+    for word in argv:
+        for match in _SECRET_RE.finditer(word):
+            token = match.group(0)
+            end = match.end()
+            if _PREVIEW_RE.fullmatch(word[match.start() : end + 4]):
+                continue
+            if len(match.group(2)) >= 8:
+                return token
+    return None
+
+
+def looks_like_secret(value: str) -> bool:
+    return value.startswith(SECRET_PREFIXES) and len(value) > len("aks_test_") + 8
+
+
+def check_secret_format(value: str) -> str:
+    """Validate a management secret read from a prompt or stdin."""
+    value = value.strip()
+    if value.startswith(SPEND_KEY_PREFIX):
+        raise UsageError(
+            "that is a spend key (lava_sk_…), not a secret key",
+            hint="log in with the secret key (aks_live_… or aks_test_…) from "
+            "Dashboard > Gateway > Secrets; spend keys go into your AI tools",
+        )
+    if not looks_like_secret(value) or any(c.isspace() for c in value):
+        raise UsageError(
+            "that does not look like a Lava secret key",
+            hint="secret keys start with aks_live_ or aks_test_ (Dashboard > Gateway > Secrets)",
+        )
+    return value
+
+
+# --- keyring, bounded -------------------------------------------------------------
+
+
+def _bounded(call: Callable[[], T], what: str) -> T:
+    """Run a keyring call with a timeout; turn every failure into a KeyringError."""
+    timeout = float(os.environ.get("LAVA_KEYRING_TIMEOUT", KEYRING_TIMEOUT_S))
+    box: dict[str, object] = {}
+
+    def worker() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=worker, name="lava-keyring", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise KeyringError(
+            f"the OS keyring did not answer within {timeout:g} s ({what})",
+            hint="unlock or restart your keyring service, or set LAVA_SECRET_KEY "
+            "for this shell, or log in with --insecure-storage",
+        )
+    if "error" in box:
+        exc = box["error"]
+        if isinstance(exc, LavaError):
+            raise exc
+        raise KeyringError(
+            f"the OS keyring failed ({what}): {type(exc).__name__}",
+            hint=_no_keyring_hint(),
+        ) from None
+    return box["value"]  # type: ignore[return-value]
+
+
+def _no_keyring_hint() -> str:
+    return (
+        "no working keyring here (common on headless Linux and in containers): "
+        "set LAVA_SECRET_KEY in the environment, or run `lava login --insecure-storage` "
+        "to keep the secret in a 0600 file"
+    )
+
+
+def _keyring_backend_name() -> str:
+    import keyring
+
+    backend = keyring.get_keyring()
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def keyring_backend_name() -> str:
+    """Name of the active keyring backend, for `auth status` and `doctor`."""
+    return _bounded(_keyring_backend_name, "finding the backend")
+
+
+def _check_backend_usable() -> None:
+    import keyring
+    from keyring.backends import fail
+
+    if isinstance(keyring.get_keyring(), fail.Keyring):
+        raise KeyringError("no OS keyring backend is available", hint=_no_keyring_hint())
+
+
+def keyring_set(username: str, secret: str) -> None:
+    """Store a secret and read it back: some backends (null, broken D-Bus) drop writes."""
+
+    def do() -> str | None:
+        import keyring
+
+        _check_backend_usable()
+        keyring.set_password(SERVICE, username, secret)
+        value: str | None = keyring.get_password(SERVICE, username)
+        return value
+
+    stored = _bounded(do, "storing a secret")
+    if stored != secret:
+        raise KeyringError(
+            "the OS keyring did not keep the secret (backend "
+            f"{_bounded(_keyring_backend_name, 'finding the backend')})",
+            hint=_no_keyring_hint(),
+        )
+
+
+def keyring_get(username: str) -> str | None:
+    def do() -> str | None:
+        import keyring
+
+        value: str | None = keyring.get_password(SERVICE, username)
+        return value
+
+    return _bounded(do, "reading a secret")
+
+
+def keyring_delete(username: str) -> bool:
+    """Delete an entry; False when there was none."""
+
+    def do() -> bool:
+        import keyring
+        from keyring.errors import PasswordDeleteError
+
+        if keyring.get_password(SERVICE, username) is None:
+            return False
+        try:
+            keyring.delete_password(SERVICE, username)
+        except PasswordDeleteError:
+            return False
+        return True
+
+    return _bounded(do, "deleting a secret")
+
+
+def profile_entry(profile: str) -> str:
+    return f"profile:{profile}"
+
+
+def spend_key_entry(spend_key_id: str) -> str:
+    return f"spend_key:{spend_key_id}"
+
+
+# --- the explicit insecure file ---------------------------------------------------
+
+
+def insecure_file() -> Path:
+    return config_dir() / INSECURE_FILE
+
+
+def file_get(entry: str) -> str | None:
+    value = read_json_file(insecure_file()).get(entry)
+    return value if isinstance(value, str) else None
+
+
+def file_set(entry: str, secret: str) -> None:
+    path = insecure_file()
+    data = read_json_file(path)
+    data[entry] = secret
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def file_delete(entry: str) -> bool:
+    path = insecure_file()
+    data = read_json_file(path)
+    if entry not in data:
+        return False
+    del data[entry]
+    if data:
+        atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    else:
+        path.unlink(missing_ok=True)
+    return True
+
+
+# --- resolution -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A resolved secret and where it came from. `repr` never shows the value."""
+
+    value: str
+    source: Source
+    location: str
+
+    def __repr__(self) -> str:
+        return f"Secret({redact(self.value)}, source={self.source!r})"
+
+    @property
+    def mode(self) -> str:
+        return "test" if self.value.startswith("aks_test_") else "live"
+
+
+def resolve_secret(profile: str, storage: str | None) -> Secret | None:
+    """Env first, then the profile's store. `storage` is the profile's recorded store."""
+    env = os.environ.get("LAVA_SECRET_KEY", "").strip()
+    if env:
+        return Secret(env, "env", "LAVA_SECRET_KEY")
+    entry = profile_entry(profile)
+    if storage == "file":
+        value = file_get(entry)
+        return Secret(value, "file", str(insecure_file())) if value else None
+    if storage == "keyring":
+        value = keyring_get(entry)
+        return Secret(value, "keyring", f"keyring service {SERVICE!r}") if value else None
+    return None
+
+
+def store_secret(entry: str, secret: str, storage: str) -> str:
+    """Store under `entry` in the chosen store; returns a description of where."""
+    if storage == "file":
+        file_set(entry, secret)
+        return str(insecure_file())
+    keyring_set(entry, secret)
+    return f"the OS keyring (service {SERVICE!r})"
+
+
+def load_secret(entry: str, storage: str) -> str | None:
+    return file_get(entry) if storage == "file" else keyring_get(entry)
+
+
+def delete_secret(entry: str, storage: str) -> bool:
+    return file_delete(entry) if storage == "file" else keyring_delete(entry)
+
+
+def not_logged_in(profile: str) -> LavaError:
+    from lava_cli.errors import NotAuthenticatedError
+
+    return NotAuthenticatedError(
+        f"not logged in (profile {profile!r})",
+        hint="run `lava login`, or set LAVA_SECRET_KEY (aks_live_… / aks_test_…)",
+    )

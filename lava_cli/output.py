@@ -1,0 +1,251 @@
+"""Rendering: the only module that imports rich.
+
+On a terminal: rich tables, relative times, colour (unless NO_COLOR). Piped: plain
+tab-separated rows and ISO times. `--json` never comes through here as rich: it is
+`json.dumps` straight to stdout, because rich forces terminal mode when FORCE_COLOR
+is set, which many CI systems set.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+from lava_cli.credentials import scrub
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from lava_cli.api.types import SpendKey
+    from lava_cli.context import AppContext
+    from lava_cli.errors import LavaError
+
+CENT = Decimal("0.01")
+
+
+# --- pure formatting (also used by other renderers) --------------------------------
+
+
+def money(value: Decimal) -> str:
+    """Dollars, rounded half-up to cents for display (the API keeps full precision)."""
+    return f"${value.quantize(CENT, rounding=ROUND_HALF_UP):,}"
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def relative(value: str | None, now: datetime | None = None) -> str:
+    """'3 min ago' / 'in 2 days' for people; '-' when absent."""
+    when = parse_time(value)
+    if when is None:
+        return value or "-"
+    now = now or datetime.now(timezone.utc)
+    seconds = (when - now).total_seconds()
+    future, span = seconds > 0, abs(seconds)
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        if span >= size:
+            n = int(span // size)
+            text = f"{n} {unit}{'s' if unit == 'day' and n != 1 else ''}"
+            break
+    else:
+        return "just now" if not future else "in <1 min"
+    return f"in {text}" if future else f"{text} ago"
+
+
+def spend_text(key: SpendKey) -> str:
+    if key.spend_limit is None:
+        return f"{money(key.current_spend)} (no limit)"
+    limit = key.spend_limit
+    return f"{money(key.current_spend)} / {money(limit.amount)} {limit.cycle}"
+
+
+def requests_text(key: SpendKey) -> str:
+    if key.request_limit is None:
+        return str(key.current_requests)
+    return f"{key.current_requests} / {key.request_limit.count} {key.request_limit.cycle}"
+
+
+def models_text(key: SpendKey) -> str:
+    parts = []
+    parts.append(",".join(key.allowed_models) if key.allowed_models else "all models")
+    if key.allowed_providers:
+        parts.append("providers " + ",".join(key.allowed_providers))
+    return "; ".join(parts)
+
+
+def rate_text(key: SpendKey) -> str:
+    if key.rate_limit is None:
+        return "-"
+    burst = f" (burst {key.rate_limit.burst})" if key.rate_limit.burst is not None else ""
+    return f"{key.rate_limit.rpm}/min{burst}"
+
+
+def _clean(value: str) -> str:
+    """One TSV cell: no tabs or newlines can break a row."""
+    return " ".join(value.split()) or "-"
+
+
+KEY_COLUMNS = (
+    "id",
+    "name",
+    "status",
+    "shape",
+    "models",
+    "spend",
+    "requests",
+    "last used",
+    "expires",
+)
+
+
+def key_row(key: SpendKey, *, human: bool) -> list[str]:
+    when = relative if human else (lambda v: v or "-")
+    return [
+        key.spend_key_id,
+        key.name,
+        key.status,
+        key.request_shape,
+        models_text(key),
+        spend_text(key),
+        requests_text(key),
+        when(key.last_used_at),
+        when(key.expires_at),
+    ]
+
+
+class Output:
+    """Writes results to stdout and messages to stderr, following the terminal."""
+
+    def __init__(self, app: AppContext) -> None:
+        self.app = app
+
+    # -- consoles -------------------------------------------------------------------
+
+    def _console(self, *, stderr: bool = False) -> Console:
+        from rich.console import Console
+
+        stream = self.app.stderr if stderr else self.app.stdout
+        tty = self.app.stderr_tty if stderr else self.app.stdout_tty
+        return Console(
+            file=stream,
+            force_terminal=tty,
+            no_color=not self.app.color,
+            color_system="auto" if self.app.color else None,
+            highlight=False,
+            soft_wrap=False,
+        )
+
+    # -- plain channels -------------------------------------------------------------
+
+    def line(self, text: str = "") -> None:
+        self.app.stdout.write(text + "\n")
+        self.app.stdout.flush()
+
+    def json(self, obj: Any) -> None:
+        self.app.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+        self.app.stdout.flush()
+
+    def tsv(self, rows: Sequence[Sequence[str]]) -> None:
+        for row in rows:
+            self.app.stdout.write("\t".join(_clean(cell) for cell in row) + "\n")
+        self.app.stdout.flush()
+
+    def _paint(self, text: str, code: str) -> str:
+        colour = self.app.stderr_tty and self.app.color
+        return f"\x1b[{code}m{text}\x1b[0m" if colour else text
+
+    def note(self, message: str) -> None:
+        """A status message for people: stderr, so stdout stays clean for pipes."""
+        self.app.stderr.write(scrub(message) + "\n")
+        self.app.stderr.flush()
+
+    def warn(self, message: str) -> None:
+        self.app.stderr.write(f"{self._paint('warning:', '33')} {scrub(message)}\n")
+        self.app.stderr.flush()
+
+    def error(self, err: LavaError) -> None:
+        self.app.stderr.write(f"{self._paint('error:', '31;1')} {scrub(err.message)}\n")
+        if err.hint:
+            self.app.stderr.write(f"{self._paint('hint:', '36')} {scrub(err.hint)}\n")
+        self.app.stderr.flush()
+
+    # -- spend keys -------------------------------------------------------------------
+
+    def keys(self, keys: Sequence[SpendKey]) -> None:
+        if not self.app.stdout_tty:
+            self.tsv([key_row(k, human=False) for k in keys])
+            return
+        if not keys:
+            self.note("No spend keys yet. Create one with `lava keys create --name NAME`.")
+            return
+        from rich.table import Table
+
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        for column in KEY_COLUMNS:
+            table.add_column(column, overflow="fold")
+        styles = {"active": "green", "paused": "yellow"}
+        for key in keys:
+            row = key_row(key, human=True)
+            row[2] = f"[{styles.get(key.status, 'red')}]{row[2]}[/]"
+            table.add_row(*row)
+        self._console().print(table)
+
+    def key_detail(self, key: SpendKey) -> None:
+        fields = [
+            ("id", key.spend_key_id),
+            ("name", key.name),
+            ("status", key.status),
+            ("shape", key.request_shape),
+            ("preview", key.key_preview),
+            ("models", models_text(key)),
+            ("spend", spend_text(key)),
+            ("total spend", money(key.total_spend)),
+            ("requests", requests_text(key)),
+            ("total requests", str(key.total_requests)),
+            ("rate limit", rate_text(key)),
+            ("expires", key.expires_at or "never"),
+            ("last used", key.last_used_at or "never"),
+            ("created", key.created_at or "-"),
+        ]
+        if not self.app.stdout_tty:
+            self.tsv(fields)
+            return
+        from rich.table import Table
+
+        table = Table(box=None, show_header=False, pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column(overflow="fold")
+        for name, value in fields:
+            timed = name in ("expires", "last used", "created") and value not in ("never", "-")
+            table.add_row(name, f"{value} ({relative(value)})" if timed else value)
+        self._console().print(table)
+
+    def new_key(self, key: SpendKey, raw: str, *, verb: str, saved: str | None) -> None:
+        """The shown-once moment: the raw key, unmistakably, then the details."""
+        if not self.app.stdout_tty:
+            self.tsv([[key.spend_key_id, key.name, key.status, key.request_shape, raw]])
+            return
+        console = self._console()
+        console.print(f"[green]✓[/] {verb} spend key [bold]{key.name}[/] ({key.spend_key_id})")
+        console.print()
+        console.print(f"  [bold]{raw}[/]", soft_wrap=True, markup=False, highlight=False)
+        console.print()
+        if saved:
+            console.print(f"Saved to {saved}. Use it with `--key {key.name}`.")
+        else:
+            console.print(
+                "[yellow]This key is shown once.[/] Copy it now, or re-run with --save "
+                "to keep it in the OS keyring."
+            )
+        console.print()
+        self.key_detail(key)

@@ -1,0 +1,147 @@
+"""Strict parsers for limit, duration and date flags.
+
+They run before any request, so bad input fails with exit 2 and a hint instead of
+a 400 from the server (or, worse, a silently different limit).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+
+from lava_cli.errors import UsageError
+
+CYCLES = ("daily", "weekly", "monthly", "total")
+MAX_COUNT = 5_000_000
+MAX_AMOUNT = Decimal("1000000000")
+_AMOUNT_RE = re.compile(r"\$?(\d{1,12})(?:\.(\d{1,2}))?")
+_DURATION_RE = re.compile(r"(\d{1,7})\s*(s|m|min|h|d|w)")
+_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _split(value: str, flag: str, example: str) -> tuple[str, str]:
+    head, sep, cycle = value.strip().partition("/")
+    if not sep:
+        raise UsageError(
+            f"{flag} needs a cycle: got {value!r}",
+            hint=f"write it as {example} (cycle: {', '.join(CYCLES)})",
+        )
+    return head.strip(), parse_cycle(cycle, flag)
+
+
+def parse_cycle(value: str, flag: str) -> str:
+    cycle = value.strip().lower()
+    if cycle not in CYCLES:
+        raise UsageError(f"{flag}: unknown cycle {value!r}", hint=f"use one of {', '.join(CYCLES)}")
+    return cycle
+
+
+def parse_amount(text: str, flag: str = "--spend-limit") -> Decimal:
+    """A positive dollar amount with at most two decimals, e.g. `25`, `0.50`, `$10.00`."""
+    match = _AMOUNT_RE.fullmatch(text.strip().replace(",", ""))
+    if not match:
+        raise UsageError(
+            f"{flag}: {text!r} is not an amount in dollars with at most 2 decimals",
+            hint="for example 25, 0.50 or 100.00",
+        )
+    try:
+        amount = Decimal(match.group(0).lstrip("$"))
+    except InvalidOperation:  # pragma: no cover - the regex already guarantees digits
+        raise UsageError(f"{flag}: {text!r} is not a number") from None
+    if amount <= 0:
+        raise UsageError(
+            f"{flag}: the amount must be more than 0",
+            hint="to remove the limit use --no-spend-limit",
+        )
+    if amount > MAX_AMOUNT:
+        raise UsageError(f"{flag}: {text!r} is too large")
+    return amount
+
+
+def parse_spend_limit(value: str) -> dict[str, str]:
+    """`AMOUNT/CYCLE` -> the API's `{"amount": "25.00", "cycle": "monthly"}`."""
+    amount_text, cycle = _split(value, "--spend-limit", "25/monthly")
+    amount = parse_amount(amount_text)
+    return {"amount": f"{amount:.2f}", "cycle": cycle}
+
+
+def parse_count(text: str, flag: str, what: str) -> int:
+    text = text.strip()
+    if not text.isdigit() or not text.isascii():
+        raise UsageError(f"{flag}: {what} must be a whole number, got {text!r}")
+    value = int(text)
+    if not 1 <= value <= MAX_COUNT:
+        raise UsageError(f"{flag}: {what} must be between 1 and {MAX_COUNT:,}, got {value}")
+    return value
+
+
+def parse_request_limit(value: str) -> dict[str, object]:
+    """`COUNT/CYCLE` -> `{"count": 1000, "cycle": "daily"}`."""
+    count_text, cycle = _split(value, "--request-limit", "1000/daily")
+    return {"count": parse_count(count_text, "--request-limit", "the count"), "cycle": cycle}
+
+
+def parse_rate_limit(value: str) -> dict[str, object]:
+    """`RPM[/BURST]` -> `{"rpm": 60, "burst": 10}` (burst null when not given)."""
+    rpm_text, sep, burst_text = value.strip().partition("/")
+    rpm = parse_count(rpm_text, "--rate-limit", "requests per minute")
+    burst = parse_count(burst_text, "--rate-limit", "the burst") if sep else None
+    return {"rpm": rpm, "burst": burst}
+
+
+def parse_duration(value: str, flag: str = "--expires-in") -> timedelta:
+    """`90s`, `30m`, `2h`, `7d`, `2w` (and sums such as `1d12h`)."""
+    text = value.strip().lower().replace(" ", "")
+    pos, total = 0, 0
+    for match in _DURATION_RE.finditer(text):
+        if match.start() != pos:
+            break
+        total += int(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    if pos != len(text) or not text:
+        raise UsageError(
+            f"{flag}: {value!r} is not a duration", hint="for example 90s, 30m, 2h, 7d or 2w"
+        )
+    if total <= 0:
+        raise UsageError(f"{flag}: the duration must be more than 0")
+    if total > 100 * 365 * 86400:
+        raise UsageError(f"{flag}: {value!r} is more than 100 years")
+    return timedelta(seconds=total)
+
+
+def parse_datetime(value: str, flag: str = "--expires-at") -> datetime:
+    """ISO 8601; a date alone means 00:00 UTC, a time without offset means UTC."""
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"{flag}: {value!r} is not an ISO 8601 date or time",
+            hint="for example 2026-12-31 or 2026-12-31T18:00:00Z",
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def iso_utc(moment: datetime) -> str:
+    """The API's time form: ISO 8601 in UTC with a Z."""
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def expiry(expires_at: str | None, expires_in: str | None, now: datetime) -> str | None:
+    """The `expires_at` to send, from exactly one of the two flags (None if neither)."""
+    if expires_at and expires_in:
+        raise UsageError("use --expires-at or --expires-in, not both")
+    if expires_in:
+        return iso_utc(now + parse_duration(expires_in))
+    if expires_at:
+        moment = parse_datetime(expires_at)
+        if moment <= now:
+            raise UsageError(
+                f"--expires-at: {iso_utc(moment)} is in the past",
+                hint="give a future time, or --expires-in 7d",
+            )
+        return iso_utc(moment)
+    return None
