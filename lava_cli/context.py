@@ -146,8 +146,15 @@ class AppContext:
                 secret = self.secret()
             url = base_url or self.base_url(secret.value)[0]
             timeout = env_seconds("LAVA_TIMEOUT", 30.0)
+            retries = os.environ.get("LAVA_MAX_RETRIES", "3")
+            if not retries.isdigit() or int(retries) > 10:
+                raise UsageError(f"LAVA_MAX_RETRIES={retries!r} is not a whole number from 0 to 10")
             self._client = LavaClient(
-                url, secret.value, timeout=timeout, log=self.log if self.verbose else None
+                url,
+                secret.value,
+                timeout=timeout,
+                max_retries=int(retries),
+                log=self.log if self.verbose else None,
             )
         return self._client
 

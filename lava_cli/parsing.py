@@ -15,8 +15,9 @@ from lava_cli.errors import UsageError
 CYCLES = ("daily", "weekly", "monthly", "total")
 MAX_COUNT = 5_000_000
 MAX_AMOUNT = Decimal("1000000000")
-_AMOUNT_RE = re.compile(r"\$?(\d{1,12})(?:\.(\d{1,2}))?")
-_DURATION_RE = re.compile(r"(\d{1,7})\s*(s|m|min|h|d|w)")
+# ASCII digits only: \d would accept "１" and other Unicode digits.
+_AMOUNT_RE = re.compile(r"\$?([0-9]{1,12})(?:\.([0-9]{1,2}))?")
+_DURATION_RE = re.compile(r"([0-9]{1,7})(s|min|m|h|d|w)")
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
