@@ -134,4 +134,10 @@ def _click_or_crash(exc: Exception, stderr: TextIO) -> int:
 
 def main() -> NoReturn:
     """Console-script entry point."""
+    if sys.argv[1:] == ["--version"]:
+        # The most frequent probe by scripts and installers: answer it before Typer loads.
+        from lava_cli import __version__
+
+        sys.stdout.write(f"lava {__version__}\n")
+        sys.exit(0)
     sys.exit(run(sys.argv[1:]))

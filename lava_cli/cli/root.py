@@ -38,6 +38,8 @@ def build(holder: list[AppContext]) -> Any:
         help=HELP,
         no_args_is_help=True,
         pretty_exceptions_enable=False,
+        # Plain click help: rich-rendered help costs ~150 ms of imports per --help.
+        rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
 

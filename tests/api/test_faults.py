@@ -6,6 +6,7 @@ whose server answers HTML 502s, truncated JSON, nothing at all, or a reset.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import struct
@@ -69,10 +70,8 @@ class RawServer:
         except OSError:
             pass
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
 
     def close(self) -> None:
         self._stop = True

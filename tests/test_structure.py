@@ -1,0 +1,98 @@
+"""Architecture held by tests: start-up paths stay light, completions stay fresh."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("httpx", "rich", "keyring", "starlette", "uvicorn", "pydantic")
+
+PROBE = f"""
+import json, sys
+args = json.loads(sys.argv[1])
+sys.argv = ["lava", *args]
+from lava_cli.main import main
+try:
+    main()
+except SystemExit:
+    pass
+finally:
+    heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({list(HEAVY)!r}))
+    sys.__stderr__.write("LOADED=" + json.dumps(heavy) + "\\n")
+"""
+
+
+def loaded_after(args: list[str], **env: str) -> list[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
+    full_env.update(env)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+    )
+    line = [ln for ln in proc.stderr.splitlines() if ln.startswith("LOADED=")][-1]
+    return json.loads(line.removeprefix("LOADED="))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--version"],
+        ["--help"],
+        ["keys", "--help"],
+        ["keys", "create", "--help"],
+        ["keys", "create", "--name", "x", "--spend-limit", "5"],  # usage error
+    ],
+)
+def test_light_paths_import_nothing_heavy(args):
+    assert loaded_after(args) == []
+
+
+def test_tab_completion_imports_nothing_heavy():
+    env = {"_LAVA_COMPLETE": "complete_bash", "COMP_WORDS": "lava keys cr", "COMP_CWORD": "2"}
+    assert loaded_after([], **env) == []
+
+
+def test_env_secret_means_keyring_is_never_imported():
+    # No server on port 9: the command fails fast, but keyring must stay unloaded.
+    loaded = loaded_after(
+        ["keys", "list"],
+        LAVA_SECRET_KEY="aks_test_" + "x" * 32,
+        LAVA_BASE_URL="http://127.0.0.1:9/v1",
+        LAVA_MAX_RETRIES="0",
+    )
+    assert "keyring" not in loaded
+    assert "httpx" in loaded  # sanity: the probe does see real imports
+
+
+def test_completion_returns_subcommands():
+    env = {
+        **os.environ,
+        "_LAVA_COMPLETE": "complete_bash",
+        "COMP_WORDS": "lava keys r",
+        "COMP_CWORD": "2",
+    }
+    code = "import sys; sys.argv[0] = 'lava'; from lava_cli.main import main; main()"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert set(out.stdout.split()) == {"resume", "rotate", "revoke"}
+
+
+def test_completion_scripts_are_fresh(tmp_path):
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_completions.py"), "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
+    for generated in tmp_path.iterdir():
+        committed = ROOT / "completions" / generated.name
+        assert committed.read_text() == generated.read_text(), (
+            f"completions/{generated.name} is stale: run `make completions`"
+        )
