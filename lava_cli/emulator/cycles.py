@@ -1,0 +1,96 @@
+"""Time for the emulator: the injectable clock, UTC timestamps, and limit cycles.
+
+Cycles are calendar-aligned in UTC (contract, "[ours]"): ``daily`` starts at 00:00,
+``weekly`` on Monday 00:00, ``monthly`` on the 1st at 00:00, and ``total`` never
+resets (it "starts" at the Unix epoch, so current usage equals total usage). Every
+function here is pure and takes the moment it reasons about, so tests move time by
+injecting a clock instead of sleeping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+Clock = Callable[[], datetime]
+CYCLES = ("daily", "weekly", "monthly", "total")
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+# Stored timestamps are fixed-width with microseconds so that SQLite can compare and
+# order them as plain strings; the API shows whole seconds.
+_STORED = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def utc_now() -> datetime:
+    """The default clock: now, timezone-aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """`moment` in UTC; a naive datetime is taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def stored_time(moment: datetime) -> str:
+    """The sortable text form kept in the database (microseconds, ``Z``)."""
+    return as_utc(moment).strftime(_STORED)
+
+
+def parse_stored(text: str) -> datetime:
+    """Inverse of `stored_time`."""
+    return datetime.strptime(text, _STORED).replace(tzinfo=timezone.utc)
+
+
+def iso_z(moment: datetime) -> str:
+    """API form: ISO 8601 in UTC, whole seconds, ``Z`` suffix (``2025-01-31T09:00:00Z``)."""
+    return as_utc(moment).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> datetime:
+    """Parse an ISO 8601 timestamp (``Z`` or an offset; naive means UTC) into UTC.
+
+    Raises ValueError on anything else.
+    """
+    cleaned = text.strip()
+    if cleaned.endswith(("Z", "z")):
+        cleaned = cleaned[:-1] + "+00:00"
+    return as_utc(datetime.fromisoformat(cleaned))
+
+
+def _check(cycle: str) -> None:
+    if cycle not in CYCLES:
+        raise ValueError(f"unknown cycle {cycle!r} (expected one of {', '.join(CYCLES)})")
+
+
+def cycle_start(cycle: str, now: datetime) -> datetime:
+    """When the cycle containing `now` began (the epoch for ``total``)."""
+    _check(cycle)
+    now = as_utc(now)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if cycle == "daily":
+        return midnight
+    if cycle == "weekly":
+        return midnight - timedelta(days=midnight.weekday())
+    if cycle == "monthly":
+        return midnight.replace(day=1)
+    return EPOCH
+
+
+def next_reset(cycle: str, now: datetime) -> datetime | None:
+    """When the cycle containing `now` ends and usage starts again from zero.
+
+    None for ``total``, which never resets.
+    """
+    _check(cycle)
+    start = cycle_start(cycle, now)
+    if cycle == "daily":
+        return start + timedelta(days=1)
+    if cycle == "weekly":
+        return start + timedelta(days=7)
+    if cycle == "monthly":
+        if start.month == 12:
+            return start.replace(year=start.year + 1, month=1)
+        return start.replace(month=start.month + 1)
+    return None
