@@ -290,12 +290,12 @@ class LavaClient:
             params["cursor"] = cursor
         return Page.from_json(self._json("GET", "/spend_keys", params=params))
 
-    def iter_spend_keys(self) -> Iterator[SpendKey]:
+    def iter_spend_keys(self, page_size: int = PAGE_LIMIT) -> Iterator[SpendKey]:
         """Every spend key, following next_cursor to the end (with a loop guard)."""
         cursor: str | None = None
         seen: set[str] = set()
         while True:
-            page = self.list_spend_keys_page(cursor)
+            page = self.list_spend_keys_page(cursor, page_size)
             for item in page.data:
                 yield SpendKey.from_json(item)
             if not page.has_more:

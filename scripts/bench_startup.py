@@ -1,0 +1,149 @@
+"""Start-up benchmark: `lava` commands as ratios to `python -c pass`.
+
+A CLI is started thousands of times, so the budgets are ratios measured in the same
+run on the same machine (robust to slow or loaded hosts):
+
+    lava --version               <= 3x
+    lava --help                  <= 8x
+    one TAB completion           <= 6x
+    lava keys list --json        <= 10x   (against a running emulator, LAVA_SECRET_KEY set)
+
+The `[emulator]` extra pulls in click, which makes `import httpx` load its own CLI
+module, so the commands run from a separate venv with the core dependencies only
+(`.bench-venv`, built on first use). The emulator runs in this process, from the dev
+venv. Usage: `python scripts/bench_startup.py [--runs 20] [--write-readme]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_VENV = ROOT / ".bench-venv"
+README = ROOT / "README.md"
+BUDGETS = {"version": 3.0, "help": 8.0, "complete": 6.0, "list_json": 10.0}
+LABELS = {
+    "version": "`lava --version`",
+    "help": "`lava --help`",
+    "complete": "one TAB completion (`lava keys cr<TAB>`)",
+    "list_json": "`lava keys list --json` (emulator, `LAVA_SECRET_KEY`)",
+}
+
+
+def core_venv() -> Path:
+    """A venv with lava-cli and its core dependencies only (no emulator, no click)."""
+    python = BENCH_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
+    # Reinstall every time: the measured code must be the working tree's.
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(ROOT)],
+        check=True,
+    )
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(ROOT)], check=True)
+    subprocess.run([str(python), "-m", "compileall", "-q", str(BENCH_VENV / "lib")], check=False)
+    return BENCH_VENV / "bin"
+
+
+def timed(argv: list[str], env: dict[str, str], runs: int) -> float:
+    """Median wall time in seconds of `runs` runs (after two warm-up runs)."""
+    samples = []
+    for i in range(runs + 2):
+        started = time.perf_counter()
+        proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        elapsed = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise SystemExit(f"{argv} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
+        if i >= 2:
+            samples.append(elapsed)
+    return statistics.median(samples)
+
+
+def measure(runs: int) -> dict[str, float]:
+    sys.path.insert(0, str(ROOT))
+    from lava_cli.emulator.server import start_in_thread
+
+    bin_dir = core_venv()
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("LAVA_", "_LAVA"))}
+    base_env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure with bytecode caches, as users run
+    base_env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    lava = str(bin_dir / "lava")
+    results: dict[str, float] = {}
+    with start_in_thread() as emu:
+        env_list = {**base_env, "LAVA_SECRET_KEY": emu.secrets[0], "LAVA_BASE_URL": emu.base_url}
+        subprocess.run(
+            [lava, "keys", "create", "--name", "bench", "-q"],
+            env=env_list,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        baseline = timed([str(bin_dir / "python"), "-c", "pass"], base_env, runs)
+        complete_env = {
+            **base_env,
+            "_LAVA_COMPLETE": "complete_bash",
+            "COMP_WORDS": "lava keys cr",
+            "COMP_CWORD": "2",
+        }
+        absolute = {
+            "version": timed([lava, "--version"], base_env, runs),
+            "help": timed([lava, "--help"], base_env, runs),
+            "complete": timed([lava], complete_env, runs),
+            "list_json": timed([lava, "keys", "list", "--json"], env_list, runs),
+        }
+    results["baseline_ms"] = baseline * 1000
+    for name, seconds in absolute.items():
+        results[name] = seconds / baseline
+        results[name + "_ms"] = seconds * 1000
+    return results
+
+
+def table(results: dict[str, float]) -> str:
+    lines = [
+        f"Measured by `make bench` ({os.cpu_count()} cores; `python -c pass` = "
+        f"{results['baseline_ms']:.1f} ms, median of the runs):",
+        "",
+        "| command | time | ratio | budget |",
+        "|---|---|---|---|",
+    ]
+    for name, label in LABELS.items():
+        ok = "✓" if results[name] <= BUDGETS[name] else "✗ over"
+        lines.append(
+            f"| {label} | {results[name + '_ms']:.0f} ms | {results[name]:.1f}× | "
+            f"≤ {BUDGETS[name]:g}× {ok} |"
+        )
+    return "\n".join(lines)
+
+
+def write_readme(block: str) -> None:
+    text = README.read_text(encoding="utf-8")
+    pattern = re.compile(r"(<!-- bench:start -->\n).*?(\n<!-- bench:end -->)", re.S)
+    if not pattern.search(text):
+        raise SystemExit("README.md has no <!-- bench:start --> / <!-- bench:end --> block")
+    README.write_text(pattern.sub(lambda m: m.group(1) + block + m.group(2), text), encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--write-readme", action="store_true")
+    args = parser.parse_args()
+    results = measure(args.runs)
+    block = table(results)
+    print(block)
+    if args.write_readme:
+        write_readme(block)
+        print("README.md updated")
+    over = [n for n in BUDGETS if results[n] > BUDGETS[n]]
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""A few real processes: the installed entry point, signals, the demo, CI-like runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def lava_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_DATA_HOME=str(home / ".local/share"),
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        **extra,
+    )
+    return env
+
+
+def lava(args: list[str], env: dict[str, str], **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lava_cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_ci_style_run_with_env_secret(emulator, tmp_path):
+    env = lava_env(tmp_path, LAVA_SECRET_KEY=emulator.secrets[0], LAVA_BASE_URL=emulator.base_url)
+    created = lava(["keys", "create", "--name", "ci", "--expires-in", "1h", "-q"], env)
+    assert created.returncode == 0, created.stderr
+    raw = created.stdout.strip()
+    assert raw.startswith("lava_sk_")
+    listed = lava(["keys", "list", "--json"], env)
+    assert listed.returncode == 0
+    assert [k["name"] for k in json.loads(listed.stdout)] == ["ci"]
+    table = lava(["keys", "list"], {**env, "FORCE_COLOR": "1"})
+    assert "\x1b[" not in table.stdout  # piped output never carries colour
+    assert lava(["keys", "revoke", "ci"], env).returncode == 2  # no terminal, no --yes
+    assert lava(["keys", "revoke", "ci", "--yes"], env).returncode == 0
+
+
+def test_unexpected_errors_ask_for_lava_debug(tmp_path):
+    # A config file that is valid JSON but the wrong type for a profile entry is handled;
+    # a directory where the config file should be is an OSError path: one line, exit 1.
+    config_dir = tmp_path / "cfg"
+    (config_dir / "config.json").mkdir(parents=True)
+    env = lava_env(tmp_path, LAVA_CONFIG_DIR=str(config_dir))
+    result = lava(["auth", "status"], env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: ")
+
+
+def test_sigint_exits_130_without_a_traceback(tmp_path):
+    env = lava_env(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lava_cli", "login", "--with-token"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.0)  # let it reach the blocking read of stdin
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "interrupted" in err
+
+
+def test_demo_succeeds_headless_and_leaves_nothing_behind(tmp_path):
+    env = lava_env(tmp_path)
+    env.pop("DISPLAY", None)
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    result = lava(["demo"], env, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Demo finished" in result.stdout
+    assert "lava keys create" in result.stdout
+    leftovers = [p for p in (tmp_path / "home").rglob("*")]
+    assert leftovers == [], leftovers
