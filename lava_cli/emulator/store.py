@@ -1,0 +1,369 @@
+"""The emulator's state in SQLite (stdlib sqlite3): wallets, spend keys, requests.
+
+Design choices, and why:
+
+- One connection, guarded by a re-entrant lock. The Starlette handlers are ``async``
+  and call the store synchronously (SQLite calls take microseconds), so the lock is
+  only contended by other threads (tests, a threaded gateway); one connection also
+  makes ``":memory:"`` databases work across threads.
+- File databases use WAL with ``synchronous=FULL``: every COMMIT is fsynced before the
+  API answers, so a key whose raw value was shown once (create, rotate) or a charged
+  request survives a power cut. NORMAL could lose the last commits on power loss.
+  Throwaway databases (``durable=False``) skip the fsync; losing them is fine.
+- Usage is derived, never counted: ``current_*``/``total_*``/``last_used_at`` are
+  aggregates over the ``requests`` table, so totals always equal the sum of recorded
+  requests. Costs are kept as decimal TEXT (what the API shows) and as integer
+  micro-dollars (``cost_micros``) so SQLite sums them exactly.
+- Raw spend keys and wallet secrets are stored only as SHA-256 hashes.
+
+The gateway's check-and-charge uses `transaction()` (``BEGIN IMMEDIATE``), reads the
+key and its usage, then calls `record_request()` inside the same transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from lava_cli.emulator import ids
+from lava_cli.emulator.cycles import Clock, cycle_start, stored_time, utc_now
+from lava_cli.emulator.schema import (
+    DEFAULT_BALANCE,
+    MAX_KEYS_PER_WALLET,
+    SCHEMA,
+    SETTINGS_FIELDS,
+    InvalidCursor,
+    KeyLimitReached,
+    KeyPage,
+    KeyRow,
+    KeySettings,
+    KeyUsage,
+    RateLimit,
+    RequestLimit,
+    SpendLimit,
+    Wallet,
+    decode_cursor,
+    encode_cursor,
+    from_micros,
+    row_to_key,
+    settings_columns,
+    to_micros,
+)
+
+__all__ = [
+    "InvalidCursor",
+    "KeyLimitReached",
+    "KeyPage",
+    "KeyRow",
+    "KeySettings",
+    "KeyUsage",
+    "RateLimit",
+    "RequestLimit",
+    "SpendLimit",
+    "Store",
+    "Wallet",
+]
+
+
+class Store:
+    """SQLite-backed state. `path` None or ``":memory:"`` gives a private in-memory DB."""
+
+    def __init__(
+        self, path: str | Path | None = None, *, clock: Clock = utc_now, durable: bool = True
+    ) -> None:
+        self.clock = clock
+        self.path = None if path is None or str(path) == ":memory:" else Path(path)
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._conn = sqlite3.connect(
+            ":memory:" if self.path is None else str(self.path),
+            check_same_thread=False,
+            isolation_level=None,  # autocommit; transactions are explicit (BEGIN IMMEDIATE)
+        )
+        self._conn.row_factory = sqlite3.Row
+        with self._lock:
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            if self.path is not None:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'OFF'}")
+            self._conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT`` (ROLLBACK on error), holding the store's lock.
+
+        Re-entrant: store methods called inside join the outer transaction, so the
+        gateway can check limits and `record_request()` atomically.
+        """
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def _now(self) -> str:
+        return stored_time(self.clock())
+
+    # -- wallets -----------------------------------------------------------------
+
+    def create_wallet(self, secret: str, *, balance: Decimal = DEFAULT_BALANCE) -> Wallet:
+        """The wallet owning `secret`, created on first sight (idempotent)."""
+        with self.transaction() as db:
+            existing = self.wallet_for_secret(secret)
+            if existing is not None:
+                return existing
+            wallet = Wallet(ids.new_wallet_id(), balance, self._now())
+            db.execute(
+                "INSERT INTO wallets (wallet_id, secret_hash, balance, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (wallet.wallet_id, ids.hash_secret(secret), f"{balance:.2f}", wallet.created_at),
+            )
+            return wallet
+
+    def wallet_for_secret(self, secret: str) -> Wallet | None:
+        """The wallet whose secret this is, or None (compared in constant time)."""
+        digest = ids.hash_secret(secret)
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT * FROM wallets WHERE secret_hash = ?", (digest,)
+            ).fetchone()
+        if row is None or not hmac.compare_digest(row["secret_hash"], digest):
+            return None
+        return Wallet(row["wallet_id"], Decimal(row["balance"]), row["created_at"])
+
+    def wallet_balance(self, wallet_id: str) -> Decimal:
+        """Starting balance minus everything the wallet's keys have spent."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT w.balance AS balance, (SELECT COALESCE(SUM(cost_micros), 0)"
+                " FROM requests r WHERE r.wallet_id = w.wallet_id) AS spent"
+                " FROM wallets w WHERE w.wallet_id = ?",
+                (wallet_id,),
+            ).fetchone()
+        if row is None:
+            raise KeyError(wallet_id)
+        return Decimal(row["balance"]) - from_micros(row["spent"])
+
+    # -- spend keys --------------------------------------------------------------
+
+    def create_key(self, wallet_id: str, settings: KeySettings) -> tuple[KeyRow, str]:
+        """A new key and its raw value (the only time it exists outside a hash).
+
+        Raises KeyLimitReached for an 11th key that is not revoked.
+        """
+        raw = ids.new_raw_key()
+        key_id = ids.new_spend_key_id()
+        with self.transaction() as db:
+            (count,) = db.execute(
+                "SELECT COUNT(*) FROM spend_keys WHERE wallet_id = ? AND status != 'revoked'",
+                (wallet_id,),
+            ).fetchone()
+            if count >= MAX_KEYS_PER_WALLET:
+                raise KeyLimitReached(wallet_id)
+            columns = {
+                "spend_key_id": key_id,
+                "wallet_id": wallet_id,
+                "key_hash": ids.hash_secret(raw),
+                "key_preview": ids.key_preview(raw),
+                "created_at": self._now(),
+                **settings_columns(settings),
+            }
+            names = ", ".join(columns)
+            marks = ", ".join("?" for _ in columns)
+            db.execute(
+                f"INSERT INTO spend_keys ({names}) VALUES ({marks})",  # noqa: S608
+                tuple(columns.values()),
+            )
+            row = self._get(key_id, wallet_id)
+        assert row is not None
+        return row, raw
+
+    def _get(self, key_id: str, wallet_id: str | None = None) -> KeyRow | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT * FROM spend_keys WHERE spend_key_id = ?", (key_id,)
+            ).fetchone()
+        if row is None or (wallet_id is not None and row["wallet_id"] != wallet_id):
+            return None
+        return row_to_key(row)
+
+    def get_key(self, wallet_id: str, key_id: str) -> KeyRow | None:
+        """The wallet's key, or None when unknown, revoked or another wallet's."""
+        row = self._get(key_id, wallet_id)
+        return None if row is None or row.status == "revoked" else row
+
+    def list_keys(self, wallet_id: str, cursor: str | None = None, limit: int = 10) -> KeyPage:
+        """One page of the wallet's live keys, newest first (ties broken by id).
+
+        The cursor is the position of the last key shown, so keys created or revoked
+        meanwhile never shift a page. Raises InvalidCursor.
+        """
+        where = "wallet_id = ? AND status != 'revoked'"
+        params: list[Any] = [wallet_id]
+        if cursor:
+            created_at, key_id = decode_cursor(cursor)
+            where += " AND (created_at < ? OR (created_at = ? AND spend_key_id < ?))"
+            params += [created_at, created_at, key_id]
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT * FROM spend_keys WHERE {where}"  # noqa: S608
+                " ORDER BY created_at DESC, spend_key_id DESC LIMIT ?",
+                (*params, limit + 1),
+            ).fetchall()
+        keys = [row_to_key(r) for r in rows[:limit]]
+        has_more = len(rows) > limit
+        last = keys[-1] if has_more else None
+        next_cursor = encode_cursor(last.created_at, last.spend_key_id) if last else None
+        return KeyPage(keys, has_more, next_cursor)
+
+    def update_key(self, wallet_id: str, key_id: str, changes: Mapping[str, Any]) -> KeyRow | None:
+        """Apply a partial update (KeySettings field -> new value); None if not found."""
+        unknown = set(changes) - SETTINGS_FIELDS
+        if unknown:
+            raise ValueError(f"not key settings: {sorted(unknown)}")
+        with self.transaction() as db:
+            current = self.get_key(wallet_id, key_id)
+            if current is None:
+                return None
+            columns = settings_columns(dataclasses.replace(current.settings, **changes))
+            assignments = ", ".join(f"{name} = ?" for name in columns)
+            db.execute(
+                f"UPDATE spend_keys SET {assignments} WHERE spend_key_id = ?",  # noqa: S608
+                (*columns.values(), key_id),
+            )
+            return self._get(key_id)
+
+    def rotate_key(self, wallet_id: str, key_id: str) -> tuple[KeyRow, str] | None:
+        """A new raw value for the key; the old hash is replaced, so the old value dies."""
+        raw = ids.new_raw_key()
+        with self.transaction() as db:
+            if self.get_key(wallet_id, key_id) is None:
+                return None
+            db.execute(
+                "UPDATE spend_keys SET key_hash = ?, key_preview = ? WHERE spend_key_id = ?",
+                (ids.hash_secret(raw), ids.key_preview(raw), key_id),
+            )
+            row = self._get(key_id)
+        assert row is not None
+        return row, raw
+
+    def revoke_key(self, wallet_id: str, key_id: str) -> bool:
+        """Soft-delete: the key stops working and vanishes; its requests stay recorded."""
+        with self.transaction() as db:
+            if self.get_key(wallet_id, key_id) is None:
+                return False
+            db.execute(
+                "UPDATE spend_keys SET status = 'revoked', revoked_at = ? WHERE spend_key_id = ?",
+                (self._now(), key_id),
+            )
+            return True
+
+    def key_for_raw(self, raw_key: str) -> KeyRow | None:
+        """The key a raw ``lava_sk_`` value belongs to (any status), or None.
+
+        For the gateway: a revoked key is returned so it can say so; a rotated-away
+        value matches nothing because its hash is gone.
+        """
+        digest = ids.hash_secret(raw_key)
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT * FROM spend_keys WHERE key_hash = ?", (digest,)
+            ).fetchone()
+        if row is None or not hmac.compare_digest(row["key_hash"], digest):
+            return None
+        return row_to_key(row)
+
+    # -- usage -------------------------------------------------------------------
+
+    def key_usage(self, key: KeyRow, now: datetime | None = None) -> KeyUsage:
+        """Spend and request counts of `key`, derived from its recorded requests.
+
+        ``current_spend`` counts from the start of the spend limit's cycle and
+        ``current_requests`` from the request limit's; a key without that limit (or
+        with a ``total`` cycle) has current equal to total.
+        """
+        moment = self.clock() if now is None else now
+        s, r = key.settings.spend_limit, key.settings.request_limit
+        spend_from = stored_time(cycle_start(s.cycle if s else "total", moment))
+        count_from = stored_time(cycle_start(r.cycle if r else "total", moment))
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COUNT(*) AS n, COALESCE(SUM(cost_micros), 0) AS spent,"
+                " COALESCE(SUM(created_at >= ?), 0) AS n_now,"
+                " COALESCE(SUM(CASE WHEN created_at >= ? THEN cost_micros END), 0) AS spent_now,"
+                " MAX(created_at) AS last FROM requests WHERE spend_key_id = ?",
+                (count_from, spend_from, key.spend_key_id),
+            ).fetchone()
+        return KeyUsage(
+            current_spend=from_micros(row["spent_now"]),
+            total_spend=from_micros(row["spent"]),
+            current_requests=row["n_now"],
+            total_requests=row["n"],
+            last_used_at=row["last"],
+        )
+
+    def record_request(
+        self,
+        key: KeyRow,
+        *,
+        provider: str,
+        model: str,
+        endpoint: str,
+        input_tokens: int,
+        output_tokens: int,
+        cost: Decimal,
+        status: str = "success",
+        request_id: str | None = None,
+        created_at: datetime | None = None,
+    ) -> str:
+        """Record one gateway request against `key` (and its wallet); returns its id.
+
+        Call it inside `transaction()` together with the limit checks.
+        """
+        request_id = request_id or ids.new_request_id()
+        when = stored_time(self.clock() if created_at is None else created_at)
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO requests (request_id, wallet_id, spend_key_id, provider, model,"
+                " endpoint, status, input_tokens, output_tokens, cost, cost_micros, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    request_id, key.wallet_id, key.spend_key_id, provider, model, endpoint,
+                    status, input_tokens, output_tokens, str(cost), to_micros(cost), when,
+                ),
+            )  # fmt: skip
+        return request_id
+
+    def reset(self) -> None:
+        """Forget every key and request but keep the wallets (tests call it per case)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM requests")
+            db.execute("DELETE FROM spend_keys")
