@@ -1,0 +1,356 @@
+"""The emulator's management API as a Starlette app (contract: docs/lava-api.md).
+
+Routes: the spend-key endpoints under ``/v1/spend_keys`` and the older
+``/v1/manage/spend_keys`` alias, ``GET /v1/models``, ``GET /v1/services`` and
+``GET /v1/wallet``. Every answer, errors included (unknown route 404, wrong method
+405, even an unexpected 500), is JSON in the management error shape
+``{"error": {"message", "code"}}``.
+
+Handlers are ``async`` and call the store synchronously: SQLite answers in
+microseconds and the store serialises access with its own lock, so there is no
+thread pool to reason about.
+
+More routes (the gateway) come in through ``extra_routes``; they are matched first,
+see `server.build_app`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from lava_cli.emulator import catalogue
+from lava_cli.emulator.cycles import Clock, iso_z, parse_stored, utc_now
+from lava_cli.emulator.ids import SPEND_KEY_PREFIX
+from lava_cli.emulator.schema import InvalidCursor, KeyLimitReached, KeyRow, Wallet
+from lava_cli.emulator.store import Store
+from lava_cli.emulator.validation import InvalidField, parse_create, parse_update
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 10
+_CENTS = Decimal("0.01")
+
+
+class ApiError(Exception):
+    """An error answer in the management shape: status, contract code, message."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "code": code}}, status, headers)
+
+
+def money(amount: Decimal) -> str:
+    """A decimal string with at least 2 decimals and no trailing noise: 1.50, 0.000123."""
+    if amount == amount.quantize(_CENTS):
+        return f"{amount.quantize(_CENTS):f}"
+    return f"{amount.normalize():f}"
+
+
+def _time(stored: str | None) -> str | None:
+    return None if stored is None else iso_z(parse_stored(stored))
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of ``Authorization: Bearer …``, else ``x-api-key`` (Anthropic style)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    api_key = request.headers.get("x-api-key", "").strip()
+    return api_key or None
+
+
+class ManagementApi:
+    """Handlers bound to one store and clock; `routes()` lists them for Starlette."""
+
+    def __init__(self, store: Store, clock: Clock = utc_now) -> None:
+        self.store = store
+        self.clock = clock
+
+    # -- helpers -----------------------------------------------------------------
+
+    def wallet(self, request: Request) -> Wallet:
+        """The wallet of the request's secret; 401 unknown, 403 for a spend key."""
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() == "bearer" and token.startswith(SPEND_KEY_PREFIX):
+            raise ApiError(
+                403,
+                "wrong_key_type",
+                "This endpoint needs a secret key (aks_…), not a spend key (lava_sk_…)",
+            )
+        wallet = self.store.wallet_for_secret(token) if scheme.lower() == "bearer" else None
+        if wallet is None:
+            raise ApiError(401, "invalid_api_key", "Invalid API key")
+        return wallet
+
+    def key_json(self, key: KeyRow, raw: str | None = None) -> dict[str, Any]:
+        """The contract's SpendKey object; `raw` (create/rotate only) becomes ``key``."""
+        s = key.settings
+        usage = self.store.key_usage(key, self.clock())
+        body: dict[str, Any] = {
+            "spend_key_id": key.spend_key_id,
+            "key_preview": key.key_preview,
+            "name": s.name,
+            "status": s.status,
+            "request_shape": s.request_shape,
+            "wallet_id": key.wallet_id,
+            "allowed_models": None if s.allowed_models is None else list(s.allowed_models),
+            "allowed_providers": None if s.allowed_providers is None else list(s.allowed_providers),
+            "spend_limit": None
+            if s.spend_limit is None
+            else {"amount": money(s.spend_limit.amount), "cycle": s.spend_limit.cycle},
+            "current_spend": money(usage.current_spend),
+            "total_spend": money(usage.total_spend),
+            "request_limit": None
+            if s.request_limit is None
+            else {"count": s.request_limit.count, "cycle": s.request_limit.cycle},
+            "current_requests": usage.current_requests,
+            "total_requests": usage.total_requests,
+            "rate_limit": None
+            if s.rate_limit is None
+            else {"rpm": s.rate_limit.rpm, "burst": s.rate_limit.burst},
+            "expires_at": _time(s.expires_at),
+            "last_used_at": _time(usage.last_used_at),
+            "created_at": _time(key.created_at),
+        }
+        if raw is not None:
+            body["key"] = raw
+        return body
+
+    @staticmethod
+    async def json_body(request: Request) -> Any:
+        try:
+            return json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "invalid_request", "body: must be valid JSON") from None
+
+    @staticmethod
+    def page_limit(request: Request) -> int:
+        text = request.query_params.get("limit")
+        if text is None or text == "":
+            return DEFAULT_PAGE
+        if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+            raise ApiError(
+                400, "invalid_request", f"limit: must be an integer between 1 and {MAX_PAGE}"
+            )
+        return int(text)
+
+    @staticmethod
+    def not_found(key_id: str) -> ApiError:
+        return ApiError(404, "not_found", f"No such spend key: {key_id}")
+
+    # -- spend keys --------------------------------------------------------------
+
+    async def create_key(self, request: Request) -> Response:
+        wallet = self.wallet(request)
+        settings = parse_create(await self.json_body(request))
+        try:
+            key, raw = self.store.create_key(wallet.wallet_id, settings)
+        except KeyLimitReached:
+            raise ApiError(
+                409,
+                "spend_key_limit_reached",
+                "This wallet already has 10 spend keys; revoke one to create another",
+            ) from None
+        return JSONResponse(self.key_json(key, raw), 201)
+
+    async def list_keys(self, request: Request) -> Response:
+        wallet = self.wallet(request)
+        limit = self.page_limit(request)
+        try:
+            page = self.store.list_keys(
+                wallet.wallet_id, request.query_params.get("cursor") or None, limit
+            )
+        except InvalidCursor:
+            raise ApiError(400, "invalid_request", "cursor: not a cursor from this API") from None
+        return JSONResponse(
+            {
+                "data": [self.key_json(k) for k in page.data],
+                "has_more": page.has_more,
+                "next_cursor": page.next_cursor,
+            }
+        )
+
+    async def get_key(self, request: Request) -> Response:
+        wallet = self.wallet(request)
+        key_id = request.path_params["key_id"]
+        key = self.store.get_key(wallet.wallet_id, key_id)
+        if key is None:
+            raise self.not_found(key_id)
+        return JSONResponse(self.key_json(key))
+
+    async def update_key(self, request: Request) -> Response:
+        wallet = self.wallet(request)
+        key_id = request.path_params["key_id"]
+        changes = parse_update(await self.json_body(request))
+        key = self.store.update_key(wallet.wallet_id, key_id, changes)
+        if key is None:
+            raise self.not_found(key_id)
+        return JSONResponse(self.key_json(key))
+
+    async def rotate_key(self, request: Request) -> Response:
+        wallet = self.wallet(request)
+        key_id = request.path_params["key_id"]
+        rotated = self.store.rotate_key(wallet.wallet_id, key_id)
+        if rotated is None:
+            raise self.not_found(key_id)
+        return JSONResponse(self.key_json(*rotated))
+
+    async def revoke_key(self, request: Request) -> Response:
+        wallet = self.wallet(request)
+        key_id = request.path_params["key_id"]
+        if not self.store.revoke_key(wallet.wallet_id, key_id):
+            raise self.not_found(key_id)
+        return JSONResponse({"success": True})
+
+    # -- catalogue and wallet ----------------------------------------------------
+
+    async def list_models(self, request: Request) -> Response:
+        """All models; with a spend key, only those its allow-lists admit."""
+        models = catalogue.MODELS
+        token = bearer_token(request)
+        if token is not None and token.startswith(SPEND_KEY_PREFIX):
+            key = self.store.key_for_raw(token)
+            if key is None or key.status == "revoked":
+                raise ApiError(401, "invalid_api_key", "Invalid API key")
+            models = catalogue.allowed_models(
+                key.settings.allowed_models, key.settings.allowed_providers
+            )
+        data = [
+            {"id": m.id, "object": "model", "created": m.created, "owned_by": m.provider}
+            for m in models
+        ]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def list_services(self, request: Request) -> Response:
+        """Public catalogue with per-1M-token prices; ``?provider=`` filters the entries."""
+        provider = request.query_params.get("provider") or None
+        data = [
+            {
+                "id": m.id,
+                "object": "service",
+                "provider": m.provider,
+                "name": m.label,
+                "context_window": m.context_window,
+                "pricing": {
+                    "type": "tokens_1m",
+                    "input": float(m.input_price),
+                    "output": float(m.output_price),
+                    "currency": "USD",
+                },
+            }
+            for m in catalogue.models_for(provider)
+        ]
+        providers = [
+            {"id": p.id, "label": p.label, "entry_count": len(catalogue.models_for(p.id))}
+            for p in catalogue.PROVIDERS
+        ]
+        return JSONResponse({"object": "list", "data": data, "providers": providers})
+
+    async def get_wallet(self, request: Request) -> Response:
+        wallet = self.wallet(request)
+        balance = self.store.wallet_balance(wallet.wallet_id)
+        return JSONResponse({"wallet_id": wallet.wallet_id, "balance": money(balance)})
+
+    def routes(self) -> list[BaseRoute]:
+        routes: list[BaseRoute] = []
+        for base in ("/v1/spend_keys", "/v1/manage/spend_keys"):
+            routes += [
+                _route(base, POST=self.create_key, GET=self.list_keys),
+                _route(
+                    base + "/{key_id}",
+                    GET=self.get_key,
+                    PUT=self.update_key,
+                    DELETE=self.revoke_key,
+                ),
+                _route(base + "/{key_id}/rotate", POST=self.rotate_key),
+            ]
+        routes += [
+            _route("/v1/models", GET=self.list_models),
+            _route("/v1/services", GET=self.list_services),
+            _route("/v1/wallet", GET=self.get_wallet),
+        ]
+        return routes
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _route(path: str, **handlers: Endpoint) -> Route:
+    """One route per path, dispatching on the method, so a 405 lists every allowed one."""
+
+    async def dispatch(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await handlers[method](request)
+
+    return Route(path, dispatch, methods=list(handlers))
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+
+async def _invalid_field(request: Request, exc: Exception) -> Response:
+    return error_response(400, "invalid_request", str(exc))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error_response(
+            404, "not_found", f"No such endpoint: {request.method} {request.url.path}"
+        )
+    if exc.status_code == 405:
+        return error_response(
+            405,
+            "method_not_allowed",
+            f"{request.method} is not allowed on {request.url.path}",
+            dict(exc.headers or {}),
+        )
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(exc.status_code, "http_error", str(exc.detail), headers)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    return error_response(500, "internal_error", "The emulator failed; see its log")
+
+
+def create_app(
+    store: Store, clock: Clock = utc_now, extra_routes: Sequence[BaseRoute] = ()
+) -> Starlette:
+    """The emulator app: `extra_routes` (matched first), then the management routes."""
+    api = ManagementApi(store, clock)
+    app = Starlette(
+        routes=[*extra_routes, *api.routes()],
+        exception_handlers={
+            ApiError: _api_error,
+            InvalidField: _invalid_field,
+            HTTPException: _http_error,
+            Exception: _internal_error,
+        },
+    )
+    app.state.store = store
+    app.state.clock = clock
+    return app

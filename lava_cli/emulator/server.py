@@ -1,0 +1,241 @@
+"""Run the emulator: in a background thread (tests, `lava demo`) or in the foreground
+(`lava emulator serve`).
+
+Plugging in more routes (the gateway): every app built here comes from `build_app`,
+which mounts the routes of each provider in `ROUTE_PROVIDERS` ahead of the management
+API. A provider is any ``(store, clock) -> Sequence[BaseRoute]`` callable, so adding
+``/v1/chat/completions``, ``/v1/messages``, ``/v1/requests`` and ``/v1/usage`` takes one
+import line plus naming it in the tuple::
+
+    from lava_cli.emulator.gateway import gateway_routes
+    ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (gateway_routes,)
+
+Callers that need options (fault injection, token delay) pass their own
+``app_factory`` to `start_in_thread` / `serve` instead, e.g.
+``lambda store, clock: create_app(store, clock, gateway_routes(store, clock, opts))``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TextIO
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from lava_cli.config import is_loopback_host
+from lava_cli.emulator.app import create_app
+from lava_cli.emulator.cycles import Clock, utc_now
+from lava_cli.emulator.ids import new_test_secret
+from lava_cli.emulator.store import Store
+from lava_cli.errors import UsageError
+
+RouteProvider = Callable[[Store, Clock], Sequence[BaseRoute]]
+AppFactory = Callable[[Store, Clock], Starlette]
+
+ROUTE_PROVIDERS: tuple[RouteProvider, ...] = ()
+
+_START_TIMEOUT_S = 10.0
+
+
+def build_app(store: Store, clock: Clock = utc_now) -> Starlette:
+    """The full emulator: routes from `ROUTE_PROVIDERS`, then the management API."""
+    extra = [route for provider in ROUTE_PROVIDERS for route in provider(store, clock)]
+    return create_app(store, clock, extra_routes=extra)
+
+
+def default_db_path() -> Path:
+    """Where `lava emulator serve` keeps its state unless told otherwise."""
+    from platformdirs import user_data_path
+
+    return user_data_path("lava-cli") / "emulator.sqlite3"
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A bound socket (port 0 picks a free one), so the real port is known up front."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint="choose another --port (0 picks a free one) or --host",
+        ) from None
+    return sock
+
+
+def _open_wallets(store: Store, secrets: Sequence[str]) -> None:
+    for secret in secrets:
+        store.create_wallet(secret)
+
+
+class EmulatorHandle:
+    """A running emulator in a background thread. Use as a context manager.
+
+    `secrets[0]` is the default wallet's secret; `reset()` forgets every key and
+    request (wallets stay), for tests between cases.
+    """
+
+    def __init__(
+        self,
+        *,
+        server: uvicorn.Server,
+        thread: threading.Thread,
+        sock: socket.socket,
+        store: Store,
+        secrets: list[str],
+        root_url: str,
+        tmpdir: str | None,
+    ) -> None:
+        self.store = store
+        self.secrets = secrets
+        self.root_url = root_url
+        self.base_url = root_url + "/v1"
+        self._server = server
+        self._thread = thread
+        self._sock = sock
+        self._tmpdir = tmpdir
+
+    def reset(self) -> None:
+        self.store.reset()
+
+    def stop(self) -> None:
+        """Shut the server down, close the database, delete a throwaway one."""
+        self._server.should_exit = True
+        self._thread.join(timeout=_START_TIMEOUT_S)
+        self._sock.close()
+        self.store.close()
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    def __enter__(self) -> EmulatorHandle:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def start_in_thread(
+    *,
+    db_path: str | None = None,
+    secrets: list[str] | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    clock: Clock | None = None,
+    app_factory: AppFactory | None = None,
+) -> EmulatorHandle:
+    """Start the emulator on a real socket in a daemon thread and wait until it serves.
+
+    `db_path` None means a throwaway database file, deleted on `stop()`. Without
+    `secrets`, one ``aks_test_`` wallet secret is generated.
+    """
+    clock = clock or utc_now
+    tmpdir = None
+    if db_path is None:
+        tmpdir = tempfile.mkdtemp(prefix="lava-emulator-")
+        store = Store(Path(tmpdir) / "emulator.sqlite3", clock=clock, durable=False)
+    else:
+        store = Store(db_path, clock=clock)
+    wallet_secrets = list(secrets) if secrets else [new_test_secret()]
+    _open_wallets(store, wallet_secrets)
+    app = (app_factory or build_app)(store, clock)
+    sock = _bind(host, port)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="lava-emulator", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + _START_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            store.close()
+            if tmpdir:
+                shutil.rmtree(tmpdir, ignore_errors=True)
+            raise RuntimeError("the emulator did not start")
+        time.sleep(0.005)
+    bound_port = sock.getsockname()[1]
+    return EmulatorHandle(
+        server=server,
+        thread=thread,
+        sock=sock,
+        store=store,
+        secrets=wallet_secrets,
+        root_url=f"http://{_url_host(host)}:{bound_port}",
+        tmpdir=tmpdir,
+    )
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8787,
+    db_path: str | None = None,
+    secrets: Sequence[str] = (),
+    generated_secret: bool = False,
+    out: TextIO = sys.stdout,
+    err: TextIO | None = None,
+    app_factory: AppFactory | None = None,
+) -> None:
+    """Serve in the foreground until Ctrl-C (`lava emulator serve`).
+
+    Prints the ``export`` lines a shell needs; ``LAVA_SECRET_KEY`` only when the
+    secret was generated here (or by the caller, `generated_secret`), never one the
+    user supplied. With no secrets at all, one ``aks_test_`` secret is generated.
+    """
+    err = err or sys.stderr
+    wallet_secrets = list(secrets)
+    if not wallet_secrets:
+        wallet_secrets = [new_test_secret()]
+        generated_secret = True
+    path = Path(db_path) if db_path else default_db_path()
+    sock = _bind(host, port)
+    store = Store(path)
+    try:
+        _open_wallets(store, wallet_secrets)
+        app = (app_factory or build_app)(store, utc_now)
+        root = f"http://{_url_host(host)}:{sock.getsockname()[1]}"
+        if not is_loopback_host(host):
+            err.write(
+                f"WARNING: listening on {host}, which is not a loopback address: anyone who "
+                "can reach this machine can use the emulator. Use --host 127.0.0.1 unless "
+                "you mean it.\n"
+            )
+            err.flush()
+        out.write(f"# Lava emulator on {root} (database {path}); Ctrl-C stops it.\n")
+        out.write(f"export LAVA_BASE_URL={root}/v1\n")
+        if generated_secret:
+            out.write(f"export LAVA_SECRET_KEY={wallet_secrets[0]}\n")
+            out.write("# (a new wallet each start: set LAVA_SECRET_KEY to keep one)\n")
+        else:
+            out.write(f"# {len(wallet_secrets)} wallet(s) from the secrets you gave.\n")
+        out.flush()
+        config = uvicorn.Config(app, log_level="warning", lifespan="off")
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+        store.close()

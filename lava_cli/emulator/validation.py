@@ -1,0 +1,189 @@
+"""Validation of spend-key create/update bodies, field by field.
+
+Each problem raises `InvalidField`, whose message starts with the field's dotted path
+(``spend_limit.amount: …``) so the 400 answer names it, as the contract requires.
+Strict on purpose: unknown fields, booleans posing as integers, numbers posing as
+decimal strings and unknown cycles are refused, so a client bug shows up here rather
+than as a surprising key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from lava_cli.emulator.cycles import CYCLES, parse_iso, stored_time
+from lava_cli.emulator.schema import KeySettings, RateLimit, RequestLimit, SpendLimit
+
+MAX_NAME = 255
+MAX_COUNT = 5_000_000
+MAX_LIST_ITEMS = 100
+_AMOUNT_RE = re.compile(r"\d{1,12}(\.\d{1,2})?")
+
+
+class InvalidField(ValueError):
+    """A 400 ``invalid_request``: `field` is the dotted path the message names."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+def _object(value: Any, field: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidField(field, "must be an object or null")
+    for name in value:
+        if name not in allowed:
+            raise InvalidField(f"{field}.{name}", f"unknown field (expected {', '.join(allowed)})")
+    return value
+
+
+def _int(value: Any, field: str, *, required: bool = True) -> int | None:
+    if value is None and not required:
+        return None
+    # bool is an int subclass in Python; true must not pass as 1.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidField(field, "must be an integer" + ("" if required else " or null"))
+    if not 1 <= value <= MAX_COUNT:
+        raise InvalidField(field, f"must be between 1 and {MAX_COUNT}")
+    return value
+
+
+def _cycle(value: Any, field: str) -> str:
+    if not isinstance(value, str) or value not in CYCLES:
+        raise InvalidField(field, f"must be one of {', '.join(CYCLES)}")
+    return value
+
+
+def _choice(value: Any, field: str, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise InvalidField(field, f"must be one of {', '.join(choices)}")
+    return value
+
+
+def parse_name(value: Any) -> str:
+    if value is None:
+        raise InvalidField("name", "cannot be null")
+    if not isinstance(value, str):
+        raise InvalidField("name", "must be a string")
+    if not value.strip():
+        raise InvalidField("name", "must not be empty")
+    if len(value) > MAX_NAME:
+        raise InvalidField("name", f"must be at most {MAX_NAME} characters")
+    return value
+
+
+def parse_status(value: Any) -> str:
+    return _choice(value, "status", ("active", "paused"))
+
+
+def parse_shape(value: Any) -> str:
+    return _choice(value, "request_shape", ("openai", "anthropic"))
+
+
+def _allow_list(value: Any, field: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value:
+        raise InvalidField(field, "must be a non-empty array of strings, or null for all")
+    if len(value) > MAX_LIST_ITEMS:
+        raise InvalidField(field, f"must have at most {MAX_LIST_ITEMS} entries")
+    for item in value:
+        if not isinstance(item, str) or not item.strip() or len(item) > MAX_NAME:
+            raise InvalidField(field, "entries must be non-empty strings")
+    return tuple(dict.fromkeys(value))  # drop duplicates, keep order
+
+
+def parse_allowed_models(value: Any) -> tuple[str, ...] | None:
+    return _allow_list(value, "allowed_models")
+
+
+def parse_allowed_providers(value: Any) -> tuple[str, ...] | None:
+    return _allow_list(value, "allowed_providers")
+
+
+def parse_spend_limit(value: Any) -> SpendLimit | None:
+    if value is None:
+        return None
+    obj = _object(value, "spend_limit", ("amount", "cycle"))
+    amount = obj.get("amount")
+    if not isinstance(amount, str) or not _AMOUNT_RE.fullmatch(amount):
+        raise InvalidField(
+            "spend_limit.amount", 'must be a decimal string with at most 2 decimals, like "5.00"'
+        )
+    if Decimal(amount) <= 0:
+        raise InvalidField("spend_limit.amount", "must be greater than 0")
+    return SpendLimit(
+        Decimal(amount).quantize(Decimal("0.01")), _cycle(obj.get("cycle"), "spend_limit.cycle")
+    )
+
+
+def parse_request_limit(value: Any) -> RequestLimit | None:
+    if value is None:
+        return None
+    obj = _object(value, "request_limit", ("count", "cycle"))
+    count = _int(obj.get("count"), "request_limit.count")
+    assert count is not None
+    return RequestLimit(count, _cycle(obj.get("cycle"), "request_limit.cycle"))
+
+
+def parse_rate_limit(value: Any) -> RateLimit | None:
+    if value is None:
+        return None
+    obj = _object(value, "rate_limit", ("rpm", "burst"))
+    rpm = _int(obj.get("rpm"), "rate_limit.rpm")
+    assert rpm is not None
+    return RateLimit(rpm, _int(obj.get("burst"), "rate_limit.burst", required=False))
+
+
+def parse_expires_at(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidField("expires_at", "must be an ISO 8601 timestamp string or null")
+    try:
+        moment = parse_iso(value)
+    except ValueError:
+        raise InvalidField(
+            "expires_at", "must be an ISO 8601 timestamp like 2030-01-31T00:00:00Z"
+        ) from None
+    return stored_time(moment.replace(microsecond=0))
+
+
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "name": parse_name,
+    "status": parse_status,
+    "request_shape": parse_shape,
+    "allowed_models": parse_allowed_models,
+    "allowed_providers": parse_allowed_providers,
+    "spend_limit": parse_spend_limit,
+    "request_limit": parse_request_limit,
+    "rate_limit": parse_rate_limit,
+    "expires_at": parse_expires_at,
+}
+
+
+def _fields(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise InvalidField("body", "must be a JSON object")
+    changes: dict[str, Any] = {}
+    for name, value in body.items():
+        parser = PARSERS.get(name)
+        if parser is None:
+            raise InvalidField(name, "unknown field")
+        changes[name] = parser(value)
+    return changes
+
+
+def parse_create(body: Any) -> KeySettings:
+    """The settings of a new key; `name` is required, everything else has a default."""
+    if isinstance(body, dict) and "name" not in body:
+        raise InvalidField("name", "is required")
+    return KeySettings(**_fields(body))
+
+
+def parse_update(body: Any) -> dict[str, Any]:
+    """The fields a PUT changes (absent = unchanged; null clears, except for `name`)."""
+    return _fields(body)

@@ -1,0 +1,79 @@
+"""Fixtures for the emulator's own tests: one emulator on a real loopback port for the
+session (two wallets, an injectable clock), reset before every test, and httpx clients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+
+from lava_cli.emulator.server import EmulatorHandle, start_in_thread
+
+SECRET_A = "aks_test_" + "A" * 32
+SECRET_B = "aks_test_" + "B" * 32
+
+
+class FakeClock:
+    """A clock tests can set; unset, it is the real time."""
+
+    def __init__(self) -> None:
+        self.now: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.now or datetime.now(timezone.utc)
+
+    def set(self, moment: datetime) -> None:
+        self.now = moment
+
+
+@pytest.fixture(scope="session")
+def session_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def session_emu(session_clock: FakeClock) -> Iterator[EmulatorHandle]:
+    with start_in_thread(secrets=[SECRET_A, SECRET_B], clock=session_clock) as emu:
+        yield emu
+
+
+@pytest.fixture
+def clock(session_clock: FakeClock) -> Iterator[FakeClock]:
+    session_clock.now = None
+    yield session_clock
+    session_clock.now = None
+
+
+@pytest.fixture
+def emu(session_emu: EmulatorHandle, clock: FakeClock) -> EmulatorHandle:
+    session_emu.reset()
+    return session_emu
+
+
+def _client(emu: EmulatorHandle, secret: str | None) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+    return httpx.Client(base_url=emu.base_url, headers=headers, timeout=5)
+
+
+@pytest.fixture
+def api(emu: EmulatorHandle) -> Iterator[httpx.Client]:
+    """Wallet A's management client."""
+    with _client(emu, emu.secrets[0]) as client:
+        yield client
+
+
+@pytest.fixture
+def api_b(emu: EmulatorHandle) -> Iterator[httpx.Client]:
+    """Wallet B's management client."""
+    with _client(emu, emu.secrets[1]) as client:
+        yield client
+
+
+@pytest.fixture
+def anon(emu: EmulatorHandle) -> Iterator[httpx.Client]:
+    """No credentials at all."""
+    with _client(emu, None) as client:
+        yield client
