@@ -95,6 +95,7 @@ def _clean(value: str) -> str:
     return " ".join(value.split()) or "-"
 
 
+NARROW_DROP = ("shape", "models", "last used")
 KEY_COLUMNS = (
     "id",
     "name",
@@ -190,15 +191,21 @@ class Output:
             return
         from rich.table import Table
 
+        console = self._console()
+        # Nine columns do not fit a narrow terminal: keep what identifies a key and
+        # what it costs; `lava keys show KEY` has the rest.
+        keep = list(range(len(KEY_COLUMNS)))
+        if console.width < 140:
+            keep = [i for i, c in enumerate(KEY_COLUMNS) if c not in NARROW_DROP]
         table = Table(box=None, header_style="bold", pad_edge=False)
-        for column in KEY_COLUMNS:
-            table.add_column(column, overflow="fold")
+        for i in keep:
+            table.add_column(KEY_COLUMNS[i], no_wrap=i < 2, overflow="fold")
         styles = {"active": "green", "paused": "yellow"}
         for key in keys:
             row = key_row(key, human=True)
             row[2] = f"[{styles.get(key.status, 'red')}]{row[2]}[/]"
-            table.add_row(*row)
-        self._console().print(table)
+            table.add_row(*(row[i] for i in keep))
+        console.print(table)
 
     def key_detail(self, key: SpendKey) -> None:
         fields = [
@@ -249,3 +256,27 @@ class Output:
             )
         console.print()
         self.key_detail(key)
+
+    # -- catalogue -----------------------------------------------------------------------
+
+    def models(self, rows: Sequence[dict[str, Any]]) -> None:
+        def price(value: object) -> str:
+            return f"${value}" if value is not None else "-"
+
+        cells = [
+            [str(r["id"]), str(r["provider"]), price(r["input_per_1m"]), price(r["output_per_1m"])]
+            for r in rows
+        ]
+        if not self.app.stdout_tty:
+            self.tsv(cells)
+            return
+        from rich.table import Table
+
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        table.add_column("model")
+        table.add_column("provider")
+        table.add_column("input / 1M", justify="right")
+        table.add_column("output / 1M", justify="right")
+        for row in cells:
+            table.add_row(*row)
+        self._console().print(table)

@@ -110,6 +110,8 @@ def _hint_for(status: int, code: str | None, gateway: bool) -> str | None:
             return "management calls need the secret key (aks_…), not a spend key"
         return "the API refused this for the key or account; check `lava keys show KEY`"
     if status == 404:
+        if gateway:
+            return "check the model id (`lava models`) and --base-url"
         return "list your keys and their ids with `lava keys list`"
     if status == 409:
         return "a wallet holds at most 10 spend keys: revoke one with `lava keys revoke KEY`"
@@ -203,10 +205,18 @@ class LavaClient:
         delay: float = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1))
         return delay * random.uniform(0.5, 1.0)
 
-    def _send(self, method: str, path: str, *, auth: bool, **kwargs: Any) -> httpx.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        auth: bool,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
         """One request with bounded retries. Returns a 2xx response or raises."""
         idempotent = method in ("GET", "PUT", "DELETE", "HEAD")
-        headers = {}
+        headers = dict(headers or {})
         if auth and self._secret:
             headers["Authorization"] = f"Bearer {self._secret}"
         url = self.base_url + path

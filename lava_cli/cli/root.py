@@ -32,7 +32,7 @@ def _version(value: bool) -> None:
 
 def build(holder: list[AppContext]) -> Any:
     """Build the click command for one run; the AppContext it creates lands in `holder`."""
-    from lava_cli.cli import auth, emulator, keys
+    from lava_cli.cli import auth, emulator, env, keys, prompt
 
     app = typer.Typer(
         help=HELP,
@@ -74,6 +74,9 @@ def build(holder: list[AppContext]) -> Any:
         ctx.obj = app_ctx
 
     app.add_typer(keys.app, name="keys")
+    app.command("prompt")(prompt.prompt)
+    app.command("models")(prompt.models)
+    app.command("env")(env.env)
     app.command("login")(auth.login)
     app.command("logout")(auth.logout)
     app.add_typer(auth.auth_app, name="auth")

@@ -76,11 +76,18 @@ def test_list_json_and_tsv_and_quiet(logged_in):
     assert set(ids) == {first["spend_key_id"], second["spend_key_id"]}
 
 
-def test_list_on_a_terminal_is_a_table(logged_in):
-    create("--name", "tabled", "--spend-limit", "5/daily")
-    result = run_lava("keys", "list", tty=True)
-    assert result.code == 0
-    assert "tabled" in result.stdout and "$0.00 / $5.00 daily" in result.stdout
+def test_list_on_a_terminal_is_a_table(logged_in, monkeypatch):
+    key = create("--name", "tabled", "--spend-limit", "5/daily", "--model", "gpt-4o")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    wide = run_lava("keys", "list", tty=True)
+    assert wide.code == 0
+    assert "tabled" in wide.stdout and "$0.00 / $5.00 daily" in wide.stdout
+    assert "gpt-4o" in wide.stdout and key["spend_key_id"] in wide.stdout
+    monkeypatch.setenv("COLUMNS", "80")
+    narrow = run_lava("keys", "list", tty=True).stdout
+    assert key["spend_key_id"] in narrow and "gpt-4o" not in narrow
+    assert max(len(line) for line in narrow.splitlines()) <= 80
 
 
 def test_client_follows_cursor_past_one_page(logged_in):
@@ -117,7 +124,9 @@ def test_ambiguous_and_unknown_names(logged_in):
 
 
 def test_update_sends_only_what_changed(logged_in):
-    key = create("--name", "u", "--model", "gpt-4o", "--spend-limit", "5/daily", "--rate-limit", "10")
+    key = create(
+        "--name", "u", "--model", "gpt-4o", "--spend-limit", "5/daily", "--rate-limit", "10"
+    )
     result = run_lava("keys", "update", "u", "--request-limit", "50/weekly", "--json")
     assert result.code == 0, result.output
     after = json.loads(result.stdout)

@@ -79,7 +79,7 @@ def test_sigint_exits_130_without_a_traceback(tmp_path):
     )
     time.sleep(1.0)  # let it reach the blocking read of stdin
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=20)
+    _, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert "interrupted" in err

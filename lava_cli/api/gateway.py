@@ -1,0 +1,186 @@
+"""GatewayClient: model requests with a spend key, in the key's request shape.
+
+OpenAI-shape keys call `POST {base}/chat/completions`; Anthropic-shape keys call
+`POST {base}/messages` (base ends in `/v1`). A prompt costs money, so nothing here
+is retried once it may have reached the server; only refused connections are.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from lava_cli import __version__
+from lava_cli.api.client import Logger, error_for_response
+from lava_cli.api.streaming import Event, anthropic_events, decode_sse, openai_events
+from lava_cli.api.types import MalformedResponse
+from lava_cli.config import check_base_url
+from lava_cli.errors import ApiUnavailableError
+
+ANTHROPIC_VERSION = "2023-06-01"
+CONNECT_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class PromptRequest:
+    model: str
+    text: str
+    system: str | None = None
+    max_tokens: int = 1024
+    temperature: float | None = None
+
+    def body(self, shape: str, stream: bool) -> dict[str, Any]:
+        messages: list[dict[str, str]] = []
+        body: dict[str, Any] = {"model": self.model, "max_tokens": self.max_tokens}
+        if shape == "anthropic":
+            if self.system:
+                body["system"] = self.system
+        elif self.system:
+            messages.append({"role": "system", "content": self.system})
+        messages.append({"role": "user", "content": self.text})
+        body["messages"] = messages
+        if self.temperature is not None:
+            body["temperature"] = self.temperature
+        if stream:
+            body["stream"] = True
+            if shape == "openai":
+                body["stream_options"] = {"include_usage": True}
+        return body
+
+
+@dataclass
+class Completion:
+    """A whole reply: text, tokens, and the provider's own object for --json."""
+
+    text: str
+    model: str
+    input_tokens: int | None
+    output_tokens: int | None
+    finish_reason: str | None
+    request_id: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+class GatewayClient:
+    def __init__(
+        self, base_url: str, spend_key: str, *, timeout: float = 120.0, log: Logger | None = None
+    ) -> None:
+        self.base_url = check_base_url(base_url)
+        self._log = log
+        self.request_id: str | None = None
+        self._key = spend_key
+        self._http = httpx.Client(
+            headers={"User-Agent": f"lava-cli/{__version__}"},
+            timeout=httpx.Timeout(timeout, connect=10.0),
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _path(self, shape: str) -> str:
+        return self.base_url + ("/messages" if shape == "anthropic" else "/chat/completions")
+
+    def _headers(self, shape: str) -> dict[str, str]:
+        """Each provider's own auth convention, as its SDK would send it."""
+        if shape == "anthropic":
+            return {"x-api-key": self._key, "anthropic-version": ANTHROPIC_VERSION}
+        return {"Authorization": f"Bearer {self._key}"}
+
+    def _open(self, shape: str, body: dict[str, Any], stream: bool) -> httpx.Response:
+        url = self._path(shape)
+        for attempt in range(1, CONNECT_ATTEMPTS + 1):
+            if self._log:
+                self._log(f"> POST {url}")
+            try:
+                request = self._http.build_request(
+                    "POST", url, json=body, headers=self._headers(shape)
+                )
+                response = self._http.send(request, stream=stream)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                if attempt == CONNECT_ATTEMPTS:
+                    raise ApiUnavailableError(
+                        f"cannot connect to {self.base_url}",
+                        hint="check your network and --base-url (is the emulator running?)",
+                    ) from None
+                time.sleep(0.3 * attempt)
+                continue
+            except httpx.TimeoutException:
+                raise ApiUnavailableError(
+                    "the gateway did not answer in time",
+                    hint="retry; the request may have been billed",
+                ) from None
+            except httpx.TransportError as exc:
+                raise ApiUnavailableError(
+                    f"the gateway connection failed ({type(exc).__name__})"
+                ) from None
+            self.request_id = response.headers.get("x-lava-request-id")
+            if self._log:
+                rid = f" [{self.request_id}]" if self.request_id else ""
+                self._log(f"< {response.status_code} {response.reason_phrase}{rid}")
+            if not response.is_success:
+                response.read()
+                response.close()
+                raise error_for_response(response, gateway=True)
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def stream(self, shape: str, prompt: PromptRequest) -> Iterator[Event]:
+        """Yield events as they arrive; a dropped connection raises (exit 6)."""
+        response = self._open(shape, prompt.body(shape, stream=True), stream=True)
+        decode = anthropic_events if shape == "anthropic" else openai_events
+        try:
+            yield from decode(decode_sse(response.iter_lines()))
+        except httpx.TransportError as exc:
+            raise ApiUnavailableError(
+                f"the stream was cut ({type(exc).__name__})",
+                hint="the server or network dropped the connection; what arrived was kept",
+            ) from None
+        finally:
+            response.close()
+
+    def complete(self, shape: str, prompt: PromptRequest) -> Completion:
+        response = self._open(shape, prompt.body(shape, stream=False), stream=False)
+        try:
+            obj = response.json()
+        except ValueError:
+            raise ApiUnavailableError("the gateway sent an unreadable answer") from None
+        if not isinstance(obj, dict):
+            raise MalformedResponse("the gateway's answer is not an object")
+        return parse_completion(shape, obj, self.request_id)
+
+
+def parse_completion(shape: str, obj: dict[str, Any], request_id: str | None) -> Completion:
+    usage = obj.get("usage") if isinstance(obj.get("usage"), dict) else {}
+    assert isinstance(usage, dict)
+    model = obj.get("model") if isinstance(obj.get("model"), str) else ""
+    if shape == "anthropic":
+        blocks = obj.get("content")
+        if not isinstance(blocks, list):
+            raise MalformedResponse("the gateway's answer has no content")
+        text = "".join(
+            b["text"] for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str)
+        )
+        ins, outs = usage.get("input_tokens"), usage.get("output_tokens")
+        reason = obj.get("stop_reason")
+    else:
+        choices = obj.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            raise MalformedResponse("the gateway's answer has no choices")
+        message = choices[0].get("message")
+        content = message.get("content") if isinstance(message, dict) else None
+        text = content if isinstance(content, str) else ""
+        ins, outs = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        reason = choices[0].get("finish_reason")
+    return Completion(
+        text=text,
+        model=model or "",
+        input_tokens=ins if isinstance(ins, int) else None,
+        output_tokens=outs if isinstance(outs, int) else None,
+        finish_reason=reason if isinstance(reason, str) else None,
+        request_id=request_id,
+        raw=obj,
+    )

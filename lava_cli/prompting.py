@@ -1,0 +1,298 @@
+"""`lava prompt`: choose the spend key, send the prompt, stream the reply, report cost.
+
+Which key: `--key` (saved with --save), else LAVA_SPEND_KEY, else the profile's
+default saved key; with none and a management secret at hand, a key named
+`lava-cli` is provisioned and saved (as Lava's MCP `login` does).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from lava_cli.errors import (
+    ApiAuthError,
+    ApiError,
+    ApiPolicyError,
+    LavaError,
+    NotAuthenticatedError,
+    UsageError,
+)
+
+if TYPE_CHECKING:
+    from lava_cli.api.gateway import Completion, PromptRequest
+    from lava_cli.context import AppContext
+
+AUTO_KEY_NAME = "lava-cli"
+MILLION = Decimal(1_000_000)
+
+
+@dataclass(frozen=True)
+class KeyChoice:
+    raw: str
+    shape: str
+    spend_key_id: str | None
+    source: str
+
+
+def _check_shape(value: str | None) -> str | None:
+    if value is not None and value not in ("openai", "anthropic"):
+        raise UsageError(
+            f"--shape: unknown request shape {value!r}", hint="use openai or anthropic"
+        )
+    return value
+
+
+def choose_key(app: AppContext, ref: str | None, shape: str | None) -> KeyChoice:
+    from lava_cli.spendkeys import load_saved_key, saved_keys
+
+    shape = _check_shape(shape)
+    if ref:
+        kid, meta, raw = load_saved_key(app, ref)
+        return KeyChoice(raw, shape or str(meta.get("request_shape") or "openai"), kid, "--key")
+    env = os.environ.get("LAVA_SPEND_KEY", "").strip()
+    if env:
+        if env.endswith("****"):
+            raise NotAuthenticatedError(
+                "LAVA_SPEND_KEY holds a key preview (…****), not the key",
+                hint="the full lava_sk_… value is shown once at create; "
+                "rotate the key to get a new one",
+            )
+        return KeyChoice(env, shape or "openai", None, "LAVA_SPEND_KEY")
+    default = app.profile_settings.get("default_key")
+    if isinstance(default, str) and default in saved_keys(app):
+        kid, meta, raw = load_saved_key(app, default)
+        return KeyChoice(raw, shape or str(meta.get("request_shape") or "openai"), kid, "default")
+    return provision(app, shape or "openai")
+
+
+def provision(app: AppContext, shape: str) -> KeyChoice:
+    """Create and save a `lava-cli` key, when a management secret is available."""
+    from lava_cli.cli.common import save_spend_key_safely
+
+    if app.find_secret() is None:
+        raise NotAuthenticatedError(
+            "no spend key to send the prompt with",
+            hint="set LAVA_SPEND_KEY, or `lava login` and let `lava prompt` create one, "
+            "or `lava keys create --name NAME --save`",
+        )
+    key = app.client().create_spend_key({"name": AUTO_KEY_NAME, "request_shape": shape})
+    if not key.key:
+        raise ApiError("the API did not return the new key's value")
+    try:
+        where = save_spend_key_safely(app, key, key.key)
+    except LavaError as exc:
+        # The raw value was never shown and cannot be kept: revoke it rather than leave
+        # a live key nobody holds (a secret never goes to stderr).
+        app.client().revoke_spend_key(key.spend_key_id)
+        raise LavaError(
+            f"could not save a new spend key, so it was revoked again: {exc.message}",
+            hint=exc.hint,
+        ) from None
+    app.out.note(
+        f"Created spend key {AUTO_KEY_NAME!r} ({key.spend_key_id}) and saved it in {where}."
+    )
+    return KeyChoice(key.key, key.request_shape, key.spend_key_id, "provisioned")
+
+
+def prompt_text(app: AppContext, text: str | None) -> str:
+    """The argument, stdin when it is not a terminal, or both (stdin as context)."""
+    piped = ""
+    if not app.stdin_tty:
+        piped = app.stdin.read()
+    parts = [p for p in (text, piped.strip("\n")) if p and p.strip()]
+    if not parts:
+        raise UsageError("no prompt", hint='lava prompt "your question", or pipe text into it')
+    return "\n\n".join(parts)
+
+
+def prices(app: AppContext, model: str) -> tuple[Decimal, Decimal] | None:
+    """Per-1M input/output prices for `model` from /v1/services, if it is listed."""
+    try:
+        services = _public_client(app).list_services()
+    except LavaError:
+        return None
+    for entry in services.get("data") or []:
+        if isinstance(entry, dict) and entry.get("id") == model:
+            pricing = entry.get("pricing")
+            if isinstance(pricing, dict):
+                try:
+                    return Decimal(str(pricing["input"])), Decimal(str(pricing["output"]))
+                except (KeyError, ArithmeticError, ValueError):
+                    return None
+    return None
+
+
+def cost(
+    price: tuple[Decimal, Decimal] | None, ins: int | None, outs: int | None
+) -> Decimal | None:
+    if price is None or ins is None or outs is None:
+        return None
+    return (Decimal(ins) * price[0] + Decimal(outs) * price[1]) / MILLION
+
+
+def _public_client(app: AppContext) -> Any:
+    """A client for public endpoints: the secret when there is one, none otherwise."""
+    secret = app.find_secret()
+    if secret is not None:
+        return app.client(secret)
+    from lava_cli.api.client import LavaClient
+
+    return LavaClient(app.base_url(None)[0], None)
+
+
+def explain(app: AppContext, err: ApiError, choice: KeyChoice, model: str) -> LavaError:
+    """Turn a gateway refusal into the seeds' troubleshooting advice."""
+    if isinstance(err, ApiAuthError):
+        return err
+    if (
+        isinstance(err, ApiPolicyError)
+        and err.status == 403
+        and err.code not in ("wrong_request_shape",)
+    ):
+        allowed = _allowed_models(app, choice)
+        if allowed:
+            err.hint = (
+                f"this key allows: {allowed}; pick one with --model, "
+                "or widen it with `lava keys update`"
+            )
+        return err
+    if isinstance(err, ApiPolicyError) and err.code == "wrong_request_shape":
+        other = "anthropic" if choice.shape == "openai" else "openai"
+        err.hint = (
+            f"this key expects the other request format: try --shape {other}, or use a key "
+            f"created with --shape {choice.shape}"
+        )
+    return err
+
+
+def _allowed_models(app: AppContext, choice: KeyChoice) -> str | None:
+    if choice.spend_key_id is None or app.find_secret() is None:
+        return None
+    try:
+        key = app.client().get_spend_key(choice.spend_key_id)
+    except LavaError:
+        return None
+    models = ", ".join(key.allowed_models) if key.allowed_models else "all models"
+    if key.allowed_providers:
+        models += f" (providers: {', '.join(key.allowed_providers)})"
+    return models
+
+
+def spend_line(app: AppContext, choice: KeyChoice) -> str | None:
+    """The key's spend this cycle, when the secret and the key id are known."""
+    if choice.spend_key_id is None or app.find_secret() is None:
+        return None
+    from lava_cli.output import spend_text
+
+    try:
+        return "key " + spend_text(app.client().get_spend_key(choice.spend_key_id))
+    except LavaError:
+        return None
+
+
+def usage_line(
+    app: AppContext, choice: KeyChoice, model: str, ins: int | None, outs: int | None
+) -> str:
+    parts = [
+        model or "?",
+        f"{ins if ins is not None else '?'} in / {outs if outs is not None else '?'} out tokens",
+    ]
+    value = cost(prices(app, model), ins, outs)
+    if value is not None:
+        parts.append(f"${value:.6f}")
+    spent = spend_line(app, choice)
+    if spent:
+        parts.append(spent)
+    return " · ".join(parts)
+
+
+def completion_json(
+    completion: Completion, price: tuple[Decimal, Decimal] | None
+) -> dict[str, Any]:
+    value = cost(price, completion.input_tokens, completion.output_tokens)
+    return {
+        "model": completion.model,
+        "text": completion.text,
+        "finish_reason": completion.finish_reason,
+        "usage": {
+            "input_tokens": completion.input_tokens,
+            "output_tokens": completion.output_tokens,
+        },
+        "cost": f"{value:.6f}" if value is not None else None,
+        "request_id": completion.request_id,
+        "response": completion.raw,
+    }
+
+
+def run_prompt(
+    app: AppContext,
+    request: PromptRequest,
+    choice: KeyChoice,
+    *,
+    stream: bool,
+    json_: bool,
+    show_usage: bool,
+) -> None:
+    from lava_cli.api.gateway import GatewayClient
+    from lava_cli.api.streaming import Finished, TextDelta, UsageInfo
+    from lava_cli.context import env_seconds
+
+    base_url = app.base_url(None)[0]
+    gateway = GatewayClient(
+        base_url,
+        choice.raw,
+        timeout=env_seconds("LAVA_TIMEOUT", 120.0),
+        log=app.log if app.verbose else None,
+    )
+    try:
+        if json_ or not stream:
+            try:
+                completion = gateway.complete(choice.shape, request)
+            except ApiError as err:
+                raise explain(app, err, choice, request.model) from None
+            if json_:
+                app.out.json(
+                    completion_json(completion, prices(app, completion.model or request.model))
+                )
+                return
+            app.out.line(completion.text)
+            model, ins, outs = (
+                completion.model or request.model,
+                completion.input_tokens,
+                completion.output_tokens,
+            )
+        else:
+            out = app.stdout
+            model, ins, outs = request.model, None, None
+            wrote_any = ends_newline = False
+            try:
+                for event in gateway.stream(choice.shape, request):
+                    if isinstance(event, TextDelta):
+                        out.write(event.text)
+                        out.flush()
+                        wrote_any, ends_newline = True, event.text.endswith("\n")
+                    elif isinstance(event, UsageInfo):
+                        ins = event.input_tokens if event.input_tokens is not None else ins
+                        outs = event.output_tokens if event.output_tokens is not None else outs
+                    elif isinstance(event, Finished) and event.model:
+                        model = event.model
+            except ApiError as err:
+                if wrote_any and not ends_newline:
+                    out.write("\n")
+                    out.flush()
+                raise explain(app, err, choice, request.model) from None
+            except KeyboardInterrupt:
+                if wrote_any:
+                    out.write("\n")
+                    out.flush()
+                raise
+            if not ends_newline:
+                out.write("\n")
+                out.flush()
+        if show_usage or app.stderr_tty:
+            app.out.note(usage_line(app, choice, model, ins, outs))
+    finally:
+        gateway.close()
