@@ -1,0 +1,383 @@
+"""The emulator's gateway: ``POST /v1/chat/completions`` and ``POST /v1/messages``.
+
+Each request goes through, in this order (see limits.py for the statuses): injected
+500/429 faults, key state (401), request shape (403), body validation (400), catalogue
+(404 ``model_not_found``; a non-Anthropic model on /v1/messages is 400), allow-lists
+(403), rate limit (429), request limit (429), spend limit (402). Key checks, limits and
+the charge run in one SQLite transaction (ledger.py), so concurrent clients can never
+push a key past its limits.
+
+Spend-limit semantics: the offline model's reply is a pure function of the request
+(replies.py), so its exact cost is known before answering. The request is charged that
+cost up front and accepted only if ``current_spend + cost <= limit``: ``current_spend``
+never exceeds the limit. An accepted request stays charged even if the client goes
+away or an injected ``drop-mid-stream`` cuts it.
+
+Every answer, errors included, carries ``x-lava-request-id``. Errors use the
+endpoint's provider shape so the official SDKs raise their typed exceptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import Send
+
+from lava_cli.emulator import wire
+from lava_cli.emulator.app import ApiError, ManagementApi
+from lava_cli.emulator.catalogue import get_model
+from lava_cli.emulator.cycles import parse_iso, utc_now
+from lava_cli.emulator.faults import Faults
+from lava_cli.emulator.ids import new_request_id
+from lava_cli.emulator.ledger import BadQuery, Charge, Ledger
+from lava_cli.emulator.limits import Refusal
+from lava_cli.emulator.replies import (
+    DEFAULT_REPLY_TOKENS,
+    Reply,
+    conversation_texts,
+    count_input_tokens,
+    make_reply,
+    request_cost,
+)
+from lava_cli.emulator.store import Store
+
+ENDPOINTS = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages"}
+
+
+@dataclass(frozen=True)
+class GatewayOptions:
+    """Operator settings (``lava emulator serve`` flags).
+
+    token_delay_ms: pause between streamed tokens (and, summed, before a non-streamed
+        answer), so streaming is visible.
+    reply_tokens: the offline model's natural reply length; ``max_tokens`` can only
+        shorten it.
+    faults: injected failures (faults.py); None or empty for none.
+    """
+
+    token_delay_ms: float = 0.0
+    reply_tokens: int = DEFAULT_REPLY_TOKENS
+    faults: Faults | None = None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A validated request with its reply and price decided up front."""
+
+    request: wire.ChatRequest
+    reply: Reply
+    charge: Charge
+
+
+class _CutStreamingResponse(StreamingResponse):
+    """Sends the body it is given and never the final empty chunk: the server then
+    closes the connection mid-body, as a dropped upstream would."""
+
+    async def stream_response(self, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        async for chunk in self.body_iterator:
+            body = chunk.encode() if isinstance(chunk, str) else bytes(chunk)
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+
+
+def raw_key_from(headers: Any) -> str | None:
+    """The spend key from ``x-api-key`` or ``Authorization: Bearer`` (either endpoint)."""
+    key = headers.get("x-api-key")
+    if key:
+        return str(key).strip() or None
+    auth = headers.get("authorization")
+    if auth:
+        scheme, _, value = str(auth).partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    return None
+
+
+class Gateway:
+    """The two gateway endpoints, bound to a store, a clock and options."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], datetime] = utc_now,
+        options: GatewayOptions | None = None,
+    ) -> None:
+        self.ledger = Ledger(store)
+        self.clock = clock
+        self.options = options or GatewayOptions()
+
+    async def chat_completions(self, request: Request) -> Response:
+        return await self._serve(request, "openai")
+
+    async def messages(self, request: Request) -> Response:
+        return await self._serve(request, "anthropic")
+
+    # --- the pipeline --------------------------------------------------------------
+
+    async def _serve(self, request: Request, shape: str) -> Response:
+        request_id = new_request_id()
+        faults = self.options.faults
+        if faults:
+            if faults.roll("500"):
+                return self._error(
+                    shape,
+                    request_id,
+                    Refusal(500, "internal_error", "Injected fault: internal server error"),
+                )
+            if faults.roll("429"):
+                return self._error(
+                    shape,
+                    request_id,
+                    Refusal(
+                        429, "rate_limit_exceeded", "Injected fault: rate limited", retry_after=1
+                    ),
+                )
+        plan = self._plan(shape, await request.body())
+        outcome = self.ledger.admit(
+            raw_key=raw_key_from(request.headers),
+            shape=shape,
+            plan=plan.charge if isinstance(plan, _Plan) else plan,
+            now=self.clock(),
+            request_id=request_id,
+        )
+        if outcome is not None:
+            return self._error(shape, request_id, outcome)
+        assert isinstance(plan, _Plan)  # admit() passes a Refusal plan back as the outcome
+        if faults and faults.roll("slow-first-byte"):
+            await asyncio.sleep(faults.first_byte_delay_s)
+        cut = bool(faults) and faults is not None and faults.roll("drop-mid-stream")
+        return await self._answer(shape, request_id, plan, cut)
+
+    def _plan(self, shape: str, body: bytes) -> _Plan | Refusal:
+        """Validate the body, find the model and price the reply (no I/O, no key)."""
+        try:
+            data = json.loads(body) if body else None
+        except ValueError:
+            return Refusal(400, "invalid_request", "the request body is not valid JSON")
+        try:
+            if shape == "openai":
+                req = wire.parse_openai_request(data)
+            else:
+                req = wire.parse_anthropic_request(data)
+        except wire.InvalidRequest as exc:
+            return Refusal(400, "invalid_request", str(exc))
+        model = get_model(req.model)
+        if model is None:
+            return Refusal(
+                404,
+                "model_not_found",
+                f"The model {req.model!r} does not exist (see GET /v1/models)",
+            )
+        if shape == "anthropic" and model.provider != "anthropic":
+            return Refusal(
+                400,
+                "invalid_request",
+                f"model: {req.model!r} is served by {model.provider!r}; /v1/messages serves "
+                "anthropic models only (use /v1/chat/completions with an OpenAI-shape key)",
+            )
+        input_tokens = count_input_tokens(req.system, req.messages)
+        reply = make_reply(
+            model.id,
+            conversation_texts(req.system, req.messages),
+            req.max_tokens,
+            self.options.reply_tokens,
+        )
+        cost = request_cost(
+            input_tokens, reply.output_tokens, model.input_price, model.output_price
+        )
+        charge = Charge(
+            model=model.id,
+            provider=model.provider,
+            endpoint=ENDPOINTS[shape],
+            input_tokens=input_tokens,
+            output_tokens=reply.output_tokens,
+            cost=cost,
+        )
+        return _Plan(req, reply, charge)
+
+    # --- answers -------------------------------------------------------------------
+
+    def _error(self, shape: str, request_id: str, refusal: Refusal) -> Response:
+        headers = {"x-lava-request-id": request_id}
+        if refusal.retry_after is not None:
+            headers["retry-after"] = str(refusal.retry_after)
+        if not refusal.retryable:
+            headers["x-should-retry"] = "false"
+        body = wire.error_body(shape, refusal.status, refusal.code, refusal.message)
+        return Response(
+            json.dumps(body, separators=(",", ":")),
+            status_code=refusal.status,
+            headers=headers,
+            media_type="application/json",
+        )
+
+    async def _answer(self, shape: str, request_id: str, plan: _Plan, cut: bool) -> Response:
+        headers = {"x-lava-request-id": request_id}
+        delay = self.options.token_delay_ms / 1000.0
+        if plan.request.stream:
+            frames = self._frames(shape, request_id, plan)
+            stream_headers = {**headers, "cache-control": "no-cache"}
+            if cut:
+                return _CutStreamingResponse(
+                    self._paced(_first_half(list(frames)), delay),
+                    headers=stream_headers,
+                    media_type="text/event-stream",
+                )
+            return StreamingResponse(
+                self._paced(frames, delay), headers=stream_headers, media_type="text/event-stream"
+            )
+        if delay:
+            await asyncio.sleep(delay * plan.reply.output_tokens)
+        body = json.dumps(self._body(shape, request_id, plan), separators=(",", ":")).encode()
+        if cut:
+            return _CutStreamingResponse(
+                _once(body[: len(body) // 2]), headers=headers, media_type="application/json"
+            )
+        return Response(body, headers=headers, media_type="application/json")
+
+    def _body(self, shape: str, request_id: str, plan: _Plan) -> dict[str, Any]:
+        charge, reply = plan.charge, plan.reply
+        if shape == "openai":
+            return wire.openai_completion(
+                completion_id="chatcmpl-" + request_id.removeprefix("req_"),
+                created=int(time.time()),
+                model=charge.model,
+                text=reply.text,
+                truncated=reply.truncated,
+                input_tokens=charge.input_tokens,
+                output_tokens=charge.output_tokens,
+            )
+        return wire.anthropic_message(
+            message_id="msg_" + request_id.removeprefix("req_"),
+            model=charge.model,
+            text=reply.text,
+            truncated=reply.truncated,
+            input_tokens=charge.input_tokens,
+            output_tokens=charge.output_tokens,
+        )
+
+    def _frames(self, shape: str, request_id: str, plan: _Plan) -> Iterator[bytes]:
+        """Every SSE frame of the answer; token frames are the ones `_paced` delays."""
+        charge, reply = plan.charge, plan.reply
+        if shape == "openai":
+            stream = wire.OpenAIStream(
+                completion_id="chatcmpl-" + request_id.removeprefix("req_"),
+                created=int(time.time()),
+                model=charge.model,
+                include_usage=plan.request.include_usage,
+            )
+            yield stream.start()
+            for piece in reply.pieces:
+                yield stream.delta(piece)
+            yield from stream.end(reply.truncated, charge.input_tokens, charge.output_tokens)
+            return
+        anthropic = wire.AnthropicStream(
+            message_id="msg_" + request_id.removeprefix("req_"),
+            model=charge.model,
+            input_tokens=charge.input_tokens,
+        )
+        yield from anthropic.start()
+        for piece in reply.pieces:
+            yield anthropic.delta(piece)
+        yield from anthropic.end(reply.truncated, charge.output_tokens)
+
+    @staticmethod
+    async def _paced(frames: Iterator[bytes] | list[bytes], delay: float) -> AsyncIterator[bytes]:
+        for frame in frames:
+            if delay:
+                await asyncio.sleep(delay)
+            yield frame
+
+
+def _first_half(frames: list[bytes]) -> list[bytes]:
+    return frames[: max(1, len(frames) // 2)]
+
+
+async def _once(body: bytes) -> AsyncIterator[bytes]:
+    yield body
+
+
+# --- the read side: GET /v1/requests and GET /v1/usage (management secret) ----------
+
+
+def _json(body: dict[str, Any]) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
+
+
+def _when(text: str | None, name: str, *, end: bool) -> datetime | None:
+    """An ISO 8601 moment; a bare date means its 00:00 UTC (for `end`: the next day's,
+    so ``end=2025-01-31`` includes the 31st)."""
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+            return day + timedelta(days=1) if end else day
+        return parse_iso(text)
+    except ValueError:
+        raise BadQuery(f"{name}: {text!r} is not an ISO 8601 date or time") from None
+
+
+class ReadSide:
+    """``GET /v1/requests`` and ``GET /v1/usage`` for the wallet of the Bearer secret.
+
+    Authentication and the error shape are the management API's (`ManagementApi`).
+    """
+
+    def __init__(self, store: Store, ledger: Ledger, clock: Callable[[], datetime]) -> None:
+        self.api = ManagementApi(store, clock)
+        self.ledger, self.clock = ledger, clock
+
+    async def requests(self, request: Request) -> Response:
+        wallet = self.api.wallet(request)
+        limit = self.api.page_limit(request)
+        params = request.query_params
+        try:
+            page = self.ledger.list_requests(
+                wallet.wallet_id,
+                cursor=params.get("cursor") or None,
+                limit=limit,
+                spend_key_id=params.get("spend_key_id") or None,
+            )
+        except BadQuery as exc:
+            raise ApiError(400, "invalid_request", str(exc)) from None
+        return _json(page)
+
+    async def usage(self, request: Request) -> Response:
+        wallet = self.api.wallet(request)
+        params = request.query_params
+        try:
+            end = _when(params.get("end"), "end", end=True) or self.clock()
+            start = _when(params.get("start"), "start", end=False)
+            if start is None:  # default: the last 30 days, whole days
+                start = (end - timedelta(days=30)).replace(hour=0, minute=0, second=0)
+                start = start.replace(microsecond=0)
+            body = self.ledger.usage(wallet.wallet_id, start, end)
+        except BadQuery as exc:
+            raise ApiError(400, "invalid_request", str(exc)) from None
+        return _json(body)
+
+
+def gateway_routes(
+    store: Store, clock: Callable[[], datetime] = utc_now, options: GatewayOptions | None = None
+) -> list[Route]:
+    """The gateway's Starlette routes, for `create_app(..., extra_routes=...)`."""
+    gateway = Gateway(store, clock, options)
+    read = ReadSide(store, gateway.ledger, clock)
+    return [
+        Route("/v1/chat/completions", gateway.chat_completions, methods=["POST"]),
+        Route("/v1/messages", gateway.messages, methods=["POST"]),
+        Route("/v1/requests", read.requests, methods=["GET"]),
+        Route("/v1/usage", read.usage, methods=["GET"]),
+    ]

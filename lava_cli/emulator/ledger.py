@@ -1,0 +1,284 @@
+"""The gateway's bookkeeping on the store's connection: check-and-charge, and the
+request log and daily usage read back by ``GET /v1/requests`` and ``GET /v1/usage``.
+
+`Ledger.admit` does every key check and the charge inside ONE ``store.transaction()``
+(``BEGIN IMMEDIATE`` under the store's lock): two concurrent requests can never both
+see room for one more under a limit. Only accepted requests are recorded, so the
+store's derived ``current_*``/``total_*``/``last_used_at`` and the wallet balance
+move with exactly what was charged.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from lava_cli.emulator.cycles import as_utc, iso_z, next_reset, parse_stored, stored_time
+from lava_cli.emulator.limits import (
+    Refusal,
+    TokenBuckets,
+    check_allowed,
+    check_key_state,
+    check_request_limit,
+    check_shape,
+    check_spend_limit,
+)
+
+if TYPE_CHECKING:
+    from lava_cli.emulator.store import Store
+
+_MICROS = Decimal(1_000_000)
+MAX_USAGE_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Charge:
+    """What an accepted request costs and how it is recorded."""
+
+    model: str
+    provider: str
+    endpoint: str
+    input_tokens: int
+    output_tokens: int
+    cost: Decimal
+
+
+class BadQuery(ValueError):
+    """A query parameter of /v1/requests or /v1/usage the API answers with 400."""
+
+
+def decimal_text(micros: int) -> str:
+    """Micro-dollars as a decimal string with 2 to 6 decimals: ``1.50``, ``0.000123``."""
+    text = f"{(Decimal(micros) / _MICROS).quantize(Decimal('0.000001')):f}"
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.rstrip('0').ljust(2, '0')}"
+
+
+def _encode_cursor(created_at: str, request_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([created_at, request_id]).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        created_at, request_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        parse_stored(created_at)
+    except (binascii.Error, ValueError, TypeError):
+        raise BadQuery(f"cursor: {cursor!r} is not a cursor this server issued") from None
+    if not isinstance(request_id, str):
+        raise BadQuery(f"cursor: {cursor!r} is not a cursor this server issued")
+    return created_at, request_id
+
+
+class Ledger:
+    """Check-and-charge plus the read side, bound to one store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.buckets = TokenBuckets()
+
+    def admit(
+        self,
+        *,
+        raw_key: str | None,
+        shape: str,
+        plan: Charge | Refusal,
+        now: datetime,
+        request_id: str,
+    ) -> Refusal | None:
+        """Run the checks in the documented order and, if all pass, record the charge.
+
+        `plan` is the already validated request (or why it is invalid: that answer
+        comes after the key checks, so a bad key is always a 401 first). Returns the
+        first refusal, or None once the request is recorded and charged.
+        """
+        if raw_key is None:
+            return Refusal(
+                401,
+                "invalid_api_key",
+                "Missing API key: send the spend key as Authorization: Bearer or x-api-key",
+                retryable=False,
+            )
+        store = self.store
+        with store.transaction():
+            key = store.key_for_raw(raw_key)
+            settings = key.settings if key is not None else None
+            expires = settings.expires_at if settings is not None else None
+            refusal = check_key_state(
+                key.status if key is not None else None,
+                parse_stored(expires) if expires else None,
+                now,
+            )
+            if refusal is not None:
+                return refusal
+            assert key is not None and settings is not None
+            refusal = check_shape(settings.request_shape, shape)
+            if refusal is not None:
+                return refusal
+            if isinstance(plan, Refusal):
+                return plan
+            refusal = check_allowed(
+                plan.model,
+                plan.provider,
+                None if settings.allowed_models is None else list(settings.allowed_models),
+                None if settings.allowed_providers is None else list(settings.allowed_providers),
+            )
+            if refusal is not None:
+                return refusal
+            rate = settings.rate_limit
+            if rate is not None:
+                refusal = self.buckets.take(key.spend_key_id, rate.rpm, rate.burst, now)
+                if refusal is not None:
+                    return refusal
+            requests, spend = settings.request_limit, settings.spend_limit
+            if requests is not None or spend is not None:
+                usage = store.key_usage(key, now)
+                if requests is not None:
+                    refusal = check_request_limit(
+                        requests.count,
+                        requests.cycle,
+                        usage.current_requests,
+                        next_reset(requests.cycle, now),
+                        now,
+                    )
+                    if refusal is not None:
+                        return refusal
+                if spend is not None:
+                    refusal = check_spend_limit(
+                        spend.amount,
+                        spend.cycle,
+                        usage.current_spend,
+                        plan.cost,
+                        next_reset(spend.cycle, now),
+                    )
+                    if refusal is not None:
+                        return refusal
+            store.record_request(
+                key,
+                provider=plan.provider,
+                model=plan.model,
+                endpoint=plan.endpoint,
+                input_tokens=plan.input_tokens,
+                output_tokens=plan.output_tokens,
+                cost=plan.cost,
+                request_id=request_id,
+                created_at=now,
+            )
+        return None
+
+    # --- read side -----------------------------------------------------------------
+
+    def list_requests(
+        self,
+        wallet_id: str,
+        *,
+        cursor: str | None = None,
+        limit: int = 10,
+        spend_key_id: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of the wallet's requests, newest first; the cursor is the last row
+        shown, so requests arriving meanwhile never shift a page."""
+        where = "wallet_id = ?"
+        params: list[Any] = [wallet_id]
+        if spend_key_id:
+            where += " AND spend_key_id = ?"
+            params.append(spend_key_id)
+        if cursor:
+            created_at, request_id = _decode_cursor(cursor)
+            where += " AND (created_at < ? OR (created_at = ? AND request_id < ?))"
+            params += [created_at, created_at, request_id]
+        with self.store.transaction() as db:
+            rows = db.execute(
+                f"SELECT * FROM requests WHERE {where}"  # noqa: S608 - fixed fragments only
+                " ORDER BY created_at DESC, request_id DESC LIMIT ?",
+                (*params, limit + 1),
+            ).fetchall()
+        page = rows[:limit]
+        has_more = len(rows) > limit
+        data = []
+        for row in page:
+            cost = decimal_text(row["cost_micros"])
+            data.append(
+                {
+                    "request_id": row["request_id"],
+                    "status": row["status"],
+                    "provider": row["provider"],
+                    "model": row["model"],
+                    "endpoint": row["endpoint"],
+                    "model_usage": {
+                        "input_tokens": row["input_tokens"],
+                        "output_tokens": row["output_tokens"],
+                        "total_tokens": row["input_tokens"] + row["output_tokens"],
+                        "total_cost": cost,
+                    },
+                    "cost": cost,
+                    "created_at": iso_z(parse_stored(row["created_at"])),
+                    "spend_key_id": row["spend_key_id"],
+                }
+            )
+        last = page[-1] if has_more else None
+        return {
+            "data": data,
+            "has_more": has_more,
+            "next_cursor": _encode_cursor(last["created_at"], last["request_id"]) if last else None,
+        }
+
+    def usage(self, wallet_id: str, start: datetime, end: datetime) -> dict[str, Any]:
+        """Daily (UTC) totals over ``[start, end)``, every day listed, plus the totals.
+
+        ``total_charge`` equals ``total_cost``: the emulator adds no fee.
+        """
+        start, end = as_utc(start), as_utc(end)
+        if end <= start:
+            raise BadQuery("end: must be after start")
+        first_day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        if (end - first_day).days > MAX_USAGE_DAYS:
+            raise BadQuery(f"the range spans more than {MAX_USAGE_DAYS} days")
+        with self.store.transaction() as db:
+            rows = db.execute(
+                "SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS n,"
+                " SUM(input_tokens + output_tokens) AS tokens, SUM(cost_micros) AS micros"
+                " FROM requests WHERE wallet_id = ? AND created_at >= ? AND created_at < ?"
+                " GROUP BY day",
+                (wallet_id, stored_time(start), stored_time(end)),
+            ).fetchall()
+        by_day = {row["day"]: row for row in rows}
+        items = []
+        total_n = total_tokens = total_micros = 0
+        day = first_day
+        while day < end:
+            following = day + timedelta(days=1)
+            row = by_day.get(day.strftime("%Y-%m-%d"))
+            n, tokens, micros = (row["n"], row["tokens"], row["micros"]) if row else (0, 0, 0)
+            total_n, total_tokens, total_micros = (
+                total_n + n,
+                total_tokens + tokens,
+                total_micros + micros,
+            )
+            items.append(
+                {
+                    "date": day.strftime("%Y-%m-%d"),
+                    "start": iso_z(max(day, start)),
+                    "end": iso_z(min(following, end)),
+                    "total_requests": n,
+                    "total_usage_tokens": tokens,
+                    "total_cost": decimal_text(micros),
+                    "total_charge": decimal_text(micros),
+                }
+            )
+            day = following
+        return {
+            "items": items,
+            "totals": {
+                "start": iso_z(start),
+                "end": iso_z(end),
+                "total_requests": total_n,
+                "total_usage_tokens": total_tokens,
+                "total_cost": decimal_text(total_micros),
+                "total_charge": decimal_text(total_micros),
+            },
+        }
