@@ -14,6 +14,16 @@ if TYPE_CHECKING:
     from lava_cli.context import AppContext
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the API object(s) as JSON.")]
+KEY_FORMATS = ("env", "dotenv", "json", "github")
+FormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help="Hand the new key to a script: env (export line), dotenv, json, or github "
+        "(::add-mask:: + $GITHUB_ENV).",
+    ),
+]
+VarOpt = Annotated[str, typer.Option("--var", help="Variable name for --format env|dotenv|github.")]
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="Print only the id (or the new key).")
 ]
@@ -40,8 +50,60 @@ def confirm(app: AppContext, question: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+def check_format(fmt: str | None, var: str) -> None:
+    """Validate --format/--var before any request is made."""
+    if fmt is not None and fmt not in KEY_FORMATS:
+        raise UsageError(
+            f"--format: unknown format {fmt!r}", hint=f"use one of {', '.join(KEY_FORMATS)}"
+        )
+    if not var.isidentifier() or not var.isascii():
+        raise UsageError(f"--var: {var!r} is not a valid variable name")
+    if fmt == "github":
+        import os
+
+        if not os.environ.get("GITHUB_ENV"):
+            raise UsageError(
+                "--format github needs $GITHUB_ENV (set by GitHub Actions in every step)",
+                hint="outside Actions use --format env or --format dotenv",
+            )
+
+
+def _emit_formatted(app: AppContext, key: SpendKey, raw: str, fmt: str, var: str) -> None:
+    import os
+
+    from lava_cli.tools.render import quote_dotenv, quote_posix
+
+    if fmt == "json":
+        app.out.json(key.raw)
+    elif fmt == "env":
+        app.out.line(f"export {var}={quote_posix(raw)}")
+    elif fmt == "dotenv":
+        app.out.line(f"{var}={quote_dotenv(raw)}")
+    else:  # github: mask first, so no later log line can show it
+        app.out.line(f"::add-mask::{raw}")
+        path = os.environ["GITHUB_ENV"]
+        try:
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(f"{var}={raw}\n")
+        except OSError as exc:
+            raise LavaError(
+                f"cannot append to $GITHUB_ENV ({path}): {exc.strerror}",
+                hint="the key was created; revoke it with `lava keys revoke "
+                f"{key.spend_key_id} --yes` and retry",
+            ) from None
+        app.out.note(f"{var} is set for the next steps of this job ({key.spend_key_id}).")
+
+
 def emit_key(
-    app: AppContext, key: SpendKey, *, verb: str, save: bool, quiet: bool, json_: bool
+    app: AppContext,
+    key: SpendKey,
+    *,
+    verb: str,
+    save: bool,
+    quiet: bool,
+    json_: bool,
+    fmt: str | None = None,
+    var: str = "LAVA_SPEND_KEY",
 ) -> None:
     """Hand a freshly minted raw key to the user: save it (if asked), then print it.
 
@@ -61,7 +123,9 @@ def emit_key(
             saved = save_spend_key_safely(app, key, raw)
         except LavaError as exc:
             save_error = exc
-    if json_:
+    if fmt is not None:
+        _emit_formatted(app, key, raw, fmt, var)
+    elif json_:
         app.out.json(key.raw)
     elif quiet:
         app.out.line(raw)

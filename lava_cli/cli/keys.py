@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lava_cli.cli.common import JsonOpt, QuietOpt, app_of, emit_key
+from lava_cli.cli.common import (
+    FormatOpt,
+    JsonOpt,
+    QuietOpt,
+    VarOpt,
+    app_of,
+    check_format,
+    emit_key,
+)
 from lava_cli.errors import LavaError, UsageError
 from lava_cli.parsing import expiry, parse_rate_limit, parse_request_limit, parse_spend_limit
 
@@ -104,11 +112,14 @@ def create(
     save: SaveOpt = False,
     quiet: QuietOpt = False,
     json_: JsonOpt = False,
+    format_: FormatOpt = None,
+    var: VarOpt = "LAVA_SPEND_KEY",
 ) -> None:
     """Create a spend key and show its raw value once.
 
     Example: lava keys create --name ci --spend-limit 5/total --expires-in 2h --save
     """
+    check_format(format_, var)
     body: dict[str, Any] = {"name": _name(name)}
     if (s := _shape(shape)) is not None:
         body["request_shape"] = s
@@ -128,7 +139,7 @@ def create(
         body["status"] = "paused"
     app_ = app_of(ctx)
     key = app_.client().create_spend_key(body)
-    emit_key(app_, key, verb="Created", save=save, quiet=quiet, json_=json_)
+    emit_key(app_, key, verb="Created", save=save, quiet=quiet, json_=json_, fmt=format_, var=var)
 
 
 # --- read -------------------------------------------------------------------------------
@@ -303,6 +314,8 @@ def rotate(
     save: SaveOpt = False,
     quiet: QuietOpt = False,
     json_: JsonOpt = False,
+    format_: FormatOpt = None,
+    var: VarOpt = "LAVA_SPEND_KEY",
 ) -> None:
     """Give a key a new secret value; the old one stops working at once.
 
@@ -310,13 +323,16 @@ def rotate(
     """
     from lava_cli.spendkeys import resolve_key, saved_keys
 
+    check_format(format_, var)
     app_ = app_of(ctx)
     client = app_.client()
     target = resolve_key(client, key)
     rotated = client.rotate_spend_key(target.spend_key_id)
     # A key saved before stays saved: rotating it must not leave a dead value behind.
     keep = save or rotated.spend_key_id in saved_keys(app_)
-    emit_key(app_, rotated, verb="Rotated", save=keep, quiet=quiet, json_=json_)
+    emit_key(
+        app_, rotated, verb="Rotated", save=keep, quiet=quiet, json_=json_, fmt=format_, var=var
+    )
 
 
 @app.command()

@@ -33,6 +33,7 @@ def _version(value: bool) -> None:
 def build(holder: list[AppContext]) -> Any:
     """Build the click command for one run; the AppContext it creates lands in `holder`."""
     from lava_cli.cli import auth, emulator, env, keys, prompt
+    from lava_cli.cli import run as run_cmd
 
     app = typer.Typer(
         help=HELP,
@@ -77,6 +78,7 @@ def build(holder: list[AppContext]) -> Any:
     app.command("prompt")(prompt.prompt)
     app.command("models")(prompt.models)
     app.command("env")(env.env)
+    app.command("run", context_settings=run_cmd.CONTEXT)(run_cmd.run)
     app.command("login")(auth.login)
     app.command("logout")(auth.logout)
     app.add_typer(auth.auth_app, name="auth")

@@ -1,0 +1,62 @@
+"""`lava run -- COMMAND`: a command with a budgeted, auto-revoked spend key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from lava_cli.cli.common import app_of
+from lava_cli.errors import UsageError
+
+CONTEXT = {"allow_interspersed_args": False, "ignore_unknown_options": True}
+
+
+def run(
+    ctx: typer.Context,
+    command: Annotated[
+        list[str] | None, typer.Argument(help="The command to run, after --.")
+    ] = None,
+    spend_limit: Annotated[
+        str, typer.Option("--spend-limit", help="Budget for the whole run, AMOUNT/CYCLE.")
+    ] = "1/total",
+    expires_in: Annotated[
+        str, typer.Option("--expires-in", help="The key expires even if the revoke never happens.")
+    ] = "1h",
+    model: Annotated[
+        list[str] | None, typer.Option("--model", "-m", help="Allow this model.")
+    ] = None,
+    provider: Annotated[
+        list[str] | None, typer.Option("--provider", help="Allow this provider.")
+    ] = None,
+    shape: Annotated[str | None, typer.Option("--shape", help="openai or anthropic.")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Key name (default lava-run-<time>).")
+    ] = None,
+    tool: Annotated[
+        str | None,
+        typer.Option("--tool", help="Set this tool's variables (see `lava env --list`)."),
+    ] = None,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the key instead of revoking it.")
+    ] = False,
+) -> None:
+    """Run a command with an ephemeral spend key in its environment, then revoke the key.
+
+    The child gets LAVA_SPEND_KEY and the OPENAI_* (or ANTHROPIC_*) variables; lava exits
+    with the command's exit code. Example: lava run --spend-limit 2/total -- pytest -k ai
+    """
+    from lava_cli.runner import RunOptions, build_body, run_with_key
+
+    if not command:
+        raise UsageError("no command to run", hint="lava run [OPTIONS] -- COMMAND [ARGS...]")
+    if tool is not None:
+        from lava_cli.tools.catalogue import get_tool
+
+        spec = get_tool(tool)
+        if shape is not None and shape != spec.request_shape:
+            raise UsageError(f"--tool {tool} needs --shape {spec.request_shape}")
+        shape = spec.request_shape
+    body = build_body(name, spend_limit, expires_in, model, provider, shape)
+    code = run_with_key(app_of(ctx), RunOptions(tuple(command), body, tool, keep))
+    raise typer.Exit(code)

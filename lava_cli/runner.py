@@ -1,0 +1,185 @@
+"""`lava run`: run a command with an ephemeral, budgeted spend key, then revoke it.
+
+Like `op run` / `doppler run`, but for AI spend. The key exists only in the child's
+environment (never argv, never a file) and is revoked whatever happens: the command
+fails, is killed, or the user presses Ctrl-C (the signal is passed to the child).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from lava_cli.errors import LavaError, UsageError
+
+if TYPE_CHECKING:
+    from lava_cli.api.types import SpendKey
+    from lava_cli.context import AppContext
+
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    command: tuple[str, ...]
+    body: dict[str, object]
+    tool: str | None
+    keep: bool
+
+
+def child_env(
+    base: Mapping[str, str], raw: str, shape: str, base_url: str, tool: str | None
+) -> dict[str, str]:
+    """The child's environment: the caller's, plus the variables its clients read."""
+    env = dict(base)
+    env["LAVA_SPEND_KEY"] = raw
+    if tool is not None:
+        from lava_cli.tools.catalogue import get_tool
+        from lava_cli.tools.render import resolve_env
+
+        spec = get_tool(tool)
+        for unset in spec.unset:
+            env.pop(unset.name, None)
+        env.update(resolve_env(spec, raw, base_url))
+        return env
+    root = base_url.removesuffix("/v1")
+    if shape == "anthropic":
+        # Anthropic SDKs append /v1/messages themselves; ANTHROPIC_AUTH_TOKEN would lose
+        # to a stale ANTHROPIC_API_KEY, so set the one that wins.
+        env.update(ANTHROPIC_API_KEY=raw, ANTHROPIC_BASE_URL=root)
+        env.pop("ANTHROPIC_AUTH_TOKEN", None)
+    else:
+        env.update(OPENAI_API_KEY=raw, OPENAI_BASE_URL=base_url)
+        env.pop("OPENAI_API_BASE", None)
+    return env
+
+
+def _terminal_delivers_sigint() -> bool:
+    """True when Ctrl-C at our terminal already reaches the child (same foreground group)."""
+    try:
+        return os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+@contextlib.contextmanager
+def forward_signals(proc: subprocess.Popen[bytes]) -> Iterator[list[int]]:
+    """Pass SIGINT/SIGTERM/SIGHUP to the child instead of dying before the revoke."""
+    received: list[int] = []
+    from_terminal = _terminal_delivers_sigint()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        if signum == signal.SIGINT and from_terminal:
+            return  # the terminal sent it to the whole foreground group already
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in FORWARDED}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def run_with_key(app: AppContext, options: RunOptions) -> int:
+    """Create the key, run the command, revoke the key; return the command's exit code."""
+    client = app.client()
+    key = client.create_spend_key(dict(options.body))
+    if not key.key:
+        client.revoke_spend_key(key.spend_key_id)
+        raise LavaError("the API did not return the new key's value (the key was revoked)")
+    code = 1
+    try:
+        code = _spawn(app, key, key.key, options)
+    finally:
+        _finish(app, key, options.keep)
+    return code
+
+
+def _spawn(app: AppContext, key: SpendKey, raw: str, options: RunOptions) -> int:
+    base_url = app.base_url(None)[0]
+    env = child_env(os.environ, raw, key.request_shape, base_url, options.tool)
+    try:
+        proc = subprocess.Popen(list(options.command), env=env)
+    except FileNotFoundError:
+        raise UsageError(
+            f"command not found: {options.command[0]}", hint="check the command after `--`"
+        ) from None
+    except PermissionError:
+        raise UsageError(f"cannot execute {options.command[0]}: permission denied") from None
+    with forward_signals(proc):
+        while True:
+            try:
+                returncode = proc.wait()
+                break
+            except KeyboardInterrupt:  # pragma: no cover - the handler replaces SIGINT
+                continue
+    # A child killed by a signal reports -N; shells report 128+N.
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _finish(app: AppContext, key: SpendKey, keep: bool) -> None:
+    """Summarise spend and revoke the key (unless --keep). Never skipped."""
+    from lava_cli.output import requests_text, spend_text
+
+    client = app.client()
+    summary = ""
+    with contextlib.suppress(LavaError):
+        final = client.get_spend_key(key.spend_key_id)
+        summary = f"{requests_text(final)} requests, spend {spend_text(final)}"
+    if keep:
+        app.out.note(f"lava run: {summary}; kept key {key.name} ({key.spend_key_id})")
+        return
+    try:
+        client.revoke_spend_key(key.spend_key_id)
+    except LavaError as exc:
+        raise LavaError(
+            f"could not revoke the run's key {key.spend_key_id}: {exc.message}",
+            hint=f"revoke it yourself: `lava keys revoke {key.spend_key_id} --yes`",
+        ) from None
+    app.out.note(f"lava run: {summary}; key {key.spend_key_id} revoked")
+
+
+def default_name() -> str:
+    from datetime import datetime, timezone
+
+    return "lava-run-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def build_body(
+    name: str | None,
+    spend_limit: str,
+    expires_in: str,
+    models: Sequence[str] | None,
+    providers: Sequence[str] | None,
+    shape: str | None,
+) -> dict[str, object]:
+    from datetime import datetime, timezone
+
+    from lava_cli.parsing import expiry, parse_spend_limit
+
+    body: dict[str, object] = {
+        "name": name or default_name(),
+        "spend_limit": parse_spend_limit(spend_limit),
+        "expires_at": expiry(None, expires_in, datetime.now(timezone.utc)),
+    }
+    if models:
+        body["allowed_models"] = list(models)
+    if providers:
+        body["allowed_providers"] = list(providers)
+    if shape is not None:
+        if shape not in ("openai", "anthropic"):
+            raise UsageError(
+                f"--shape: unknown request shape {shape!r}", hint="use openai or anthropic"
+            )
+        body["request_shape"] = shape
+    return body
