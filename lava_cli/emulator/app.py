@@ -142,7 +142,7 @@ class ManagementApi:
     async def json_body(request: Request) -> Any:
         try:
             return json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise ApiError(400, "invalid_request", "body: must be valid JSON") from None
 
     @staticmethod

@@ -51,6 +51,15 @@ def _int(value: Any, field: str, *, required: bool = True) -> int | None:
     return value
 
 
+def _encodable(text: str) -> bool:
+    """False for strings JSON can carry but SQLite cannot store (lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _cycle(value: Any, field: str) -> str:
     if not isinstance(value, str) or value not in CYCLES:
         raise InvalidField(field, f"must be one of {', '.join(CYCLES)}")
@@ -66,8 +75,8 @@ def _choice(value: Any, field: str, choices: tuple[str, ...]) -> str:
 def parse_name(value: Any) -> str:
     if value is None:
         raise InvalidField("name", "cannot be null")
-    if not isinstance(value, str):
-        raise InvalidField("name", "must be a string")
+    if not isinstance(value, str) or not _encodable(value):
+        raise InvalidField("name", "must be a (valid Unicode) string")
     if not value.strip():
         raise InvalidField("name", "must not be empty")
     if len(value) > MAX_NAME:
@@ -91,7 +100,12 @@ def _allow_list(value: Any, field: str) -> tuple[str, ...] | None:
     if len(value) > MAX_LIST_ITEMS:
         raise InvalidField(field, f"must have at most {MAX_LIST_ITEMS} entries")
     for item in value:
-        if not isinstance(item, str) or not item.strip() or len(item) > MAX_NAME:
+        if (
+            not isinstance(item, str)
+            or not item.strip()
+            or len(item) > MAX_NAME
+            or not _encodable(item)
+        ):
             raise InvalidField(field, "entries must be non-empty strings")
     return tuple(dict.fromkeys(value))  # drop duplicates, keep order
 
