@@ -1,14 +1,11 @@
 """Run the emulator: in a background thread (tests, `lava demo`) or in the foreground
 (`lava emulator serve`).
 
-Plugging in more routes (the gateway): every app built here comes from `build_app`,
-which mounts the routes of each provider in `ROUTE_PROVIDERS` ahead of the management
-API. A provider is any ``(store, clock) -> Sequence[BaseRoute]`` callable, so adding
-``/v1/chat/completions``, ``/v1/messages``, ``/v1/requests`` and ``/v1/usage`` takes one
-import line plus naming it in the tuple::
-
-    from lava_cli.emulator.gateway import gateway_routes
-    ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (gateway_routes,)
+Plugging in more routes: every app built here comes from `build_app`, which mounts
+the routes of each provider in `ROUTE_PROVIDERS` ahead of the management API. A
+provider is any ``(store, clock) -> Sequence[BaseRoute]`` callable; the gateway
+(``/v1/chat/completions``, ``/v1/messages``, ``/v1/requests``, ``/v1/usage``) came in
+with one import line and its name in that tuple.
 
 Callers that need options (fault injection, token delay) pass their own
 ``app_factory`` to `start_in_thread` / `serve` instead, e.g.
@@ -36,6 +33,7 @@ from starlette.routing import BaseRoute
 from lava_cli.config import is_loopback_host
 from lava_cli.emulator.app import create_app
 from lava_cli.emulator.cycles import Clock, utc_now
+from lava_cli.emulator.gateway import gateway_routes
 from lava_cli.emulator.ids import new_test_secret
 from lava_cli.emulator.store import Store
 from lava_cli.errors import UsageError
@@ -43,7 +41,7 @@ from lava_cli.errors import UsageError
 RouteProvider = Callable[[Store, Clock], Sequence[BaseRoute]]
 AppFactory = Callable[[Store, Clock], Starlette]
 
-ROUTE_PROVIDERS: tuple[RouteProvider, ...] = ()
+ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (gateway_routes,)
 
 _START_TIMEOUT_S = 10.0
 
