@@ -77,6 +77,9 @@ def run(
         try:
             command = build(holder)
             code = command.main(args=list(argv), prog_name="lava", standalone_mode=False)
+            if code == ExitCode.INTERRUPTED:
+                # Typer turns Ctrl-C into Exit(130) before it reaches the except below.
+                err_stream.write("\ninterrupted\n")
             return int(code) if isinstance(code, int) else ExitCode.OK
         except LavaError as err:
             _print_error(err, err_stream, holder[0] if holder else None)
