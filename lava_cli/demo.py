@@ -11,6 +11,7 @@ import contextlib
 import io
 import os
 import shlex
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,20 @@ if TYPE_CHECKING:
     from lava_cli.context import AppContext
 
 PROFILE = "demo"
+
+# The child of `lava run`: a plain HTTP call to the gateway with the injected variables.
+CHILD = """
+import json, os, urllib.request
+req = urllib.request.Request(
+    os.environ["OPENAI_BASE_URL"] + "/chat/completions",
+    data=json.dumps({"model": "gpt-4o-mini", "max_tokens": 16,
+                     "messages": [{"role": "user", "content": "hi from a CI job"}]}).encode(),
+    headers={"Authorization": "Bearer " + os.environ["OPENAI_API_KEY"],
+             "Content-Type": "application/json"},
+)
+reply = json.load(urllib.request.urlopen(req))
+print("child got:", reply["choices"][0]["message"]["content"][:40])
+"""
 
 
 @contextlib.contextmanager
@@ -61,7 +76,12 @@ class Tour:
         self.say(f"── {self.step}. {title}")
 
     def lava(
-        self, args: Sequence[str], *, stdin: str | None = None, shown: str | None = None
+        self,
+        args: Sequence[str],
+        *,
+        stdin: str | None = None,
+        shown: str | None = None,
+        expect: int = 0,
     ) -> None:
         from lava_cli.main import run
 
@@ -72,8 +92,10 @@ class Tour:
             stdout=self.app.stdout,
             stderr=self.app.stderr,
         )
-        if code != 0:
+        if code != expect:
             raise LavaError(f"the demo step `lava {shlex.join(args)}` failed (exit {code})")
+        if expect:
+            self.say(f"  (exit {code}, as expected)")
         if self.pause_s:
             time.sleep(self.pause_s)
 
@@ -107,9 +129,43 @@ def run_demo(app: AppContext, *, pause_s: float = 0.0) -> None:
                 "--rate-limit", "60/10", "--expires-in", "7d", "--save",
             ]
         )  # fmt: skip
-        tour.lava(["keys", "create", "--name", "claude-code", "--shape", "anthropic", "-q"])
+        tour.lava(
+            ["keys", "create", "--name", "claude-code", "--shape", "anthropic", "--save", "-q"],
+            shown="lava keys create --name claude-code --shape anthropic --save -q",
+        )
         tour.section("List the keys (piped, this is tab-separated; --json for scripts)")
         tour.lava(["keys", "list"])
+        tour.section("Send a prompt through the gateway with the key; the reply streams")
+        tour.lava(["prompt", "--key", "demo-agent", "--usage", "Say hello to Lava spend keys"])
+        tour.lava(["prompt", "--key", "demo-agent", "--usage", "And once more, with feeling"])
+        tour.say("The key's spend moved:")
+        tour.lava(["keys", "show", "demo-agent"])
+        tour.section("Blocked: a model the key does not allow")
+        tour.lava(["prompt", "--key", "demo-agent", "--model", "gpt-4o", "hi"], expect=5)
+        tour.section("Blocked: a spend limit reached (a 1-cent daily budget on an expensive model)")
+        tour.lava(
+            ["keys", "create", "--name", "tiny", "--model", "claude-opus-4-6",
+             "--spend-limit", "0.01/daily", "--save", "-q"],
+            shown="lava keys create --name tiny --model claude-opus-4-6 "
+            "--spend-limit 0.01/daily --save -q",
+        )  # fmt: skip
+        spend = ["prompt", "--key", "tiny", "--model", "claude-opus-4-6", "--no-stream"]
+        tour.lava([*spend, "--usage", "Write a haiku about budgets"])
+        tour.lava(
+            [*spend, "Summarise this report"],
+            stdin="quarterly numbers " * 1500,
+            shown="lava prompt --key tiny --model claude-opus-4-6 --no-stream "
+            "'Summarise this report' < report.txt",
+            expect=5,
+        )
+        tour.section("Plug a key into a tool: Claude Code reads these variables")
+        tour.lava(["env", "claude-code", "--key", "claude-code"])
+        tour.say('  (in your shell: eval "$(lava env claude-code --key claude-code)")')
+        tour.section("Run a command on a budgeted key that is revoked when it exits")
+        tour.lava(
+            ["run", "--spend-limit", "0.50/total", "--", sys.executable, "-c", CHILD],
+            shown="lava run --spend-limit 0.50/total -- python child.py  # calls the gateway",
+        )
         tour.section("Pause and resume a key")
         tour.lava(["keys", "pause", "demo-agent", "-q"])
         tour.lava(["keys", "resume", "demo-agent", "-q"])
@@ -122,7 +178,7 @@ def run_demo(app: AppContext, *, pause_s: float = 0.0) -> None:
         )
         tour.section("Revoke for good (scripts pass --yes; a terminal asks)")
         tour.lava(["keys", "revoke", "claude-code", "--yes"])
-        tour.lava(["keys", "list", "--json"])
+        tour.lava(["keys", "list", "-q"])
         tour.lava(["logout"])
     tour.say("")
     tour.say("Demo finished: the emulator is stopped and its throwaway profile deleted.")

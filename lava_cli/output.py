@@ -24,14 +24,23 @@ if TYPE_CHECKING:
     from lava_cli.errors import LavaError
 
 CENT = Decimal("0.01")
+MICRO = Decimal("0.000001")
 
 
 # --- pure formatting (also used by other renderers) --------------------------------
 
 
 def money(value: Decimal) -> str:
-    """Dollars, rounded half-up to cents for display (the API keeps full precision)."""
-    return f"${value.quantize(CENT, rounding=ROUND_HALF_UP):,}"
+    """Dollars for display: cents, or up to 6 decimals for sub-cent amounts.
+
+    Rounding is half-up; the API (and --json) keep full precision. A prompt costs a
+    fraction of a cent, and "$0.00" would hide that the spend moved.
+    """
+    cents = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    if cents == value or abs(value) >= 1:
+        return f"${cents:,}"
+    fine = value.quantize(MICRO, rounding=ROUND_HALF_UP).normalize()
+    return f"${fine:,f}" if fine else "$0.00"
 
 
 def parse_time(value: str | None) -> datetime | None:

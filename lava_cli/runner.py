@@ -135,7 +135,7 @@ def _finish(app: AppContext, key: SpendKey, keep: bool) -> None:
     summary = ""
     with contextlib.suppress(LavaError):
         final = client.get_spend_key(key.spend_key_id)
-        summary = f"{requests_text(final)} requests, spend {spend_text(final)}"
+        summary = f"requests {requests_text(final)}, spend {spend_text(final)}"
     if keep:
         app.out.note(f"lava run: {summary}; kept key {key.name} ({key.spend_key_id})")
         return

@@ -58,7 +58,9 @@ def timed(argv: list[str], env: dict[str, str], runs: int) -> float:
     samples = []
     for i in range(runs + 2):
         started = time.perf_counter()
-        proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.run(
+            argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+        )
         elapsed = time.perf_counter() - started
         if proc.returncode != 0:
             raise SystemExit(f"{argv} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
@@ -127,11 +129,15 @@ def write_readme(block: str) -> None:
     pattern = re.compile(r"(<!-- bench:start -->\n).*?(\n<!-- bench:end -->)", re.S)
     if not pattern.search(text):
         raise SystemExit("README.md has no <!-- bench:start --> / <!-- bench:end --> block")
-    README.write_text(pattern.sub(lambda m: m.group(1) + block + m.group(2), text), encoding="utf-8")
+    README.write_text(
+        pattern.sub(lambda m: m.group(1) + block + m.group(2), text), encoding="utf-8"
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--write-readme", action="store_true")
     args = parser.parse_args()

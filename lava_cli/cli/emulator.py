@@ -66,6 +66,18 @@ def serve(
     secrets_file: Annotated[
         Path | None, typer.Option("--secrets-file", help="One wallet secret (aks_…) per line.")
     ] = None,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fault",
+            help="Inject failures into the gateway: KIND[:RATE] with KIND one of 500, 429, "
+            "slow-first-byte, drop-mid-stream (repeatable).",
+        ),
+    ] = None,
+    token_delay_ms: Annotated[
+        float,
+        typer.Option("--token-delay-ms", help="Pause between streamed tokens.", min=0, max=10_000),
+    ] = 0.0,
 ) -> None:
     """Serve the emulator in the foreground until Ctrl-C.
 
@@ -74,6 +86,7 @@ def serve(
     Example: lava emulator serve --port 8787
     """
     server = load_emulator()
+    factory = gateway_factory(fault or [], token_delay_ms)
     secrets: list[str] = []
     env_secret = os.environ.get("LAVA_SECRET_KEY", "").strip()
     if env_secret:
@@ -91,7 +104,23 @@ def serve(
         secrets=secrets,
         generated_secret=not secrets,
         out=sys.stdout,
+        app_factory=factory,
     )
+
+
+def gateway_factory(faults: list[str], token_delay_ms: float) -> object | None:
+    """An app factory with the operator's gateway options (None for the defaults)."""
+    if not faults and not token_delay_ms:
+        return None
+    from lava_cli.emulator.app import create_app
+    from lava_cli.emulator.faults import Faults
+    from lava_cli.emulator.gateway import GatewayOptions, gateway_routes
+
+    try:
+        options = GatewayOptions(token_delay_ms=token_delay_ms, faults=Faults(faults))
+    except ValueError as exc:
+        raise UsageError(f"--fault: {exc}") from None
+    return lambda store, clock: create_app(store, clock, gateway_routes(store, clock, options))
 
 
 def demo(

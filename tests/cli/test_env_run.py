@@ -138,7 +138,7 @@ def test_run_gives_the_child_a_key_and_revokes_it(logged_in, tmp_path):
     script.write_text(CHILD)
     result = run_lava("run", "--spend-limit", "2/total", "--", sys.executable, str(script), "3")
     assert result.code == 3, result.output  # the command's exit code
-    assert "revoked" in result.stderr and "1 requests" in result.stderr
+    assert "revoked" in result.stderr and "requests 1, spend $0.0" in result.stderr
     assert json.loads(run_lava("keys", "list", "--json").stdout) == []
 
 
