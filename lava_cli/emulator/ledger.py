@@ -18,7 +18,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from lava_cli.emulator.cycles import as_utc, iso_z, next_reset, parse_stored, stored_time
+from lava_cli.emulator.cycles import (
+    as_utc,
+    cycle_start,
+    iso_z,
+    next_reset,
+    parse_stored,
+    stored_time,
+)
 from lava_cli.emulator.limits import (
     Refusal,
     TokenBuckets,
@@ -28,8 +35,12 @@ from lava_cli.emulator.limits import (
     check_shape,
     check_spend_limit,
 )
+from lava_cli.emulator.schema import to_micros
 
 if TYPE_CHECKING:
+    import sqlite3
+
+    from lava_cli.emulator.schema import KeyRow
     from lava_cli.emulator.store import Store
 
 _MICROS = Decimal(1_000_000)
@@ -74,12 +85,66 @@ def _decode_cursor(cursor: str) -> tuple[str, str]:
     return created_at, request_id
 
 
+@dataclass
+class _Usage:
+    """A key's usage in its current cycles, for the cycle starts it was computed for."""
+
+    request_from: str
+    spend_from: str
+    requests: int
+    micros: int
+
+
+class _UsageCache:
+    """Running per-key usage, so check-and-charge costs the same at the 100,000th
+    request as at the first.
+
+    The store derives usage with a SUM over the key's requests, which grows with every
+    request (about 1 ms per 3,000 rows). The cache starts from that SUM and then adds
+    each charge it records. It is trusted only while the requests table's highest rowid
+    is the one this ledger wrote last: any other writer (another ledger, `reset()`,
+    a test calling `record_request`) empties it. Callers hold the store's transaction.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._by_key: dict[str, _Usage] = {}
+        self._last_rowid: int | None = None
+
+    def current(self, db: sqlite3.Connection, key: KeyRow, now: datetime) -> _Usage:
+        (top,) = db.execute("SELECT MAX(rowid) FROM requests").fetchone()
+        if top != self._last_rowid:
+            self._by_key.clear()
+            self._last_rowid = top
+        s, r = key.settings.spend_limit, key.settings.request_limit
+        request_from = stored_time(cycle_start(r.cycle if r else "total", now))
+        spend_from = stored_time(cycle_start(s.cycle if s else "total", now))
+        cached = self._by_key.get(key.spend_key_id)
+        if cached and (cached.request_from, cached.spend_from) == (request_from, spend_from):
+            return cached
+        usage = self.store.key_usage(key, now)
+        fresh = _Usage(
+            request_from, spend_from, usage.current_requests, to_micros(usage.current_spend)
+        )
+        self._by_key[key.spend_key_id] = fresh
+        return fresh
+
+    def charged(self, db: sqlite3.Connection, key_id: str, micros: int) -> None:
+        """Count a request just recorded (inside the same transaction)."""
+        cached = self._by_key.get(key_id)
+        if cached is not None:
+            cached.requests += 1
+            cached.micros += micros
+        (self._last_rowid,) = db.execute("SELECT last_insert_rowid()").fetchone()
+
+
 class Ledger:
     """Check-and-charge plus the read side, bound to one store."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.buckets = TokenBuckets()
+        self._usage = _UsageCache(store)
 
     def admit(
         self,
@@ -104,7 +169,7 @@ class Ledger:
                 retryable=False,
             )
         store = self.store
-        with store.transaction():
+        with store.transaction() as db:
             key = store.key_for_raw(raw_key)
             settings = key.settings if key is not None else None
             expires = settings.expires_at if settings is not None else None
@@ -136,12 +201,12 @@ class Ledger:
                     return refusal
             requests, spend = settings.request_limit, settings.spend_limit
             if requests is not None or spend is not None:
-                usage = store.key_usage(key, now)
+                usage = self._usage.current(db, key, now)
                 if requests is not None:
                     refusal = check_request_limit(
                         requests.count,
                         requests.cycle,
-                        usage.current_requests,
+                        usage.requests,
                         next_reset(requests.cycle, now),
                         now,
                     )
@@ -151,7 +216,7 @@ class Ledger:
                     refusal = check_spend_limit(
                         spend.amount,
                         spend.cycle,
-                        usage.current_spend,
+                        Decimal(usage.micros) / _MICROS,
                         plan.cost,
                         next_reset(spend.cycle, now),
                     )
@@ -168,6 +233,7 @@ class Ledger:
                 request_id=request_id,
                 created_at=now,
             )
+            self._usage.charged(db, key.spend_key_id, to_micros(plan.cost))
         return None
 
     # --- read side -----------------------------------------------------------------

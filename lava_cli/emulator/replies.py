@@ -21,6 +21,7 @@ Rules (documented in the gateway's module docstring too):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import re
@@ -117,8 +118,13 @@ def make_reply(
     a sentence) or a punctuation mark, so `count_tokens(reply.text) == output_tokens`.
     """
     digest = hashlib.sha256("\x00".join([model, *texts]).encode()).digest()
+    return _reply(digest, reply_length(max_tokens, reply_tokens), reply_tokens)
+
+
+@functools.lru_cache(maxsize=512)
+def _reply(digest: bytes, count: int, reply_tokens: int) -> Reply:
+    """Memoised: load tests and retries repeat prompts, and this is the costly part."""
     rng = random.Random(digest)
-    count = reply_length(max_tokens, reply_tokens)
     pieces: list[str] = []
     capital = True
     since_mark = 0

@@ -191,3 +191,23 @@ def test_fifty_concurrent_clients_never_overshoot_the_request_limit(emu: Emu) ->
     statuses = _hammer(emu, raw, clients=50, per_client=1, body=body)
     assert statuses.count(200) == 17 and statuses.count(429) == 33
     assert emu.key(key_id)["current_requests"] == 17
+
+
+def test_requests_recorded_outside_the_gateway_still_count(emu: Emu) -> None:
+    """The ledger's running usage must notice rows it did not write."""
+    key_id, raw = emu.create_key(request_limit={"count": 3, "cycle": "daily"})
+    assert _status(emu, raw) == 200  # warms the ledger's cache for this key
+    store = emu.handle.store
+    row = store.get_key(emu.key(key_id)["wallet_id"], key_id)
+    assert row is not None
+    store.record_request(
+        row,
+        provider="openai",
+        model="gpt-4o",
+        endpoint="/v1/chat/completions",
+        input_tokens=1,
+        output_tokens=1,
+        cost=Decimal("0.000013"),
+        created_at=START,
+    )
+    assert [_status(emu, raw) for _ in range(2)] == [200, 429]
