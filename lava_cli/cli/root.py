@@ -5,9 +5,11 @@ Only assembly happens here; each group lives in its own module.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from lava_cli import __version__
 
@@ -30,12 +32,94 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
+@dataclass(frozen=True)
+class Spec:
+    """Where a top-level command lives, and its one-line summary for `lava --help`."""
+
+    module: str
+    attr: str
+    summary: str
+    group: bool = False
+    context: dict[str, Any] | None = None
+
+
+# Loaded on demand: `lava keys list` imports only lava_cli.cli.keys, and `lava --help`
+# imports no command module at all. A test keeps the summaries equal to the docstrings.
+COMMANDS: dict[str, Spec] = {
+    "login": Spec("lava_cli.cli.auth", "login", "Log in with a Lava secret key and keep it in the OS keyring."),
+    "logout": Spec("lava_cli.cli.auth", "logout", "Forget the profile's stored secret key (keyring or file)."),
+    "auth": Spec("lava_cli.cli.auth", "auth_app", "Inspect the stored credentials.", group=True),
+    "keys": Spec("lava_cli.cli.keys", "app", "Create and manage spend keys (lava_sk_…).", group=True),
+    "prompt": Spec("lava_cli.cli.prompt", "prompt", "Send a prompt through Lava with a spend key and stream the reply."),
+    "models": Spec("lava_cli.cli.prompt", "models", "List the models Lava routes to, with prices per 1M tokens."),
+    "env": Spec("lava_cli.cli.env", "env", "Print the settings that plug a spend key into an AI tool."),
+    "run": Spec(
+        "lava_cli.cli.run",
+        "run",
+        "Run a command with an ephemeral spend key in its environment, then revoke the key.",
+        context={"allow_interspersed_args": False, "ignore_unknown_options": True},
+    ),
+    "usage": Spec("lava_cli.cli.usage", "usage", "Show spend against limits: per key, one key, or the wallet."),
+    "doctor": Spec("lava_cli.cli.doctor", "doctor", "Diagnose why lava (or a tool using a spend key) does not work."),
+    "emulator": Spec("lava_cli.cli.emulator", "app", "Run a local emulator of Lava's API.", group=True),
+    "demo": Spec("lava_cli.cli.emulator", "demo", "Tour the main job against a throwaway emulator: nothing touches your real config."),
+}  # fmt: skip
+
+
+def load_command(name: str, spec: Spec) -> Any:
+    """Import a command's module and turn it into a click command named `name`."""
+    import importlib
+
+    target = getattr(importlib.import_module(spec.module), spec.attr)
+    if spec.group:
+        command = typer.main.get_command(target)
+    else:
+        single = typer.Typer(rich_markup_mode=None, add_completion=False)
+        single.command(name, context_settings=spec.context)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists every command, imports one only when it is used."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.commands[cmd_name] = load_command(cmd_name, COMMANDS[cmd_name])
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, _shorten(spec.summary, limit)) for name, spec in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except Exception as exc:
+            from difflib import get_close_matches
+
+            message = getattr(exc, "message", None)
+            if args and isinstance(message, str) and "Did you mean" not in message:
+                matches = get_close_matches(args[0], list(COMMANDS))
+                if matches:
+                    exc.message = f"{message.rstrip('.')}. Did you mean {matches[0]!r}?"  # type: ignore[attr-defined]
+            raise
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 3, 10)].rstrip() + "..."
+
+
 def build(holder: list[AppContext]) -> Any:
     """Build the click command for one run; the AppContext it creates lands in `holder`."""
-    from lava_cli.cli import auth, emulator, env, keys, prompt
-    from lava_cli.cli import run as run_cmd
-
     app = typer.Typer(
+        cls=LazyGroup,
         help=HELP,
         no_args_is_help=True,
         pretty_exceptions_enable=False,
@@ -74,14 +158,4 @@ def build(holder: list[AppContext]) -> Any:
         holder.append(app_ctx)
         ctx.obj = app_ctx
 
-    app.add_typer(keys.app, name="keys")
-    app.command("prompt")(prompt.prompt)
-    app.command("models")(prompt.models)
-    app.command("env")(env.env)
-    app.command("run", context_settings=run_cmd.CONTEXT)(run_cmd.run)
-    app.command("login")(auth.login)
-    app.command("logout")(auth.logout)
-    app.add_typer(auth.auth_app, name="auth")
-    app.add_typer(emulator.app, name="emulator")
-    app.command("demo")(emulator.demo)
     return typer.main.get_command(app)

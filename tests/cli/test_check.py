@@ -1,0 +1,134 @@
+"""`lava keys check`: the CI gate's exit codes against the emulator's real state."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import httpx
+
+from lava_cli.emulator.cycles import stored_time
+from tests.conftest import run_lava
+
+
+def create(*args: str) -> dict:
+    result = run_lava("keys", "create", *args, "--json")
+    assert result.code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def charge(emulator, key: dict, cost: str, n: int = 1) -> None:
+    """Record spend straight in the emulator's ledger (what the gateway does per request)."""
+    row = emulator.store.get_key(key["wallet_id"], key["spend_key_id"])
+    for _ in range(n):
+        emulator.store.record_request(
+            row, provider="openai", model="gpt-4o-mini", endpoint="/v1/chat/completions",
+            input_tokens=10, output_tokens=10, cost=Decimal(cost),
+        )  # fmt: skip
+
+
+def test_an_active_key_with_budget_passes(logged_in):
+    key = create("--name", "ci", "--spend-limit", "5/daily", "--expires-in", "30d")
+    result = run_lava("keys", "check", "ci")
+    assert result.code == 0, result.output
+    assert result.stdout.split("\t")[:3] == ["ok", key["spend_key_id"], "ci"]
+    assert "$5.00 left" in result.stdout
+    verdict = json.loads(run_lava("keys", "check", key["spend_key_id"], "--json").stdout)
+    assert verdict["ok"] is True and verdict["remaining"] == "5.00" and verdict["reasons"] == []
+
+
+def test_a_key_without_limits_passes(logged_in):
+    create("--name", "open")
+    result = run_lava("keys", "check", "open", "--min-remaining", "100")
+    assert result.code == 0, result.output
+    assert "no spend limit" in result.stdout
+
+
+def test_a_paused_key_exits_5_with_the_reason_and_fix(logged_in):
+    key = create("--name", "held", "--paused")
+    result = run_lava("keys", "check", "held")
+    assert result.code == 5
+    assert "the key is paused" in result.stderr
+    assert f"lava keys resume {key['spend_key_id']}" in result.stderr
+
+
+def test_an_expired_key_exits_5(logged_in):
+    key = create("--name", "old", "--expires-in", "1h")
+    past = datetime.now(timezone.utc) - timedelta(minutes=5)
+    emulator = logged_in
+    emulator.store.update_key(
+        key["wallet_id"], key["spend_key_id"], {"expires_at": stored_time(past)}
+    )
+    result = run_lava("keys", "check", "old", "--json")
+    assert result.code == 5
+    verdict = json.loads(result.stdout)
+    assert verdict["ok"] is False and verdict["codes"] == ["expired"]
+    assert "expired" in result.stderr
+
+
+def test_expires_within_window(logged_in):
+    create("--name", "soon", "--expires-in", "2d")
+    assert run_lava("keys", "check", "soon", "--expires-within", "1d").code == 0
+    late = run_lava("keys", "check", "soon", "--expires-within", "7d")
+    assert late.code == 5
+    assert "within 7d" in late.stderr
+
+
+def test_an_exhausted_budget_exits_5(logged_in):
+    key = create("--name", "spent", "--spend-limit", "1/monthly")
+    charge(logged_in, key, "0.60")
+    assert run_lava("keys", "check", "spent").code == 0
+    charge(logged_in, key, "0.40")
+    result = run_lava("keys", "check", "spent", "--json")
+    assert result.code == 5
+    verdict = json.loads(result.stdout)
+    assert verdict["remaining"] == "0.00" and verdict["codes"] == ["budget"]
+    assert "spend limit is used up" in result.stderr and "resets" in result.stderr
+
+
+def test_min_remaining_is_a_floor(logged_in):
+    key = create("--name", "floor", "--spend-limit", "10/total")
+    charge(logged_in, key, "7.50")
+    assert run_lava("keys", "check", "floor", "--min-remaining", "2.50").code == 0
+    result = run_lava("keys", "check", "floor", "--min-remaining", "2.51")
+    assert result.code == 5
+    assert "$2.50 left of $10.00 total, less than the $2.51 required" in result.stderr
+    assert "never resets" in result.stderr
+
+
+def test_an_exhausted_request_limit_exits_5(logged_in):
+    key = create("--name", "counted", "--request-limit", "2/daily")
+    charge(logged_in, key, "0.001", n=2)
+    result = run_lava("keys", "check", "counted")
+    assert result.code == 5
+    assert "all 2 daily requests are used" in result.stderr
+
+
+def test_after_real_gateway_traffic_the_gate_closes(logged_in):
+    """A key spent to its limit through the gateway itself fails the check."""
+    key = create("--name", "real", "--spend-limit", "0.01/daily")
+    url = logged_in.base_url + "/chat/completions"
+    headers = {"Authorization": f"Bearer {key['key']}"}
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi " * 400}]}
+    statuses = []
+    with httpx.Client(timeout=10) as http:
+        for _ in range(20):
+            statuses.append(http.post(url, headers=headers, json=body).status_code)
+            if statuses[-1] != 200:
+                break
+    assert statuses[0] == 200 and statuses[-1] == 402, statuses
+    # The gateway refuses the request that would overshoot, so a little may be left:
+    # a floor of one more request's worth closes the gate.
+    verdict = json.loads(run_lava("keys", "check", "real", "--json").stdout)
+    remaining = Decimal(verdict["remaining"])
+    assert Decimal(0) <= remaining < Decimal("0.01")
+    floor = run_lava("keys", "check", "real", "--min-remaining", "0.01")
+    assert floor.code == 5
+
+
+def test_bad_flags_and_unknown_keys(logged_in):
+    create("--name", "k")
+    assert run_lava("keys", "check", "k", "--min-remaining", "lots").code == 2
+    assert run_lava("keys", "check", "k", "--expires-within", "soon").code == 2
+    assert run_lava("keys", "check", "nobody").code == 4

@@ -1,0 +1,286 @@
+"""`lava usage`: the numbers against what the emulator recorded, and every output form."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from lava_cli.api.types import SpendKey
+from lava_cli.usage_report import bar, forecast, level, next_reset
+from tests.conftest import run_lava
+
+
+def create(*args: str) -> dict:
+    result = run_lava("keys", "create", *args, "--json")
+    assert result.code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def chat(emulator, key: dict, model: str, words: int = 50) -> httpx.Response:
+    body = {"model": model, "messages": [{"role": "user", "content": "hello " * words}]}
+    return httpx.post(
+        emulator.base_url + "/chat/completions",
+        headers={"Authorization": f"Bearer {key['key']}"},
+        json=body,
+        timeout=10,
+    )
+
+
+def charge(emulator, key: dict, cost: str, *, n: int = 1, model: str = "gpt-4o-mini", at=None):
+    row = emulator.store.get_key(key["wallet_id"], key["spend_key_id"])
+    for _ in range(n):
+        emulator.store.record_request(
+            row, provider="openai", model=model, endpoint="/v1/chat/completions",
+            input_tokens=10, output_tokens=5, cost=Decimal(cost), created_at=at,
+        )  # fmt: skip
+
+
+def usage_json(*args: str) -> dict:
+    result = run_lava("usage", *args, "--json")
+    assert result.code == 0, result.output
+    return json.loads(result.stdout)
+
+
+# --- numbers ---------------------------------------------------------------------------
+
+
+def test_numbers_match_the_emulator_after_real_gateway_traffic(logged_in):
+    emu = logged_in
+    a = create("--name", "a", "--spend-limit", "5/monthly", "--request-limit", "100/daily")
+    b = create("--name", "b")
+    for model in ("gpt-4o", "gpt-4o-mini", "gpt-4o"):
+        assert chat(emu, a, model).status_code == 200
+    assert chat(emu, b, "claude-haiku-4-5", words=300).status_code == 200
+    report = usage_json()
+    by_id = {k["spend_key_id"]: k for k in report["keys"]}
+    total = Decimal(0)
+    for key in (a, b):
+        recorded = emu.store.key_usage(emu.store.get_key(key["wallet_id"], key["spend_key_id"]))
+        shown = by_id[key["spend_key_id"]]
+        assert Decimal(shown["current_spend"]) == recorded.current_spend > 0
+        assert shown["current_requests"] == recorded.current_requests
+        total += recorded.current_spend
+    assert by_id[a["spend_key_id"]]["current_requests"] == 3
+    assert Decimal(by_id[a["spend_key_id"]]["remaining"]) == Decimal(5) - Decimal(
+        by_id[a["spend_key_id"]]["current_spend"]
+    )
+    assert Decimal(report["totals"]["current_spend"]) == total
+    assert report["totals"]["current_requests"] == 4
+    balance = emu.store.wallet_balance(a["wallet_id"])
+    assert Decimal(report["wallet"]["balance"]) == balance
+
+    wallet = usage_json("--wallet", "--since", "1d")
+    assert Decimal(wallet["totals"]["cost"]) == total
+    assert wallet["totals"]["requests"] == 4
+    models = {m["model"]: m for m in wallet["by_model"]}
+    assert models["gpt-4o"]["requests"] == 2 and models["claude-haiku-4-5"]["requests"] == 1
+    assert sum(Decimal(m["cost"]) for m in wallet["by_model"]) == total
+    assert wallet["by_model_complete"] is True
+
+
+def test_amounts_stay_exact_decimals(logged_in):
+    key = create("--name", "tiny", "--spend-limit", "1/daily")
+    charge(logged_in, key, "0.000123", n=3)
+    shown = usage_json()["keys"][0]
+    assert shown["current_spend"] == "0.000369"
+    assert shown["remaining"] == "0.999631"
+    tty = run_lava("usage", tty=True)
+    assert "<$0.01" in tty.stdout  # below half a cent still shows as spend
+
+
+# --- output forms ------------------------------------------------------------------------------
+
+
+def test_piped_rows_are_tab_separated_by_kind(logged_in):
+    key = create("--name", "piped", "--spend-limit", "2/weekly")
+    charge(logged_in, key, "0.50")
+    lines = run_lava("usage").stdout.splitlines()
+    rows = [line.split("\t") for line in lines]
+    assert [r[0] for r in rows] == ["key", "wallet"]
+    row = rows[0]
+    assert len(row) == 13
+    assert row[1:8] == [key["spend_key_id"], "piped", "active", "0.50", "2.00", "weekly", "25%"]
+    reset = datetime.fromisoformat(row[10].replace("Z", "+00:00"))
+    assert reset.weekday() == 0 and reset.hour == 0 and reset > datetime.now(timezone.utc)
+    assert "\x1b[" not in "".join(lines)
+
+
+def test_terminal_table_fits_the_width_and_states_rounding(logged_in, monkeypatch):
+    key = create("--name", "wide", "--spend-limit", "10/daily", "--request-limit", "50/daily")
+    charge(logged_in, key, "1.005")
+    monkeypatch.setenv("NO_COLOR", "1")
+    for columns in ("160", "80"):
+        monkeypatch.setenv("COLUMNS", columns)
+        out = run_lava("usage", tty=True).stdout
+        assert "wide" in out and "$1.01 / $10.00 daily" in out  # 1.005 rounds half-up
+        assert "1 / 50 daily" in out and "█" in out and "░" in out
+        assert "Wallet balance:" in out and "rounded half-up to cents" in out
+        assert max(len(line) for line in out.splitlines()) <= int(columns)
+        assert "\x1b[" not in out
+    assert "last used" not in out  # dropped on a narrow terminal
+
+
+@pytest.mark.parametrize(("spent", "colour"), [("1", "32"), ("8", "33"), ("9.5", "31")])
+def test_bar_colour_follows_how_close_the_limit_is(logged_in, monkeypatch, spent, colour):
+    key = create("--name", "c", "--spend-limit", "10/daily")
+    charge(logged_in, key, spent)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLUMNS", "120")
+    out = run_lava("usage", tty=True).stdout
+    assert f"\x1b[{colour}m█" in out
+
+
+def test_no_keys_still_shows_the_wallet(logged_in, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    out = run_lava("usage", tty=True).stdout
+    assert "No spend keys yet" in out and "Wallet balance: $" in out
+    assert usage_json()["keys"] == []
+
+
+# --- one key ------------------------------------------------------------------------------------
+
+
+def test_one_key_with_a_forecast(logged_in, monkeypatch):
+    key = create("--name", "burn", "--spend-limit", "100/monthly")
+    charge(logged_in, key, "0.25", n=4)
+    detail = usage_json("burn")
+    assert detail["current_spend"] == "1.00" and detail["current_requests"] == 4
+    fc = detail["forecast"]
+    assert Decimal(fc["spend_per_hour"]) > 0
+    assert detail["by_model"] == [
+        {"model": "gpt-4o-mini", "provider": "openai", "requests": 4, "tokens": 60, "cost": "1.00"}
+    ]
+    reset = datetime.fromisoformat(detail["resets_at"].replace("Z", "+00:00"))
+    assert reset.day == 1 and reset.hour == 0
+    if fc["limit_reached_at"] is not None:  # at this pace, unless the month ends first
+        assert fc["before_reset"] is True
+    monkeypatch.setenv("NO_COLOR", "1")
+    out = run_lava("usage", "burn", tty=True).stdout
+    assert "pace" in out and "/h since" in out and "gpt-4o-mini" in out
+    piped = dict(line.split("\t", 1) for line in run_lava("usage", "burn").stdout.splitlines())
+    assert piped["spend"] == "1.00" and piped["remaining"] == "99.00"
+
+
+def test_one_key_says_when_there_is_not_enough_data(logged_in):
+    key = create("--name", "fresh", "--spend-limit", "5/daily")
+    charge(logged_in, key, "0.10")
+    detail = usage_json(key["spend_key_id"])
+    assert detail["forecast"]["spend_per_hour"] is None
+    assert "not enough data" in detail["forecast"]["note"]
+    assert "not enough data" in run_lava("usage", "fresh").stdout
+
+
+def test_one_key_counts_only_its_own_requests(logged_in):
+    mine = create("--name", "mine")
+    other = create("--name", "other")
+    charge(logged_in, mine, "0.10", n=2)
+    charge(logged_in, other, "0.30", n=3, model="gpt-4o")
+    detail = usage_json("mine")
+    assert [m["model"] for m in detail["by_model"]] == ["gpt-4o-mini"]
+    assert detail["by_model"][0]["requests"] == 2
+
+
+# --- the wallet ---------------------------------------------------------------------------------
+
+
+def test_wallet_days_and_models_page_through_requests(logged_in, monkeypatch):
+    key = create("--name", "busy")
+    charge(logged_in, key, "0.01", n=150)  # more than one /v1/requests page
+    charge(logged_in, key, "0.50", n=2, model="gpt-4o")
+    old = datetime.now(timezone.utc) - timedelta(days=10)
+    charge(logged_in, key, "9.00", model="o3-mini", at=old)  # outside the window
+    report = usage_json("--wallet", "--since", "7d")
+    models = {m["model"]: m for m in report["by_model"]}
+    assert set(models) == {"gpt-4o-mini", "gpt-4o"}
+    assert models["gpt-4o-mini"]["requests"] == 150 and models["gpt-4o-mini"]["cost"] == "1.50"
+    assert report["by_model"][0]["model"] == "gpt-4o-mini"  # most expensive first
+    assert report["totals"] == {"cost": "2.50", "requests": 152, "tokens": 152 * 15}
+    assert len(report["days"]) in (7, 8)  # a window starting mid-day touches 8 dates
+    rows = [line.split("\t") for line in run_lava("usage", "--wallet").stdout.splitlines()]
+    assert {r[0] for r in rows} == {"wallet", "day", "model"}
+    assert sum(Decimal(r[2]) for r in rows if r[0] == "day") == Decimal("2.50")
+    monkeypatch.setenv("NO_COLOR", "1")
+    out = run_lava("usage", "--wallet", tty=True).stdout
+    assert "By model" in out and "$2.50 over 152 requests" in out and "█" in out
+
+
+def test_wallet_window_by_dates(logged_in):
+    key = create("--name", "dated")
+    day = datetime.now(timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
+    charge(logged_in, key, "1.00", at=day - timedelta(days=3))
+    charge(logged_in, key, "2.00", at=day - timedelta(days=1))
+    start = (day - timedelta(days=3)).date().isoformat()
+    end = (day - timedelta(days=2)).date().isoformat()
+    report = usage_json("--start", start, "--end", end)  # a range implies --wallet
+    assert [d["date"] for d in report["days"]] == [start, end]
+    assert report["totals"]["cost"] == "1.00"
+    assert [m["cost"] for m in report["by_model"]] == ["1.00"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("k", "--wallet"),
+        ("k", "--since", "7d"),
+        ("--since", "7d", "--start", "2025-01-01"),
+        ("--start", "2025-02-01", "--end", "2025-01-01"),
+        ("--since", "soon"),
+    ],
+)
+def test_usage_errors_before_any_request(logged_in, args):
+    result = run_lava("usage", *args)
+    assert result.code == 2, result.output
+
+
+def test_not_logged_in(emulator):
+    result = run_lava("usage")
+    assert result.code == 3 and "not logged in" in result.stderr
+
+
+# --- the pure parts ------------------------------------------------------------------------------
+
+
+def test_cycle_resets_are_calendar_aligned_utc():
+    wed = datetime(2025, 1, 15, 12, 30, tzinfo=timezone.utc)
+    assert next_reset("daily", wed) == datetime(2025, 1, 16, tzinfo=timezone.utc)
+    assert next_reset("weekly", wed) == datetime(2025, 1, 20, tzinfo=timezone.utc)  # Monday
+    assert next_reset("monthly", wed) == datetime(2025, 2, 1, tzinfo=timezone.utc)
+    dec = datetime(2025, 12, 31, 23, 59, tzinfo=timezone.utc)
+    assert next_reset("monthly", dec) == datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert next_reset("total", wed) is None
+
+
+def test_bars_and_levels():
+    assert bar(Decimal(0), 4) == "░░░░"
+    assert bar(Decimal("0.001"), 4) == "█░░░"  # any spend shows
+    assert bar(Decimal("2"), 4) == "████"
+    assert bar(None, 3) == "···"
+    assert [level(Decimal(x)) for x in ("0.5", "0.75", "0.9")] == ["ok", "warn", "danger"]
+
+
+def _key(**over: object) -> SpendKey:
+    base = {
+        "spend_key_id": "sk_x", "name": "x", "status": "active",
+        "spend_limit": {"amount": "10.00", "cycle": "daily"},
+        "current_spend": "2.00", "total_spend": "2.00",
+        "current_requests": 4, "total_requests": 4,
+        "created_at": "2025-01-01T00:00:00Z",
+    }  # fmt: skip
+    base.update(over)
+    return SpendKey.from_json(base)
+
+
+def test_forecast_extrapolates_the_pace_of_the_cycle():
+    now = datetime(2025, 1, 15, 4, 0, tzinfo=timezone.utc)  # 4 h into the day
+    fc = forecast(_key(), now)
+    assert fc.per_hour == Decimal("0.5")
+    assert fc.limit_at == datetime(2025, 1, 15, 20, 0, tzinfo=timezone.utc)  # $8 left at $0.50/h
+    assert fc.before_reset
+    slow = forecast(_key(current_spend="0.40"), now)
+    assert slow.limit_at is None and "resets before" in slow.reason
+    assert forecast(_key(current_requests=1), now).per_hour is None
+    assert forecast(_key(current_spend="0"), now).per_hour is None
