@@ -352,6 +352,18 @@ class LavaClient:
             raise MalformedResponse("unexpected answer from the API: wallet is not an object")
         return body
 
+    # -- browser login -----------------------------------------------------------
+
+    def exchange_auth_code(self, code: str) -> dict[str, Any]:
+        """Trade a browser-login code for credentials (`POST /auth/callback`, no auth).
+
+        Sent once, never retried after it may have arrived: codes are single-use.
+        """
+        body = self._json("POST", "/auth/callback", auth=False, json={"code": code})
+        if not isinstance(body, dict):
+            raise MalformedResponse("unexpected answer from the API: credentials not an object")
+        return body
+
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """A GET for endpoints without a typed wrapper yet (usage, requests)."""
         return self._json("GET", path, params=params)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from lava_cli.context import AppContext
 
 auth_app = typer.Typer(
-    help="Inspect the stored credentials.", no_args_is_help=True, add_completion=False
+    help="Inspect the stored credentials.", no_args_is_help=True, add_completion=False, rich_markup_mode=None
 )
 
 
@@ -103,10 +103,30 @@ def login_with_secret(app: AppContext, value: str, *, insecure_storage: bool) ->
     return where
 
 
+def _offer_web(app: AppContext) -> bool:
+    """At a desktop terminal, ask whether to log in through the browser (default yes)."""
+    if not app.can_prompt:
+        return False
+    from lava_cli.weblogin import browser_available
+
+    if not browser_available():
+        return False
+    app.stderr.write("Log in with your browser? [Y/n] (n: paste a secret key instead) ")
+    app.stderr.flush()
+    return app.stdin.readline().strip().lower() in ("", "y", "yes")
+
+
 def login(
     ctx: typer.Context,
     with_token: Annotated[
         bool, typer.Option("--with-token", help="Read the secret key from stdin (for scripts).")
+    ] = False,
+    web: Annotated[
+        bool,
+        typer.Option(
+            "--web",
+            help="Log in through the browser (prints the URL too, for SSH sessions).",
+        ),
     ] = False,
     insecure_storage: Annotated[
         bool,
@@ -118,11 +138,22 @@ def login(
 ) -> None:
     """Log in with a Lava secret key and keep it in the OS keyring.
 
-    The key is checked against the API first. Example: lava login --with-token < secret.txt
+    At a desktop terminal this offers the browser (--web forces it); otherwise it asks
+    for the key, or reads it from stdin with --with-token. The key is checked against
+    the API first. Example: lava login --with-token < secret.txt
     """
     app = app_of(ctx)
-    value = _read_secret(app, with_token)
-    where = login_with_secret(app, value, insecure_storage=insecure_storage)
+    if web and with_token:
+        raise UsageError("--web and --with-token are two different ways to log in: pick one")
+    if web or (not with_token and _offer_web(app)):
+        from lava_cli.weblogin import web_login
+
+        value, where = web_login(
+            app, lambda secret: login_with_secret(app, secret, insecure_storage=insecure_storage)
+        )
+    else:
+        value = _read_secret(app, with_token)
+        where = login_with_secret(app, value, insecure_storage=insecure_storage)
     base_url = app.base_url(value)[0]
     mode = "test" if value.startswith("aks_test_") else "live"
     app.out.note(f"✓ Logged in to {base_url} ({mode} mode) as profile {app.profile!r}")

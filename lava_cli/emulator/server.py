@@ -32,6 +32,7 @@ from starlette.routing import BaseRoute
 
 from lava_cli.config import is_loopback_host
 from lava_cli.emulator.app import create_app
+from lava_cli.emulator.authflow import auth_routes
 from lava_cli.emulator.cycles import Clock, utc_now
 from lava_cli.emulator.gateway import gateway_routes
 from lava_cli.emulator.ids import new_test_secret
@@ -41,7 +42,7 @@ from lava_cli.errors import UsageError
 RouteProvider = Callable[[Store, Clock], Sequence[BaseRoute]]
 AppFactory = Callable[[Store, Clock], Starlette]
 
-ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (gateway_routes,)
+ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (gateway_routes, auth_routes)
 
 _START_TIMEOUT_S = 10.0
 

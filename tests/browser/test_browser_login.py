@@ -1,0 +1,239 @@
+"""`lava login --web` end to end in a real headless Chromium (Debian's, via playwright).
+
+`lava` runs as a subprocess with `BROWSER=true`, so it opens nothing itself; the test
+reads the URL it prints, opens it in Chromium and clicks. Screenshots of the connect
+page and of the final page land in test-artifacts/browser/. Skipped, with the reason
+shown, only where /usr/bin/chromium or playwright is missing (`scripts/ci_system_deps.sh`
+installs the browser).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pytest
+
+from lava_cli.emulator.app import create_app
+from lava_cli.emulator.authflow import auth_routes
+from lava_cli.emulator.server import EmulatorHandle, start_in_thread
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+SECRET = "aks_test_" + "C" * 32
+URL_RE = re.compile(r"(http://127\.0\.0\.1:\d+/auth/connect\?\S+)")
+# What this machine's closed network and a root user need (docs: machines/python.md).
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"{CHROMIUM} is missing: run `bash scripts/ci_system_deps.sh` (as root) to install it",
+        allow_module_level=True,
+    )
+try:
+    from playwright.sync_api import Browser, Page, Route, sync_playwright
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    pytest.skip(
+        f"playwright cannot be imported ({exc}): pip install -e '.[dev]'", allow_module_level=True
+    )
+
+pytestmark = pytest.mark.slow
+
+
+class OffsetClock:
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset
+
+
+@pytest.fixture(scope="module")
+def clock() -> OffsetClock:
+    return OffsetClock()
+
+
+@pytest.fixture(scope="module")
+def emu(clock: OffsetClock) -> Iterator[EmulatorHandle]:
+    with start_in_thread(
+        secrets=[SECRET],
+        clock=clock,
+        app_factory=lambda store, c: create_app(store, c, auth_routes(store, c, secret=SECRET)),
+    ) as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    # launch() gives every run a fresh, empty profile directory of its own.
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, clock: OffsetClock) -> Iterator[Page]:
+    clock.offset = timedelta(0)
+    context = browser.new_context(viewport={"width": 800, "height": 600})
+    yield context.new_page()
+    context.close()
+
+
+class Cli:
+    """`lava login --web` in a subprocess with its own config dir; file storage, since
+    a subprocess cannot share the in-memory keyring."""
+
+    def __init__(self, emu: EmulatorHandle, config: Path) -> None:
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("LAVA_")},
+            "LAVA_CONFIG_DIR": str(config),
+            "LAVA_BASE_URL": emu.base_url,
+            "BROWSER": "true",
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "lava_cli", "login", "--web", "--insecure-storage"],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.seen = ""
+
+    def url(self) -> str:
+        assert self.proc.stderr is not None
+        while not (match := URL_RE.search(self.seen)):
+            line = self.proc.stderr.readline()
+            assert line, f"lava exited without printing a URL: {self.seen}"
+            self.seen += line
+        return match.group(1)
+
+    def finish(self) -> tuple[int, str]:
+        try:
+            out, err = self.proc.communicate(timeout=30)
+        finally:
+            self.proc.kill()
+        return self.proc.returncode, out + self.seen + err
+
+    def status(self) -> dict[str, Any]:
+        done = subprocess.run(
+            [sys.executable, "-m", "lava_cli", "auth", "status", "--json"],
+            env={**self.env, "LAVA_BASE_URL": ""},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def cli(emu: EmulatorHandle, tmp_path: Path) -> Iterator[Cli]:
+    runner = Cli(emu, tmp_path / "config")
+    yield runner
+    runner.proc.kill()
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_authorize_in_chromium_logs_the_terminal_in(page: Page, cli: Cli, emu: EmulatorHandle):
+    page.goto(cli.url())
+    assert page.title() == "Connect the Lava CLI"
+    assert page.locator("#wallet").inner_text().startswith("wal_")
+    shot(page, "connect-page")
+    page.click("#authorize")
+    page.wait_for_url(re.compile(r"http://127\.0\.0\.1:\d+/callback\?code="))
+    assert "can close this tab" in page.locator("main").inner_text()
+    shot(page, "logged-in-page")
+    code, output = cli.finish()
+    assert code == 0, output
+    assert "✓ Logged in to" in output
+    assert SECRET not in output
+    status = cli.status()
+    assert status["logged_in"] is True
+    assert status["base_url"] == emu.base_url
+    assert status["secret_source"] == "file"
+
+
+def test_deny_in_chromium_exits_3(page: Page, cli: Cli):
+    page.goto(cli.url())
+    page.click("#deny")
+    page.wait_for_url(re.compile(r"/callback\?error=access_denied"))
+    assert "Login failed" in page.locator("h1").inner_text()
+    shot(page, "denied-page")
+    code, output = cli.finish()
+    assert code == 3, output
+    assert "denied in the browser" in output
+    assert cli.status()["logged_in"] is False
+
+
+def test_tampered_state_in_chromium_exits_3(page: Page, cli: Cli):
+    url = cli.url()
+    page.goto(re.sub(r"state=[0-9a-f]+", "state=" + "0" * 32, url))
+    page.click("#authorize")
+    page.wait_for_url(re.compile(r"/callback\?"))
+    code, output = cli.finish()
+    assert code == 3, output
+    assert "state does not match" in output
+    assert cli.status()["logged_in"] is False
+
+
+def intercept_decision(page: Page, before_redirect: Any) -> None:
+    """Let the decision through, but run `before_redirect(callback_url)` before the
+    browser follows the 303 to the CLI (redirected requests cannot be routed)."""
+
+    def handle(route: Route) -> None:
+        response = route.fetch(max_redirects=0)
+        before_redirect(response.headers["location"])
+        route.fulfill(response=response)
+
+    page.route("**/auth/connect/decision", handle)
+
+
+def test_expired_code_in_chromium_exits_3(page: Page, cli: Cli, clock: OffsetClock):
+    def expire(_: str) -> None:
+        clock.offset = timedelta(seconds=61)
+
+    intercept_decision(page, expire)
+    page.goto(cli.url())
+    page.click("#authorize")
+    page.wait_for_url(re.compile(r"/callback\?code="))
+    code, output = cli.finish()
+    assert code == 3, output
+    assert "expired" in output
+    assert "Login failed" in page.locator("h1").inner_text()
+
+
+def test_reused_code_in_chromium_exits_3(page: Page, cli: Cli, emu: EmulatorHandle):
+    def steal(location: str) -> None:
+        stolen = dict(parse_qsl(urlsplit(location).query))["code"]
+        first = httpx.post(emu.base_url + "/auth/callback", json={"code": stolen})
+        assert first.status_code == 200
+
+    intercept_decision(page, steal)
+    page.goto(cli.url())
+    page.click("#authorize")
+    page.wait_for_url(re.compile(r"/callback\?code="))
+    code, output = cli.finish()
+    assert code == 3, output
+    assert "already used" in output
