@@ -12,10 +12,8 @@ demo's throwaway profile and for tests).
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +44,8 @@ def atomic_write(path: Path, text: str) -> None:
     The temporary file is created 0600 from its first byte (no window where another
     user could read it), fsynced, then renamed over the target.
     """
+    import tempfile  # ~10 ms of imports (shutil, random): only when writing
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp is 0600
     try:
@@ -128,6 +128,8 @@ def is_loopback_host(host: str) -> bool:
     """True for localhost and loopback IPs, the only places plain http:// may go."""
     if host.lower() in ("localhost", "localhost."):
         return True
+    import ipaddress
+
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:

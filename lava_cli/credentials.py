@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +102,8 @@ def check_secret_format(value: str) -> str:
 
 def _bounded(call: Callable[[], T], what: str) -> T:
     """Run a keyring call with a timeout; turn every failure into a KeyringError."""
+    import threading
+
     timeout = float(os.environ.get("LAVA_KEYRING_TIMEOUT", KEYRING_TIMEOUT_S))
     box: dict[str, object] = {}
 

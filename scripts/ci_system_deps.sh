@@ -7,7 +7,7 @@
 set -u
 
 # command name -> Debian package
-declare -A WANT=([chromium]=chromium [fish]=fish)
+declare -A WANT=([chromium]=chromium [fish]=fish [zsh]=zsh)
 
 missing=()
 for cmd in "${!WANT[@]}"; do

@@ -62,7 +62,9 @@ class Result:
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
     """Every test gets its own config dir and an empty in-memory keyring."""
     for name in list(os.environ):
-        if name.startswith("LAVA_") or name in ("NO_COLOR", "FORCE_COLOR", "GITHUB_ENV"):
+        if name.startswith("LAVA_") or name in (
+            "NO_COLOR", "FORCE_COLOR", "GITHUB_ENV", "DISPLAY", "WAYLAND_DISPLAY", "BROWSER",
+        ):  # fmt: skip
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LAVA_CONFIG_DIR", str(tmp_path / "config"))
     backend = MemoryKeyring()

@@ -96,3 +96,29 @@ def test_completion_scripts_are_fresh(tmp_path):
         assert committed.read_text() == generated.read_text(), (
             f"completions/{generated.name} is stale: run `make completions`"
         )
+
+
+def test_root_help_summaries_match_the_commands_docstrings():
+    import importlib
+
+    from lava_cli.cli.root import COMMANDS
+
+    for name, spec in COMMANDS.items():
+        target = getattr(importlib.import_module(spec.module), spec.attr)
+        doc = (target.info.help if spec.group else target.__doc__) or ""
+        assert doc.strip().splitlines()[0] == spec.summary, f"`lava {name}` summary is stale"
+
+
+def test_running_one_command_loads_only_its_module():
+    probe = (
+        "import sys; sys.argv=['lava','keys','--help']\n"
+        "from lava_cli.main import main\n"
+        "try: main()\n"
+        "except SystemExit: pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('lava_cli.cli.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = out.stdout.strip().splitlines()[-1]
+    assert "lava_cli.cli.keys" in loaded
+    for other in ("prompt", "env", "run", "usage", "doctor", "emulator", "auth"):
+        assert f"lava_cli.cli.{other}'" not in loaded

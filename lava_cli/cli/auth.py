@@ -28,8 +28,16 @@ if TYPE_CHECKING:
     from lava_cli.context import AppContext
 
 auth_app = typer.Typer(
-    help="Inspect the stored credentials.", no_args_is_help=True, add_completion=False, rich_markup_mode=None
+    help="Inspect the stored credentials.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
 )
+
+
+@auth_app.callback()
+def _group() -> None:
+    """Inspect the stored credentials."""  # a callback keeps a one-command app a group
 
 
 def read_hidden(app: AppContext, prompt: str) -> str:

@@ -19,8 +19,16 @@ if TYPE_CHECKING:
     from types import ModuleType
 
 app = typer.Typer(
-    help="Run a local emulator of Lava's API.", no_args_is_help=True, add_completion=False
+    help="Run a local emulator of Lava's API.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
 )
+
+
+@app.callback()
+def _group() -> None:
+    """Run a local emulator of Lava's API."""  # a callback keeps a one-command app a group
 
 
 def load_emulator() -> ModuleType:

@@ -28,7 +28,10 @@ if TYPE_CHECKING:
     from lava_cli.context import AppContext
 
 app = typer.Typer(
-    help="Create and manage spend keys (lava_sk_…).", no_args_is_help=True, add_completion=False
+    help="Create and manage spend keys (lava_sk_…).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
 )
 
 KeyArg = Annotated[
@@ -375,3 +378,13 @@ def revoke(
         app_.out.note(f"✓ Revoked {target.name} ({target.spend_key_id})")
     else:
         app_.out.tsv([[target.spend_key_id, target.name, "revoked"]])
+
+
+def _mount_check() -> None:
+    """`keys check` lives in its own module; mounted here so the keys group is whole."""
+    from lava_cli.cli.check import check
+
+    app.command("check")(check)
+
+
+_mount_check()

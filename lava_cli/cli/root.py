@@ -46,9 +46,6 @@ class Spec:
 # Loaded on demand: `lava keys list` imports only lava_cli.cli.keys, and `lava --help`
 # imports no command module at all. A test keeps the summaries equal to the docstrings.
 COMMANDS: dict[str, Spec] = {
-    "login": Spec("lava_cli.cli.auth", "login", "Log in with a Lava secret key and keep it in the OS keyring."),
-    "logout": Spec("lava_cli.cli.auth", "logout", "Forget the profile's stored secret key (keyring or file)."),
-    "auth": Spec("lava_cli.cli.auth", "auth_app", "Inspect the stored credentials.", group=True),
     "keys": Spec("lava_cli.cli.keys", "app", "Create and manage spend keys (lava_sk_…).", group=True),
     "prompt": Spec("lava_cli.cli.prompt", "prompt", "Send a prompt through Lava with a spend key and stream the reply."),
     "models": Spec("lava_cli.cli.prompt", "models", "List the models Lava routes to, with prices per 1M tokens."),
@@ -59,10 +56,14 @@ COMMANDS: dict[str, Spec] = {
         "Run a command with an ephemeral spend key in its environment, then revoke the key.",
         context={"allow_interspersed_args": False, "ignore_unknown_options": True},
     ),
-    "usage": Spec("lava_cli.cli.usage", "usage", "Show spend against limits: per key, one key, or the wallet."),
-    "doctor": Spec("lava_cli.cli.doctor", "doctor", "Diagnose why lava (or a tool using a spend key) does not work."),
+    "usage": Spec("lava_cli.cli.usage", "usage", "Show spend against limits: every key, one key with a forecast, or the wallet."),
+    "login": Spec("lava_cli.cli.auth", "login", "Log in with a Lava secret key and keep it in the OS keyring."),
+    "logout": Spec("lava_cli.cli.auth", "logout", "Forget the profile's stored secret key (keyring or file)."),
+    "auth": Spec("lava_cli.cli.auth", "auth_app", "Inspect the stored credentials.", group=True),
+    "doctor": Spec("lava_cli.cli.doctor", "doctor", "Check the setup end to end and say what to fix."),
     "emulator": Spec("lava_cli.cli.emulator", "app", "Run a local emulator of Lava's API.", group=True),
     "demo": Spec("lava_cli.cli.emulator", "demo", "Tour the main job against a throwaway emulator: nothing touches your real config."),
+
 }  # fmt: skip
 
 
