@@ -183,6 +183,7 @@ class LavaClient:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=False,
             trust_env=True,
+            verify=tls_verify(self.base_url),
         )
 
     def close(self) -> None:
@@ -367,6 +368,15 @@ class LavaClient:
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """A GET for endpoints without a typed wrapper yet (usage, requests)."""
         return self._json("GET", path, params=params)
+
+
+def tls_verify(base_url: str) -> bool:
+    """Verify certificates for https; skip building a TLS context for plain http.
+
+    Loading the CA bundle costs ~40 ms per start, and check_base_url only lets http://
+    go to loopback (the emulator), where no TLS happens and nothing is redirected.
+    """
+    return not base_url.startswith("http://")
 
 
 def _seg(value: str) -> str:
