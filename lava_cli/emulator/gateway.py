@@ -11,7 +11,9 @@ Spend-limit semantics: the offline model's reply is a pure function of the reque
 (replies.py), so its exact cost is known before answering. The request is charged that
 cost up front and accepted only if ``current_spend + cost <= limit``: ``current_spend``
 never exceeds the limit. An accepted request stays charged even if the client goes
-away or an injected ``drop-mid-stream`` cuts it.
+away or an injected ``drop-mid-stream`` cuts it. A model forwarded to an upstream
+provider (``GatewayOptions.upstreams``) is admitted on a worst-case reservation and
+settled at the usage the provider reports, never above the reservation (replies.py).
 
 Every answer, errors included, carries ``x-lava-request-id``. Errors use the
 endpoint's provider shape so the official SDKs raise their typed exceptions.
@@ -22,11 +24,11 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -36,19 +38,25 @@ from starlette.types import Send
 from lava_cli.emulator import wire
 from lava_cli.emulator.app import ApiError, ManagementApi
 from lava_cli.emulator.catalogue import get_model
-from lava_cli.emulator.cycles import parse_iso, utc_now
+from lava_cli.emulator.cycles import utc_now
 from lava_cli.emulator.faults import Faults
-from lava_cli.emulator.ledger import BadQuery, Charge, Ledger
+from lava_cli.emulator.ledger import BadQuery, Charge, Ledger, usage_range
 from lava_cli.emulator.limits import Refusal
 from lava_cli.emulator.replies import (
     DEFAULT_REPLY_TOKENS,
+    UPSTREAM_RESERVE_TOKENS,
     Reply,
+    Upstream,
     conversation_texts,
     count_input_tokens,
+    forward,
     make_reply,
     request_cost,
 )
 from lava_cli.emulator.store import Store
+
+if TYPE_CHECKING:
+    import httpx
 
 ENDPOINTS = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages"}
 
@@ -57,16 +65,19 @@ ENDPOINTS = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages"}
 class GatewayOptions:
     """Operator settings (``lava emulator serve`` flags).
 
-    token_delay_ms: pause between streamed tokens (and, summed, before a non-streamed
-        answer), so streaming is visible.
+    token_delay_ms: pause before each streamed SSE frame (and, one per token, before a
+        non-streamed answer), so streaming is visible.
     reply_tokens: the offline model's natural reply length; ``max_tokens`` can only
         shorten it.
     faults: injected failures (faults.py); None or empty for none.
+    upstreams: model id -> real provider to forward it to (replies.Upstream) instead of
+        the offline model; charged by reservation then settled (see replies.py).
     """
 
     token_delay_ms: float = 0.0
     reply_tokens: int = DEFAULT_REPLY_TOKENS
     faults: Faults | None = None
+    upstreams: Mapping[str, Upstream] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,8 @@ class _Plan:
     request: wire.ChatRequest
     reply: Reply
     charge: Charge
+    upstream: Upstream | None = None
+    body: Any = None
 
 
 class _CutStreamingResponse(StreamingResponse):
@@ -122,6 +135,7 @@ class Gateway:
         self.ledger = Ledger(store)
         self.clock = clock
         self.options = options or GatewayOptions()
+        self._client: httpx.AsyncClient | None = None
 
     async def chat_completions(self, request: Request) -> Response:
         return await self._serve(request, "openai")
@@ -162,6 +176,8 @@ class Gateway:
         assert isinstance(plan, _Plan)  # admit() passes a Refusal plan back as the outcome
         if faults and faults.roll("slow-first-byte"):
             await asyncio.sleep(faults.first_byte_delay_s)
+        if plan.upstream is not None:
+            return await self._forward(request, shape, request_id, plan, plan.upstream)
         cut = bool(faults) and faults is not None and faults.roll("drop-mid-stream")
         return await self._answer(shape, request_id, plan, cut)
 
@@ -193,6 +209,19 @@ class Gateway:
                 "anthropic models only (use /v1/chat/completions with an OpenAI-shape key)",
             )
         input_tokens = count_input_tokens(req.system, req.messages)
+        upstream = self.options.upstreams.get(model.id)
+        if upstream is not None:
+            if upstream.shape != shape:
+                return Refusal(
+                    400,
+                    "invalid_request",
+                    f"model: {model.id!r} is forwarded to an {upstream.shape}-shape provider; "
+                    f"call it through {ENDPOINTS[upstream.shape]}",
+                )
+            reserve = req.max_tokens or UPSTREAM_RESERVE_TOKENS
+            cost = request_cost(input_tokens, reserve, model.input_price, model.output_price)
+            charge = Charge(model.id, model.provider, ENDPOINTS[shape], input_tokens, reserve, cost)
+            return _Plan(req, Reply((), False), charge, upstream, data)
         reply = make_reply(
             model.id,
             conversation_texts(req.system, req.messages),
@@ -232,7 +261,15 @@ class Gateway:
         headers = {"x-lava-request-id": request_id}
         delay = self.options.token_delay_ms / 1000.0
         if plan.request.stream:
-            frames = self._frames(shape, request_id, plan)
+            frames = wire.reply_frames(
+                shape,
+                request_id,
+                plan.charge.model,
+                plan.reply.pieces,
+                truncated=plan.reply.truncated,
+                input_tokens=plan.charge.input_tokens,
+                include_usage=plan.request.include_usage,
+            )
             stream_headers = {**headers, "cache-control": "no-cache"}
             if cut:
                 return _CutStreamingResponse(
@@ -245,58 +282,67 @@ class Gateway:
             )
         if delay:
             await asyncio.sleep(delay * plan.reply.output_tokens)
-        body = json.dumps(self._body(shape, request_id, plan), separators=(",", ":")).encode()
+        reply = wire.reply_body(
+            shape,
+            request_id,
+            plan.charge.model,
+            plan.reply.text,
+            truncated=plan.reply.truncated,
+            input_tokens=plan.charge.input_tokens,
+            output_tokens=plan.charge.output_tokens,
+        )
+        body = json.dumps(reply, separators=(",", ":")).encode()
         if cut:
             return _CutStreamingResponse(
                 _once(body[: len(body) // 2]), headers=headers, media_type="application/json"
             )
         return Response(body, headers=headers, media_type="application/json")
 
-    def _body(self, shape: str, request_id: str, plan: _Plan) -> dict[str, Any]:
-        charge, reply = plan.charge, plan.reply
-        if shape == "openai":
-            return wire.openai_completion(
-                completion_id="chatcmpl-" + request_id.removeprefix("req_"),
-                created=int(time.time()),
-                model=charge.model,
-                text=reply.text,
-                truncated=reply.truncated,
-                input_tokens=charge.input_tokens,
-                output_tokens=charge.output_tokens,
-            )
-        return wire.anthropic_message(
-            message_id="msg_" + request_id.removeprefix("req_"),
-            model=charge.model,
-            text=reply.text,
-            truncated=reply.truncated,
-            input_tokens=charge.input_tokens,
-            output_tokens=charge.output_tokens,
-        )
+    async def _forward(
+        self, request: Request, shape: str, request_id: str, plan: _Plan, upstream: Upstream
+    ) -> Response:
+        """Relay the request to a real provider; settle its charge from the usage it
+        reports (capped at the reservation; zero when it fails)."""
+        import httpx
 
-    def _frames(self, shape: str, request_id: str, plan: _Plan) -> Iterator[bytes]:
-        """Every SSE frame of the answer; token frames are the ones `_paced` delays."""
-        charge, reply = plan.charge, plan.reply
-        if shape == "openai":
-            stream = wire.OpenAIStream(
-                completion_id="chatcmpl-" + request_id.removeprefix("req_"),
-                created=int(time.time()),
-                model=charge.model,
-                include_usage=plan.request.include_usage,
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0))
+        model = get_model(plan.charge.model)
+        assert model is not None
+
+        def settle(ok: bool, used_in: int | None, used_out: int | None) -> None:
+            reserved = plan.charge
+            if not ok:
+                self.ledger.settle(
+                    request_id, input_tokens=0, output_tokens=0, cost=Decimal(0), status="failed"
+                )
+                return
+            if used_in is None or used_out is None:
+                return  # no usage reported: the reservation stands
+            cost = request_cost(used_in, used_out, model.input_price, model.output_price)
+            self.ledger.settle(
+                request_id,
+                input_tokens=used_in,
+                output_tokens=used_out,
+                cost=min(cost, reserved.cost),
             )
-            yield stream.start()
-            for piece in reply.pieces:
-                yield stream.delta(piece)
-            yield from stream.end(reply.truncated, charge.input_tokens, charge.output_tokens)
-            return
-        anthropic = wire.AnthropicStream(
-            message_id="msg_" + request_id.removeprefix("req_"),
-            model=charge.model,
-            input_tokens=charge.input_tokens,
-        )
-        yield from anthropic.start()
-        for piece in reply.pieces:
-            yield anthropic.delta(piece)
-        yield from anthropic.end(reply.truncated, charge.output_tokens)
+
+        headers = {"x-lava-request-id": request_id}
+        try:
+            status, content = await forward(
+                self._client,
+                upstream,
+                plan.body,
+                stream=plan.request.stream,
+                anthropic_version=request.headers.get("anthropic-version"),
+                settle=settle,
+            )
+        except httpx.HTTPError as exc:
+            refusal = Refusal(502, "upstream_error", f"The upstream provider failed: {exc!r}")
+            return self._error(shape, request_id, refusal)
+        if isinstance(content, bytes):
+            return Response(content, status, headers=headers, media_type="application/json")
+        return StreamingResponse(content, headers=headers, media_type="text/event-stream")
 
     @staticmethod
     async def _paced(frames: Iterator[bytes] | list[bytes], delay: float) -> AsyncIterator[bytes]:
@@ -319,20 +365,6 @@ async def _once(body: bytes) -> AsyncIterator[bytes]:
 
 def _json(body: dict[str, Any]) -> Response:
     return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
-
-
-def _when(text: str | None, name: str, *, end: bool) -> datetime | None:
-    """An ISO 8601 moment; a bare date means its 00:00 UTC (for `end`: the next day's,
-    so ``end=2025-01-31`` includes the 31st)."""
-    if not text:
-        return None
-    try:
-        if len(text) == 10:
-            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
-            return day + timedelta(days=1) if end else day
-        return parse_iso(text)
-    except ValueError:
-        raise BadQuery(f"{name}: {text!r} is not an ISO 8601 date or time") from None
 
 
 class ReadSide:
@@ -364,11 +396,7 @@ class ReadSide:
         wallet = self.api.wallet(request)
         params = request.query_params
         try:
-            end = _when(params.get("end"), "end", end=True) or self.clock()
-            start = _when(params.get("start"), "start", end=False)
-            if start is None:  # default: the last 30 days, whole days
-                start = (end - timedelta(days=30)).replace(hour=0, minute=0, second=0)
-                start = start.replace(microsecond=0)
+            start, end = usage_range(params.get("start"), params.get("end"), self.clock())
             body = self.ledger.usage(wallet.wallet_id, start, end)
         except BadQuery as exc:
             raise ApiError(400, "invalid_request", str(exc)) from None

@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from lava_cli.emulator.cycles import (
     cycle_start,
     iso_z,
     next_reset,
+    parse_iso,
     parse_stored,
     stored_time,
 )
@@ -68,6 +69,31 @@ def decimal_text(micros: int) -> str:
     text = f"{(Decimal(micros) / _MICROS).quantize(Decimal('0.000001')):f}"
     whole, _, frac = text.partition(".")
     return f"{whole}.{frac.rstrip('0').ljust(2, '0')}"
+
+
+def _when(text: str | None, name: str, *, end: bool) -> datetime | None:
+    """An ISO 8601 moment; a bare date means its 00:00 UTC (for `end`: the next day's,
+    so ``end=2025-01-31`` includes the 31st)."""
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+            return day + timedelta(days=1) if end else day
+        return parse_iso(text)
+    except ValueError:
+        raise BadQuery(f"{name}: {text!r} is not an ISO 8601 date or time") from None
+
+
+def usage_range(
+    start_text: str | None, end_text: str | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """``GET /v1/usage``'s range: end defaults to now, start to 30 days before (00:00)."""
+    end = _when(end_text, "end", end=True) or now
+    start = _when(start_text, "start", end=False)
+    if start is None:
+        start = (end - timedelta(days=30)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, end
 
 
 def _encode_cursor(created_at: str, request_id: str) -> str:
@@ -128,6 +154,9 @@ class _UsageCache:
         )
         self._by_key[key.spend_key_id] = fresh
         return fresh
+
+    def forget(self, key_id: str) -> None:
+        self._by_key.pop(key_id, None)
 
     def charged(self, db: sqlite3.Connection, key_id: str, micros: int) -> None:
         """Count a request just recorded (inside the same transaction)."""
@@ -235,6 +264,30 @@ class Ledger:
             )
             self._usage.charged(db, key.spend_key_id, to_micros(plan.cost))
         return None
+
+    def settle(
+        self,
+        request_id: str,
+        *,
+        input_tokens: int,
+        output_tokens: int,
+        cost: Decimal,
+        status: str = "success",
+    ) -> None:
+        """Replace a forwarded request's reserved charge by what it really cost (the
+        caller caps `cost` at the reservation, so limits still hold)."""
+        with self.store.transaction() as db:
+            row = db.execute(
+                "SELECT spend_key_id FROM requests WHERE request_id = ?", (request_id,)
+            ).fetchone()
+            if row is None:
+                return
+            db.execute(
+                "UPDATE requests SET input_tokens = ?, output_tokens = ?, cost = ?,"
+                " cost_micros = ?, status = ? WHERE request_id = ?",
+                (input_tokens, output_tokens, str(cost), to_micros(cost), status, request_id),
+            )
+            self._usage.forget(row["spend_key_id"])
 
     # --- read side -----------------------------------------------------------------
 

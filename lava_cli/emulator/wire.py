@@ -8,7 +8,8 @@ from values to bytes/dicts; no HTTP here.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,6 +210,69 @@ class AnthropicStream:
             f'"usage":{{"output_tokens":{output_tokens}}}}}',
         )
         yield _event("message_stop", '{"type":"message_stop"}')
+
+
+def reply_body(
+    shape: str,
+    request_id: str,
+    model: str,
+    text: str,
+    *,
+    truncated: bool,
+    input_tokens: int,
+    output_tokens: int,
+) -> dict[str, Any]:
+    """The non-streamed answer in `shape`; its id is derived from the request id."""
+    suffix = request_id.removeprefix("req_")
+    if shape == "openai":
+        return openai_completion(
+            completion_id="chatcmpl-" + suffix,
+            created=int(time.time()),
+            model=model,
+            text=text,
+            truncated=truncated,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+        )
+    return anthropic_message(
+        message_id="msg_" + suffix,
+        model=model,
+        text=text,
+        truncated=truncated,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+    )
+
+
+def reply_frames(
+    shape: str,
+    request_id: str,
+    model: str,
+    pieces: Sequence[str],
+    *,
+    truncated: bool,
+    input_tokens: int,
+    include_usage: bool,
+) -> Iterator[bytes]:
+    """Every SSE frame of a streamed answer in `shape`, one content frame per piece."""
+    suffix = request_id.removeprefix("req_")
+    if shape == "openai":
+        stream = OpenAIStream(
+            completion_id="chatcmpl-" + suffix,
+            created=int(time.time()),
+            model=model,
+            include_usage=include_usage,
+        )
+        yield stream.start()
+        for piece in pieces:
+            yield stream.delta(piece)
+        yield from stream.end(truncated, input_tokens, len(pieces))
+        return
+    anthropic = AnthropicStream(message_id="msg_" + suffix, model=model, input_tokens=input_tokens)
+    yield from anthropic.start()
+    for piece in pieces:
+        yield anthropic.delta(piece)
+    yield from anthropic.end(truncated, len(pieces))
 
 
 def sse_error(shape: str, status: int, code: str, message: str) -> bytes:
