@@ -86,6 +86,26 @@ def serve(
         float,
         typer.Option("--token-delay-ms", help="Pause between streamed tokens.", min=0, max=10_000),
     ] = 0.0,
+    reply_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--reply-tokens",
+            help="Length of the offline models' replies (max_tokens can cut it).",
+            min=1,
+            max=1_000_000,
+        ),
+    ] = None,
+    upstream: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--upstream",
+            help="Forward a model to a real provider: MODEL=SHAPE:BASE_URL (repeatable); "
+            "the provider key comes from LAVA_UPSTREAM_API_KEY.",
+        ),
+    ] = None,
+    fault_seed: Annotated[
+        int | None, typer.Option("--fault-seed", help="Seed for --fault rates (repeatable runs).")
+    ] = None,
 ) -> None:
     """Serve the emulator in the foreground until Ctrl-C.
 
@@ -94,7 +114,7 @@ def serve(
     Example: lava emulator serve --port 8787
     """
     server = load_emulator()
-    factory = gateway_factory(fault or [], token_delay_ms)
+    factory = gateway_factory(fault or [], token_delay_ms, reply_tokens, upstream, fault_seed)
     secrets: list[str] = []
     env_secret = os.environ.get("LAVA_SECRET_KEY", "").strip()
     if env_secret:
@@ -116,19 +136,46 @@ def serve(
     )
 
 
-def gateway_factory(faults: list[str], token_delay_ms: float) -> object | None:
+def gateway_factory(
+    faults: list[str],
+    token_delay_ms: float,
+    reply_tokens: int | None = None,
+    upstreams: list[str] | None = None,
+    fault_seed: int | None = None,
+) -> object | None:
     """An app factory with the operator's gateway options (None for the defaults)."""
-    if not faults and not token_delay_ms:
+    if not (faults or token_delay_ms or reply_tokens or upstreams):
         return None
-    from lava_cli.emulator.app import create_app
     from lava_cli.emulator.faults import Faults
-    from lava_cli.emulator.gateway import GatewayOptions, gateway_routes
+    from lava_cli.emulator.gateway import GatewayOptions
+    from lava_cli.emulator.replies import DEFAULT_REPLY_TOKENS, parse_upstream
+    from lava_cli.emulator.server import with_gateway_options
 
     try:
-        options = GatewayOptions(token_delay_ms=token_delay_ms, faults=Faults(faults))
+        rules = Faults(faults, seed=fault_seed)
     except ValueError as exc:
         raise UsageError(f"--fault: {exc}") from None
-    return lambda store, clock: create_app(store, clock, gateway_routes(store, clock, options))
+    routed = {}
+    if upstreams:
+        api_key = os.environ.get("LAVA_UPSTREAM_API_KEY", "")
+        if not api_key:
+            raise UsageError(
+                "--upstream needs the provider's API key in LAVA_UPSTREAM_API_KEY",
+                hint="the key stays out of argv and shell history",
+            )
+        for text in upstreams:
+            try:
+                model, upstream = parse_upstream(text, api_key)
+            except ValueError as exc:
+                raise UsageError(f"--upstream: {exc}") from None
+            routed[model] = upstream
+    options = GatewayOptions(
+        token_delay_ms=token_delay_ms,
+        reply_tokens=reply_tokens or DEFAULT_REPLY_TOKENS,
+        faults=rules,
+        upstreams=routed,
+    )
+    return with_gateway_options(options)
 
 
 def demo(

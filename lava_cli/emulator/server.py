@@ -7,9 +7,9 @@ provider is any ``(store, clock) -> Sequence[BaseRoute]`` callable; the gateway
 (``/v1/chat/completions``, ``/v1/messages``, ``/v1/requests``, ``/v1/usage``) came in
 with one import line and its name in that tuple.
 
-Callers that need options (fault injection, token delay) pass their own
-``app_factory`` to `start_in_thread` / `serve` instead, e.g.
-``lambda store, clock: create_app(store, clock, gateway_routes(store, clock, opts))``.
+Callers that need gateway options (fault injection, token delay, reply length,
+upstreams) pass ``app_factory=with_gateway_options(opts)`` to `start_in_thread` /
+`serve`: the same app, the gateway built with those options.
 """
 
 from __future__ import annotations
@@ -34,15 +34,16 @@ from lava_cli.config import is_loopback_host
 from lava_cli.emulator.app import create_app
 from lava_cli.emulator.authflow import auth_routes
 from lava_cli.emulator.cycles import Clock, utc_now
-from lava_cli.emulator.gateway import gateway_routes
+from lava_cli.emulator.gateway import GatewayOptions, gateway_routes
 from lava_cli.emulator.ids import new_test_secret
+from lava_cli.emulator.openapi import openapi_routes
 from lava_cli.emulator.store import Store
 from lava_cli.errors import UsageError
 
 RouteProvider = Callable[[Store, Clock], Sequence[BaseRoute]]
 AppFactory = Callable[[Store, Clock], Starlette]
 
-ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (gateway_routes, auth_routes)
+ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (gateway_routes, auth_routes, openapi_routes)
 
 _START_TIMEOUT_S = 10.0
 
@@ -51,6 +52,19 @@ def build_app(store: Store, clock: Clock = utc_now) -> Starlette:
     """The full emulator: routes from `ROUTE_PROVIDERS`, then the management API."""
     extra = [route for provider in ROUTE_PROVIDERS for route in provider(store, clock)]
     return create_app(store, clock, extra_routes=extra)
+
+
+def with_gateway_options(options: GatewayOptions) -> AppFactory:
+    """An app factory like `build_app`, with the gateway built from `options`."""
+
+    def factory(store: Store, clock: Clock) -> Starlette:
+        extra: list[BaseRoute] = list(gateway_routes(store, clock, options))
+        for provider in ROUTE_PROVIDERS:
+            if provider is not gateway_routes:
+                extra.extend(provider(store, clock))
+        return create_app(store, clock, extra_routes=extra)
+
+    return factory
 
 
 def default_db_path() -> Path:

@@ -1,0 +1,107 @@
+"""`lava emulator serve` as a real process: exports, flags, and gateway options."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def serve(
+    tmp_path, *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
+    full_env.update(env or {})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lava_cli", "emulator", "serve", "--port", "0",
+         "--db", str(tmp_path / "emu.sqlite3"), *args],
+        env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    lines = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if "LAVA_BASE_URL" in line:
+            break
+    match = re.search(r"LAVA_BASE_URL=(\S+)", "".join(lines))
+    assert match, "".join(lines)
+    return proc, match.group(1)
+
+
+def stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    return err
+
+
+def test_serve_prints_exports_and_a_generated_secret_only(tmp_path):
+    proc, base = serve(tmp_path)
+    try:
+        models = httpx.get(base + "/models", timeout=5).json()
+        assert models["object"] == "list"
+    finally:
+        err = stop(proc)
+    assert "Traceback" not in err
+    given = "aks_test_" + "g" * 32
+    proc, base = serve(tmp_path, env={"LAVA_SECRET_KEY": given})
+    try:
+        assert (
+            httpx.get(
+                base + "/spend_keys", headers={"Authorization": f"Bearer {given}"}
+            ).status_code
+            == 200
+        )
+    finally:
+        stop(proc)
+
+
+def test_serve_reply_tokens_and_faults(tmp_path):
+    secret = "aks_test_" + "h" * 32
+    proc, base = serve(
+        tmp_path, "--reply-tokens", "7", "--fault", "500:1", "--fault-seed", "1",
+        env={"LAVA_SECRET_KEY": secret},
+    )  # fmt: skip
+    try:
+        auth = {"Authorization": f"Bearer {secret}"}
+        raw = httpx.post(base + "/spend_keys", json={"name": "f"}, headers=auth).json()["key"]
+        answer = httpx.post(
+            base + "/chat/completions",
+            json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+            headers={"Authorization": f"Bearer {raw}"},
+        )
+        assert answer.status_code == 500  # the injected fault, at rate 1
+    finally:
+        stop(proc)
+    proc, base = serve(tmp_path, "--reply-tokens", "7", env={"LAVA_SECRET_KEY": secret})
+    try:
+        auth = {"Authorization": f"Bearer {secret}"}
+        raw = httpx.post(base + "/spend_keys", json={"name": "g"}, headers=auth).json()["key"]
+        answer = httpx.post(
+            base + "/chat/completions",
+            json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+            headers={"Authorization": f"Bearer {raw}"},
+        ).json()
+        assert answer["usage"]["completion_tokens"] == 7
+    finally:
+        stop(proc)
+
+
+def test_bad_serve_flags_are_usage_errors(tmp_path):
+    for args in (["--fault", "boom"], ["--upstream", "gpt-4o=openai:https://x/v1"]):
+        out = subprocess.run(
+            [sys.executable, "-m", "lava_cli", "emulator", "serve", "--port", "0", *args],
+            capture_output=True, text=True, timeout=30,
+            env={k: v for k, v in os.environ.items() if not k.startswith("LAVA_")},
+        )  # fmt: skip
+        assert out.returncode == 2, out.stderr
+        assert out.stderr.startswith("error: ")
