@@ -32,6 +32,7 @@ completions: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_startup.py --write-readme
+	$(BIN)/python scripts/bench_gateway.py --write-readme
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

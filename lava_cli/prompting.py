@@ -237,7 +237,7 @@ def run_prompt(
     show_usage: bool,
 ) -> None:
     from lava_cli.api.gateway import GatewayClient
-    from lava_cli.api.streaming import Finished, TextDelta, UsageInfo
+    from lava_cli.api.streaming import stream_decoder
     from lava_cli.context import env_seconds
 
     base_url = app.base_url(None)[0]
@@ -266,19 +266,14 @@ def run_prompt(
             )
         else:
             out = app.stdout
-            model, ins, outs = request.model, None, None
+            model = request.model
             wrote_any = ends_newline = False
+            state = stream_decoder(choice.shape)
             try:
-                for event in gateway.stream(choice.shape, request):
-                    if isinstance(event, TextDelta):
-                        out.write(event.text)
-                        out.flush()
-                        wrote_any, ends_newline = True, event.text.endswith("\n")
-                    elif isinstance(event, UsageInfo):
-                        ins = event.input_tokens if event.input_tokens is not None else ins
-                        outs = event.output_tokens if event.output_tokens is not None else outs
-                    elif isinstance(event, Finished) and event.model:
-                        model = event.model
+                for text in gateway.stream(choice.shape, request, state):
+                    out.write(text)
+                    out.flush()  # once per network read: what arrived is on screen now
+                    wrote_any, ends_newline = True, text.endswith("\n")
             except ApiError as err:
                 if wrote_any and not ends_newline:
                     out.write("\n")
@@ -292,6 +287,8 @@ def run_prompt(
             if not ends_newline:
                 out.write("\n")
                 out.flush()
+            model = state.model or model
+            ins, outs = state.input_tokens, state.output_tokens
         if show_usage or app.stderr_tty:
             app.out.note(usage_line(app, choice, model, ins, outs))
     finally:

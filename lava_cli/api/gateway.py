@@ -16,7 +16,7 @@ import httpx
 
 from lava_cli import __version__
 from lava_cli.api.client import Logger, error_for_response, tls_verify
-from lava_cli.api.streaming import Event, anthropic_events, decode_sse, openai_events
+from lava_cli.api.streaming import SSEParser, StreamState, cut_short
 from lava_cli.api.types import MalformedResponse
 from lava_cli.config import check_base_url
 from lava_cli.errors import ApiUnavailableError
@@ -129,12 +129,28 @@ class GatewayClient:
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def stream(self, shape: str, prompt: PromptRequest) -> Iterator[Event]:
-        """Yield events as they arrive; a dropped connection raises (exit 6)."""
+    def stream(self, shape: str, prompt: PromptRequest, state: StreamState) -> Iterator[str]:
+        """Yield the reply text of each network read as it arrives (the caller writes and
+        flushes once per piece); usage and the finish reason land in `state`. A dropped
+        connection, or a stream that stops before its final event, raises (exit 6)."""
         response = self._open(shape, prompt.body(shape, stream=True), stream=True)
-        decode = anthropic_events if shape == "anthropic" else openai_events
+        parser = SSEParser()
         try:
-            yield from decode(decode_sse(response.iter_lines()))
+            for text in response.iter_text():
+                texts: list[str] = []
+                for event, data in parser.feed(text):
+                    state.handle(event, data, texts)
+                if texts:
+                    yield "".join(texts)
+                if state.done:
+                    return
+            texts = []
+            for event, data in parser.close():
+                state.handle(event, data, texts)
+            if texts:
+                yield "".join(texts)
+            if not state.done:
+                raise cut_short()
         except httpx.TransportError as exc:
             raise ApiUnavailableError(
                 f"the stream was cut ({type(exc).__name__})",

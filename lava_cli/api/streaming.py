@@ -1,68 +1,63 @@
 """Server-sent events for the gateway, in both providers' shapes.
 
-`decode_sse` turns a line iterator into (event, data) pairs; `openai_events` and
-`anthropic_events` turn those into the few things the CLI cares about: text
-deltas, token usage, and how the reply ended. A provider `error` event becomes an
-exception, never a silent stop.
+Decoding is incremental: `SSEParser.feed` takes the text of one network read and
+returns the complete (event, data) messages in it; `OpenAIStream` and
+`AnthropicStream` turn those into the reply's text and keep the token usage and how
+the reply ended. The caller flushes its output once per network read,
+not once per token: tokens that arrived together are shown together, and a
+20,000-token reply does not cost 20,000 flushes. A provider `error` event raises,
+and a stream that ends before its final event raises too (never a silent stop).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from lava_cli.api.types import MalformedResponse
-from lava_cli.errors import ApiError
+from lava_cli.errors import ApiError, ApiUnavailableError
+
+_raw_decode = json.JSONDecoder().raw_decode
 
 
-@dataclass(frozen=True)
-class TextDelta:
-    text: str
+class SSEParser:
+    """Incremental SSE framing: text in, complete (event name, data) messages out."""
 
+    def __init__(self) -> None:
+        self._partial = ""
+        self._event = "message"
+        self._data: list[str] = []
 
-@dataclass(frozen=True)
-class UsageInfo:
-    input_tokens: int | None = None
-    output_tokens: int | None = None
+    def feed(self, text: str) -> list[tuple[str, str]]:
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        out: list[tuple[str, str]] = []
+        for raw in lines:
+            line = raw[:-1] if raw.endswith("\r") else raw
+            if not line:
+                if self._data:
+                    out.append((self._event, "\n".join(self._data)))
+                self._event, self._data = "message", []
+            elif line.startswith("data:"):
+                self._data.append(line[6:] if line.startswith("data: ") else line[5:])
+            elif line.startswith("event:"):
+                self._event = line[6:].strip()
+            # comments (":") and unknown fields are ignored, as the SSE spec says
+        return out
 
-
-@dataclass(frozen=True)
-class Finished:
-    reason: str | None
-    model: str | None = None
-
-
-Event = TextDelta | UsageInfo | Finished
-
-
-def decode_sse(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
-    """Yield (event name, data) per SSE message; `message` is the default name."""
-    event, data = "message", list[str]()
-    for line in lines:
-        if not line:
-            if data:
-                yield event, "\n".join(data)
-            event, data = "message", []
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if name == "event":
-            event = value
-        elif name == "data":
-            data.append(value)
-    if data:
-        yield event, "\n".join(data)
+    def close(self) -> list[tuple[str, str]]:
+        """Messages left when the stream ends without a final blank line."""
+        out = self.feed("\n\n") if self._partial or self._data else []
+        return out
 
 
 def _load(data: str) -> dict[str, Any]:
     try:
-        obj = json.loads(data)
+        obj, end = _raw_decode(data)
     except ValueError:
         raise MalformedResponse("the gateway sent an unreadable stream event") from None
+    if end != len(data) and data[end:].strip():
+        raise MalformedResponse("the gateway sent an unreadable stream event")
     if not isinstance(obj, dict):
         raise MalformedResponse("the gateway sent a stream event that is not an object")
     return obj
@@ -74,76 +69,98 @@ def _stream_error(obj: dict[str, Any]) -> ApiError:
     return ApiError(f"the gateway stopped the reply: {message or 'unknown error'}")
 
 
-def openai_events(messages: Iterable[tuple[str, str]]) -> Iterator[Event]:
-    """Chat-completion chunks: content deltas, finish_reason, usage, `[DONE]`."""
-    reason: str | None = None
-    model: str | None = None
-    for _, data in messages:
-        if data.strip() == "[DONE]":
-            yield Finished(reason, model)
-            return
-        chunk = _load(data)
-        if "error" in chunk:
-            raise _stream_error(chunk)
-        model = chunk.get("model") if isinstance(chunk.get("model"), str) else model
-        choices = chunk.get("choices")
-        if isinstance(choices, list):
-            for choice in choices:
-                if not isinstance(choice, dict):
-                    continue
-                delta = choice.get("delta")
-                content = delta.get("content") if isinstance(delta, dict) else None
-                if isinstance(content, str) and content:
-                    yield TextDelta(content)
-                if isinstance(choice.get("finish_reason"), str):
-                    reason = choice["finish_reason"]
-        usage = chunk.get("usage")
-        if isinstance(usage, dict):
-            yield UsageInfo(_int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens")))
-    raise _cut()
-
-
-def anthropic_events(messages: Iterable[tuple[str, str]]) -> Iterator[Event]:
-    """Messages stream: message_start … content_block_delta … message_stop."""
-    reason: str | None = None
-    model: str | None = None
-    for event, data in messages:
-        obj = _load(data)
-        kind = obj.get("type", event)
-        if kind == "error":
-            raise _stream_error(obj)
-        if kind == "message_start":
-            message = obj.get("message")
-            if isinstance(message, dict):
-                model = message.get("model") if isinstance(message.get("model"), str) else None
-                usage = message.get("usage")
-                if isinstance(usage, dict):
-                    yield UsageInfo(_int(usage.get("input_tokens")), None)
-        elif kind == "content_block_delta":
-            delta = obj.get("delta")
-            if isinstance(delta, dict) and isinstance(delta.get("text"), str) and delta["text"]:
-                yield TextDelta(delta["text"])
-        elif kind == "message_delta":
-            delta = obj.get("delta")
-            if isinstance(delta, dict) and isinstance(delta.get("stop_reason"), str):
-                reason = delta["stop_reason"]
-            usage = obj.get("usage")
-            if isinstance(usage, dict):
-                yield UsageInfo(None, _int(usage.get("output_tokens")))
-        elif kind == "message_stop":
-            yield Finished(reason, model)
-            return
-    raise _cut()
-
-
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _cut() -> ApiError:
-    from lava_cli.errors import ApiUnavailableError
-
+def cut_short() -> ApiError:
     return ApiUnavailableError(
         "the stream ended before the reply was complete",
         hint="the server or network dropped the connection; what arrived was kept",
     )
+
+
+class StreamState:
+    """What a stream told us besides its text: usage, how it ended, which model."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.reason: str | None = None
+        self.model: str | None = None
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+
+    def handle(self, event: str, data: str, texts: list[str]) -> None:
+        """Decode one SSE message, appending any reply text to `texts`."""
+        raise NotImplementedError
+
+
+class OpenAIStream(StreamState):
+    """Chat-completion chunks: content deltas, finish_reason, usage, `[DONE]`."""
+
+    def handle(self, event: str, data: str, texts: list[str]) -> None:
+        if self.done:
+            return
+        if data == "[DONE]" or data.strip() == "[DONE]":
+            self.done = True
+            return
+        chunk = _load(data)
+        if "error" in chunk:
+            raise _stream_error(chunk)
+        try:
+            choices = chunk.get("choices")
+            if choices:
+                choice = choices[0]
+                content = choice["delta"].get("content")
+                if content:
+                    texts.append(content if type(content) is str else str(content))
+                reason = choice.get("finish_reason")
+                if reason:
+                    self.reason = str(reason)
+            usage = chunk.get("usage")
+            if usage:
+                self.input_tokens = _int(usage.get("prompt_tokens"))
+                self.output_tokens = _int(usage.get("completion_tokens"))
+            if self.model is None and isinstance(chunk.get("model"), str):
+                self.model = chunk["model"]
+        except (AttributeError, TypeError, KeyError, IndexError):
+            raise MalformedResponse("the gateway sent a chunk of an unexpected shape") from None
+
+
+class AnthropicStream(StreamState):
+    """Messages stream: message_start … content_block_delta … message_stop."""
+
+    def handle(self, event: str, data: str, texts: list[str]) -> None:
+        if self.done:
+            return
+        obj = _load(data)
+        kind = obj.get("type", event)
+        try:
+            if kind == "content_block_delta":
+                text = obj["delta"].get("text")
+                if text:
+                    texts.append(text if type(text) is str else str(text))
+            elif kind == "message_start":
+                message = obj["message"]
+                model = message.get("model")
+                self.model = model if isinstance(model, str) else None
+                usage = message.get("usage")
+                if usage:
+                    self.input_tokens = _int(usage.get("input_tokens"))
+            elif kind == "message_delta":
+                reason = obj.get("delta", {}).get("stop_reason")
+                if reason:
+                    self.reason = str(reason)
+                usage = obj.get("usage")
+                if usage:
+                    self.output_tokens = _int(usage.get("output_tokens"))
+            elif kind == "message_stop":
+                self.done = True
+            elif kind == "error":
+                raise _stream_error(obj)
+        except (AttributeError, TypeError, KeyError):
+            raise MalformedResponse("the gateway sent an event of an unexpected shape") from None
+
+
+def stream_decoder(shape: str) -> StreamState:
+    return AnthropicStream() if shape == "anthropic" else OpenAIStream()
