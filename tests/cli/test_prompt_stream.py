@@ -67,7 +67,7 @@ def test_ctrl_c_mid_stream_exits_130_cleanly(slow_emulator):
     assert proc.stdout is not None
     assert proc.stdout.read1(64).strip()  # the reply is streaming
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert b"Traceback" not in err
     assert b"interrupted" in err
