@@ -166,6 +166,9 @@ def run_demo(app: AppContext, *, pause_s: float = 0.0) -> None:
             ["run", "--spend-limit", "0.50/total", "--", sys.executable, "-c", CHILD],
             shown="lava run --spend-limit 0.50/total -- python child.py  # calls the gateway",
         )
+        tour.section("Where the money went: every key against its limits, and the wallet")
+        tour.lava(["usage"])
+        tour.lava(["usage", "demo-agent"])
         tour.section("Pause and resume a key")
         tour.lava(["keys", "pause", "demo-agent", "-q"])
         tour.lava(["keys", "resume", "demo-agent", "-q"])
