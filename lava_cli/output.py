@@ -254,7 +254,7 @@ class Output:
         console = self._console()
         console.print(f"[green]✓[/] {verb} spend key [bold]{key.name}[/] ({key.spend_key_id})")
         console.print()
-        console.print(f"  [bold]{raw}[/]", soft_wrap=True, markup=False, highlight=False)
+        console.print(f"  {raw}", style="bold", soft_wrap=True, markup=False, highlight=False)
         console.print()
         if saved:
             console.print(f"Saved to {saved}. Use it with `--key {key.name}`.")

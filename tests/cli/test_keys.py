@@ -49,7 +49,8 @@ def test_create_on_a_terminal_shows_the_key_once_with_a_note(logged_in, monkeypa
     result = run_lava("keys", "create", "--name", "tty", tty=True)
     assert result.code == 0
     assert "shown once" in result.stdout
-    assert "lava_sk_" in result.stdout
+    raw_line = next(line for line in result.stdout.splitlines() if "lava_sk_" in line)
+    assert raw_line.strip().startswith("lava_sk_") and "[" not in raw_line
     assert "\x1b[" not in result.stdout  # NO_COLOR
 
 
