@@ -31,7 +31,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-README = ROOT / "README.md"
 REPLY_TOKENS = 20_000
 
 # The floor: the least a program can do to print the same reply from the same stream
@@ -165,16 +164,6 @@ def table(stream: dict[str, float], load: dict[str, float], seconds: float) -> s
     )
 
 
-def write_readme(block: str) -> None:
-    text = README.read_text(encoding="utf-8")
-    pattern = re.compile(r"(<!-- gateway-bench:start -->\n).*?(\n<!-- gateway-bench:end -->)", re.S)
-    if not pattern.search(text):
-        raise SystemExit("README.md has no <!-- gateway-bench:start --> block")
-    README.write_text(
-        pattern.sub(lambda m: m.group(1) + block + m.group(2), text), encoding="utf-8"
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -188,7 +177,9 @@ def main() -> int:
     block = table(stream, load, args.seconds)
     print(block)
     if args.write_readme:
-        write_readme(block)
+        from scripts.bench_startup import write_readme
+
+        write_readme(block, "gateway-bench")
         print("README.md updated")
     return 0
 

@@ -124,11 +124,12 @@ def table(results: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
-def write_readme(block: str) -> None:
+def write_readme(block: str, marker: str = "bench") -> None:
+    """Replace the README's `<!-- MARKER:start -->` … `<!-- MARKER:end -->` block."""
     text = README.read_text(encoding="utf-8")
-    pattern = re.compile(r"(<!-- bench:start -->\n).*?(\n<!-- bench:end -->)", re.S)
+    pattern = re.compile(rf"(<!-- {marker}:start -->\n).*?(\n<!-- {marker}:end -->)", re.S)
     if not pattern.search(text):
-        raise SystemExit("README.md has no <!-- bench:start --> / <!-- bench:end --> block")
+        raise SystemExit(f"README.md has no <!-- {marker}:start --> / <!-- {marker}:end --> block")
     README.write_text(
         pattern.sub(lambda m: m.group(1) + block + m.group(2), text), encoding="utf-8"
     )
