@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit completions bench fuzz clean
+.PHONY: demo test lint typecheck unit completions docs bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ unit: $(STAMP)
 
 completions: $(STAMP)
 	$(BIN)/python scripts/gen_completions.py
+
+docs: $(STAMP)
+	$(BIN)/python scripts/gen_cli_docs.py
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_startup.py --write-readme

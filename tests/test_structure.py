@@ -122,3 +122,14 @@ def test_running_one_command_loads_only_its_module():
     assert "lava_cli.cli.keys" in loaded
     for other in ("prompt", "env", "run", "usage", "doctor", "emulator", "auth"):
         assert f"lava_cli.cli.{other}'" not in loaded
+
+
+def test_cli_reference_is_fresh(tmp_path):
+    out = tmp_path / "cli.md"
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_cli_docs.py"), "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    committed = (ROOT / "docs" / "cli.md").read_text()
+    assert committed == out.read_text(), "docs/cli.md is stale: run `make docs`"
