@@ -207,3 +207,11 @@ def test_run_passes_signals_and_still_revokes(logged_in, tmp_path, sig):
     assert proc.returncode == 7, err  # and lava exits with the child's code
     assert "revoked" in err
     assert json.loads(run_lava("keys", "list", "--json").stdout) == []
+
+
+def test_run_revokes_when_the_child_is_killed(logged_in):
+    code = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"
+    result = run_lava("run", "--", sys.executable, "-c", code)
+    assert result.code == 128 + signal.SIGKILL  # as a shell reports it
+    assert "revoked" in result.stderr
+    assert json.loads(run_lava("keys", "list", "--json").stdout) == []
