@@ -1,0 +1,530 @@
+"""The emulator's OpenAPI 3.1 document, served at ``GET /openapi.json``.
+
+It describes every route the emulator mounts (management API, gateway, read side,
+browser login) with the statuses and bodies each can answer, so schema fuzzers
+(schemathesis in ``tests/fuzz``) can check the emulator against it and other tools can
+generate clients. ``tests/fuzz/test_schemathesis.py`` keeps the document and the
+routes in step: a route added without a document entry fails the suite.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from lava_cli import __version__
+from lava_cli.emulator.cycles import Clock, utc_now
+from lava_cli.emulator.store import Store
+
+Schema = dict[str, Any]
+
+_CYCLE: Schema = {"type": "string", "enum": ["daily", "weekly", "monthly", "total"]}
+_COUNT: Schema = {"type": "integer", "minimum": 1, "maximum": 5_000_000}
+_DECIMAL: Schema = {"type": "string", "pattern": r"^-?\d+\.\d+$"}
+_NAMES: Schema = {
+    "type": ["array", "null"],
+    "items": {"type": "string", "minLength": 1, "maxLength": 255},
+    "minItems": 1,
+    "maxItems": 100,
+}
+
+
+def _nullable(schema: Schema) -> Schema:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _obj(required: Sequence[str], props: Schema, *, extra: bool = True) -> Schema:
+    schema: Schema = {"type": "object", "required": list(required), "properties": props}
+    if not extra:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+_SPEND_LIMIT = _obj(
+    ["amount", "cycle"],
+    {"amount": {"type": "string", "pattern": r"^\d{1,12}(\.\d{1,2})?$"}, "cycle": _CYCLE},
+    extra=False,
+)
+_REQUEST_LIMIT = _obj(["count", "cycle"], {"count": _COUNT, "cycle": _CYCLE}, extra=False)
+_RATE_LIMIT = _obj(
+    ["rpm"], {"rpm": _COUNT, "burst": {"type": ["integer", "null"], "minimum": 1}}, extra=False
+)
+_SETTINGS: Schema = {
+    "name": {"type": "string", "minLength": 1, "maxLength": 255},
+    "status": {"type": "string", "enum": ["active", "paused"]},
+    "request_shape": {"type": "string", "enum": ["openai", "anthropic"]},
+    "allowed_models": _NAMES,
+    "allowed_providers": _NAMES,
+    "spend_limit": _nullable(_SPEND_LIMIT),
+    "request_limit": _nullable(_REQUEST_LIMIT),
+    "rate_limit": _nullable(_RATE_LIMIT),
+    "expires_at": {"type": ["string", "null"], "format": "date-time"},
+}
+
+_TIME: Schema = {"type": "string", "format": "date-time"}
+_SPEND_KEY_FIELDS: Schema = {
+    "spend_key_id": {"type": "string", "pattern": "^sk_[A-Za-z0-9]{24}$"},
+    "key_preview": {"type": "string", "pattern": r"^lava_sk_.{8}\*{4}$"},
+    "name": {"type": "string"},
+    "status": {"type": "string", "enum": ["active", "paused"]},
+    "request_shape": {"type": "string", "enum": ["openai", "anthropic"]},
+    "wallet_id": {"type": "string"},
+    "allowed_models": {"type": ["array", "null"], "items": {"type": "string"}},
+    "allowed_providers": {"type": ["array", "null"], "items": {"type": "string"}},
+    "spend_limit": _nullable(_obj(["amount", "cycle"], {"amount": _DECIMAL, "cycle": _CYCLE})),
+    "current_spend": _DECIMAL,
+    "total_spend": _DECIMAL,
+    "request_limit": _nullable(_REQUEST_LIMIT),
+    "current_requests": {"type": "integer", "minimum": 0},
+    "total_requests": {"type": "integer", "minimum": 0},
+    "rate_limit": _nullable(_RATE_LIMIT),
+    "expires_at": {"type": ["string", "null"], "format": "date-time"},
+    "last_used_at": {"type": ["string", "null"], "format": "date-time"},
+    "created_at": _TIME,
+}
+
+_USAGE_ROW = _obj(
+    ["start", "end", "total_requests", "total_usage_tokens", "total_cost", "total_charge"],
+    {
+        "date": {"type": "string", "format": "date"},
+        "start": _TIME,
+        "end": _TIME,
+        "total_requests": {"type": "integer", "minimum": 0},
+        "total_usage_tokens": {"type": "integer", "minimum": 0},
+        "total_cost": _DECIMAL,
+        "total_charge": _DECIMAL,
+    },
+)
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": _obj(
+        ["error"],
+        {
+            "error": _obj(
+                ["message", "code"], {"message": {"type": "string"}, "code": {"type": "string"}}
+            )
+        },
+    ),
+    "GatewayError": {
+        "anyOf": [
+            _obj(
+                ["error"],
+                {
+                    "error": _obj(
+                        ["message", "type", "code"],
+                        {
+                            "message": {"type": "string"},
+                            "type": {"type": "string"},
+                            "code": {"type": "string"},
+                            "param": {"type": ["string", "null"]},
+                        },
+                    )
+                },
+            ),
+            _obj(
+                ["type", "error"],
+                {
+                    "type": {"const": "error"},
+                    "error": _obj(
+                        ["type", "message"],
+                        {"type": {"type": "string"}, "message": {"type": "string"}},
+                    ),
+                },
+            ),
+        ]
+    },
+    "SpendKey": _obj(list(_SPEND_KEY_FIELDS), _SPEND_KEY_FIELDS, extra=False),
+    "NewSpendKey": _obj(
+        [*_SPEND_KEY_FIELDS, "key"],
+        {**_SPEND_KEY_FIELDS, "key": {"type": "string", "pattern": "^lava_sk_[A-Za-z0-9_-]{40}$"}},
+        extra=False,
+    ),
+    "SpendKeyCreate": _obj(["name"], _SETTINGS, extra=False),
+    "SpendKeyUpdate": _obj([], _SETTINGS, extra=False),
+    "SpendKeyPage": _obj(
+        ["data", "has_more", "next_cursor"],
+        {
+            "data": {"type": "array", "items": _ref("SpendKey")},
+            "has_more": {"type": "boolean"},
+            "next_cursor": {"type": ["string", "null"]},
+        },
+    ),
+    "Success": _obj(["success"], {"success": {"const": True}}),
+    "ModelList": _obj(
+        ["object", "data"],
+        {
+            "object": {"const": "list"},
+            "data": {
+                "type": "array",
+                "items": _obj(
+                    ["id", "object", "created", "owned_by"],
+                    {
+                        "id": {"type": "string"},
+                        "object": {"const": "model"},
+                        "created": {"type": "integer"},
+                        "owned_by": {"type": "string"},
+                    },
+                ),
+            },
+        },
+    ),
+    "ServiceList": _obj(
+        ["object", "data", "providers"],
+        {
+            "object": {"const": "list"},
+            "data": {
+                "type": "array",
+                "items": _obj(
+                    ["id", "provider", "pricing"],
+                    {
+                        "id": {"type": "string"},
+                        "provider": {"type": "string"},
+                        "pricing": _obj(
+                            ["type", "input", "output"],
+                            {
+                                "type": {"const": "tokens_1m"},
+                                "input": {"type": "number"},
+                                "output": {"type": "number"},
+                            },
+                        ),
+                    },
+                ),
+            },
+            "providers": {
+                "type": "array",
+                "items": _obj(
+                    ["id", "label", "entry_count"],
+                    {
+                        "id": {"type": "string"},
+                        "label": {"type": "string"},
+                        "entry_count": {"type": "integer"},
+                    },
+                ),
+            },
+        },
+    ),
+    "Wallet": _obj(
+        ["wallet_id", "balance"], {"wallet_id": {"type": "string"}, "balance": _DECIMAL}
+    ),
+    "ChatRequest": _obj(
+        ["model", "messages"],
+        {
+            "model": {"type": "string"},
+            "messages": {
+                "type": "array",
+                "items": _obj(["role"], {"role": {"type": "string"}}),
+            },
+            "max_tokens": {"type": "integer", "minimum": 1},
+            "stream": {"type": "boolean"},
+        },
+    ),
+    "ChatReply": {
+        "anyOf": [
+            _obj(
+                ["id", "object", "model", "choices", "usage"],
+                {"object": {"const": "chat.completion"}, "choices": {"type": "array"}},
+            ),
+            _obj(
+                ["id", "type", "model", "content", "usage"],
+                {"type": {"const": "message"}, "content": {"type": "array"}},
+            ),
+        ]
+    },
+    "RequestPage": _obj(
+        ["data", "has_more", "next_cursor"],
+        {
+            "data": {
+                "type": "array",
+                "items": _obj(
+                    ["request_id", "status", "provider", "model", "endpoint", "model_usage"],
+                    {
+                        "request_id": {"type": "string"},
+                        "status": {"type": "string"},
+                        "model_usage": _obj(
+                            ["input_tokens", "output_tokens", "total_tokens", "total_cost"],
+                            {
+                                "input_tokens": {"type": "integer"},
+                                "output_tokens": {"type": "integer"},
+                                "total_tokens": {"type": "integer"},
+                                "total_cost": _DECIMAL,
+                            },
+                        ),
+                        "cost": _DECIMAL,
+                        "created_at": _TIME,
+                        "spend_key_id": {"type": "string"},
+                    },
+                ),
+            },
+            "has_more": {"type": "boolean"},
+            "next_cursor": {"type": ["string", "null"]},
+        },
+    ),
+    "Usage": _obj(
+        ["items", "totals"], {"items": {"type": "array", "items": _USAGE_ROW}, "totals": _USAGE_ROW}
+    ),
+    "Credentials": _obj(
+        ["secret_key", "secret_key_id", "wallet_id", "merchant_id", "account_id"],
+        {
+            "secret_key": {"type": "string", "pattern": "^aks_(test|live)_"},
+            "secret_key_id": {"type": "string"},
+            "wallet_id": {"type": "string"},
+            "merchant_id": {"type": "string"},
+            "account_id": {"type": "string"},
+        },
+    ),
+}
+
+_WHY = {
+    200: "OK",
+    201: "Created",
+    303: "Redirect to the CLI's callback",
+    400: "Invalid request (the message names the field)",
+    401: "Missing or unknown key",
+    402: "Spend limit reached for this cycle",
+    403: "Refused by policy, or the wrong kind of key",
+    404: "Not found",
+    409: "The wallet already holds 10 spend keys",
+    429: "Rate or request limit reached",
+    500: "Injected fault (lava emulator serve --fault 500)",
+    502: "The upstream provider failed (forwarded models only)",
+}
+
+
+def _json(schema: Schema) -> Schema:
+    return {"application/json": {"schema": schema}}
+
+
+def _responses(ok: int, ok_body: Schema, *errors: int, error: str = "Error") -> Schema:
+    out: Schema = {str(ok): {"description": _WHY[ok], "content": _json(ok_body)}}
+    for status in errors:
+        out[str(status)] = {"description": _WHY[status], "content": _json(_ref(error))}
+    return out
+
+
+_AUTH = (401, 403)
+_SECRET: list[Schema] = [{"secret": []}]
+_KEY_ID = {"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_PAGE = [
+    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+]
+_HTML = {"text/html": {"schema": {"type": "string"}}}
+
+
+def _op(summary: str, responses: Schema, **extra: Any) -> Schema:
+    return {"summary": summary, "responses": responses, **extra}
+
+
+def _body(name: str) -> Schema:
+    return {"required": True, "content": _json(_ref(name))}
+
+
+def _spend_key_paths(base: str) -> dict[str, Schema]:
+    tag = {"tags": ["spend keys"], "security": _SECRET}
+    return {
+        base: {
+            "post": _op(
+                "Create a spend key (its raw value is shown once)",
+                _responses(201, _ref("NewSpendKey"), 400, *_AUTH, 409),
+                requestBody=_body("SpendKeyCreate"),
+                **tag,
+            ),
+            "get": _op(
+                "List the wallet's spend keys, newest first",
+                _responses(200, _ref("SpendKeyPage"), 400, *_AUTH),
+                parameters=_PAGE,
+                **tag,
+            ),
+        },
+        base + "/{key_id}": {
+            "parameters": [_KEY_ID],
+            "get": _op("Get a spend key", _responses(200, _ref("SpendKey"), *_AUTH, 404), **tag),
+            "put": _op(
+                "Partially update a spend key (null clears a limit)",
+                _responses(200, _ref("SpendKey"), 400, *_AUTH, 404),
+                requestBody=_body("SpendKeyUpdate"),
+                **tag,
+            ),
+            "delete": _op(
+                "Revoke a spend key", _responses(200, _ref("Success"), *_AUTH, 404), **tag
+            ),
+        },
+        base + "/{key_id}/rotate": {
+            "parameters": [_KEY_ID],
+            "post": _op(
+                "Give a spend key a new raw value; the old one dies at once",
+                _responses(200, _ref("NewSpendKey"), *_AUTH, 404),
+                **tag,
+            ),
+        },
+    }
+
+
+def _gateway_op(summary: str) -> Schema:
+    responses = _responses(200, _ref("ChatReply"), 400, 401, 402, 403, 404, 429, 500, 502)
+    responses["200"]["content"]["text/event-stream"] = {"schema": {"type": "string"}}
+    header = {"x-lava-request-id": {"required": True, "schema": {"type": "string"}}}
+    for status, answer in responses.items():
+        answer["headers"] = header
+        if status != "200":
+            answer["content"] = _json(_ref("GatewayError"))
+    return _op(
+        summary,
+        responses,
+        tags=["gateway"],
+        security=[{"spendKey": []}, {"spendKeyHeader": []}],
+        requestBody=_body("ChatRequest"),
+    )
+
+
+def _date_param(name: str) -> Schema:
+    return {"name": name, "in": "query", "schema": {"type": "string"}}
+
+
+def build_document() -> Schema:
+    """The whole document (a fresh dict each call: callers may mutate it)."""
+    paths: dict[str, Schema] = {
+        **_spend_key_paths("/v1/spend_keys"),
+        **_spend_key_paths("/v1/manage/spend_keys"),
+        "/v1/models": {
+            "get": _op(
+                "List models (with a spend key: only those it may use)",
+                _responses(200, _ref("ModelList"), 401),
+                tags=["catalogue"],
+                security=[{}, {"spendKey": []}],
+            )
+        },
+        "/v1/services": {
+            "get": _op(
+                "Public catalogue with prices per 1M tokens",
+                _responses(200, _ref("ServiceList")),
+                parameters=[{"name": "provider", "in": "query", "schema": {"type": "string"}}],
+                tags=["catalogue"],
+            )
+        },
+        "/v1/wallet": {
+            "get": _op(
+                "The wallet and its balance",
+                _responses(200, _ref("Wallet"), *_AUTH),
+                tags=["wallet"],
+                security=_SECRET,
+            )
+        },
+        "/v1/chat/completions": {"post": _gateway_op("OpenAI-shape chat completion")},
+        "/v1/messages": {"post": _gateway_op("Anthropic-shape message")},
+        "/v1/requests": {
+            "get": _op(
+                "The wallet's request log, newest first",
+                _responses(200, _ref("RequestPage"), 400, *_AUTH),
+                parameters=[
+                    *_PAGE,
+                    {"name": "spend_key_id", "in": "query", "schema": {"type": "string"}},
+                ],
+                tags=["usage"],
+                security=_SECRET,
+            )
+        },
+        "/v1/usage": {
+            "get": _op(
+                "Daily usage totals (UTC days) over [start, end)",
+                _responses(200, _ref("Usage"), 400, *_AUTH),
+                parameters=[_date_param("start"), _date_param("end")],
+                tags=["usage"],
+                security=_SECRET,
+            )
+        },
+        "/v1/auth/callback": {
+            "post": _op(
+                "Trade a one-time browser-login code for credentials",
+                _responses(200, _ref("Credentials"), 400),
+                requestBody={
+                    "required": True,
+                    "content": _json(_obj(["code"], {"code": {"type": "string"}})),
+                },
+                tags=["login"],
+            )
+        },
+        "/auth/connect": {
+            "get": _op(
+                "The browser page that authorizes a CLI login",
+                {
+                    "200": {"description": "The page", "content": _HTML},
+                    "400": {"description": "Bad state or port", "content": _HTML},
+                },
+                parameters=[
+                    {"name": "state", "in": "query", "schema": {"type": "string"}},
+                    {"name": "port", "in": "query", "schema": {"type": "string"}},
+                ],
+                tags=["login"],
+            )
+        },
+        "/auth/connect/decision": {
+            "post": _op(
+                "Authorize or deny from the page's form",
+                {
+                    "303": {"description": _WHY[303]},
+                    "400": {"description": "Bad form", "content": _HTML},
+                },
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": _obj(
+                                ["state", "port", "decision"],
+                                {
+                                    "state": {"type": "string"},
+                                    "port": {"type": "string"},
+                                    "decision": {"type": "string"},
+                                },
+                            )
+                        }
+                    },
+                },
+                tags=["login"],
+            )
+        },
+        "/openapi.json": {
+            "get": _op(
+                "This document",
+                {"200": {"description": "OpenAPI 3.1", "content": _json({"type": "object"})}},
+                tags=["meta"],
+            )
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Lava emulator",
+            "version": __version__,
+            "description": "A local emulator of Lava's API (docs/lava-api.md) for lava-cli.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": copy.deepcopy(SCHEMAS),
+            "securitySchemes": {
+                "secret": {"type": "http", "scheme": "bearer", "description": "aks_… secret"},
+                "spendKey": {"type": "http", "scheme": "bearer", "description": "lava_sk_… key"},
+                "spendKeyHeader": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+            },
+        },
+    }
+
+
+def openapi_routes(store: Store, clock: Clock = utc_now) -> list[BaseRoute]:
+    """``GET /openapi.json``, for `server.ROUTE_PROVIDERS`."""
+    document = build_document()
+
+    async def serve(request: Request) -> Response:
+        return JSONResponse(document)
+
+    return [Route("/openapi.json", serve, methods=["GET"])]
