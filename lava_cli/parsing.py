@@ -123,7 +123,10 @@ def parse_datetime(value: str, flag: str = "--expires-at") -> datetime:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise UsageError(f"{flag}: {value!r} is out of range") from None
 
 
 def iso_utc(moment: datetime) -> str:

@@ -123,8 +123,15 @@ class GatewayClient:
                 rid = f" [{self.request_id}]" if self.request_id else ""
                 self._log(f"< {response.status_code} {response.reason_phrase}{rid}")
             if not response.is_success:
-                response.read()
-                response.close()
+                try:
+                    response.read()
+                except (httpx.TransportError, httpx.DecodingError):
+                    # The error body broke off: the status alone still says what happened.
+                    response = httpx.Response(
+                        response.status_code, headers=response.headers, request=request
+                    )
+                finally:
+                    response.close()
                 raise error_for_response(response, gateway=True)
             return response
         raise AssertionError("unreachable")  # pragma: no cover

@@ -70,16 +70,19 @@ def parse_options(
     begin: datetime | None = None
     finish: datetime | None = None
     if ranged:
-        if since is not None:
-            finish = _ceil_second(now)
-            begin = now - parse_duration(since, "--since")
-        else:
-            begin = parse_datetime(start, "--start") if start else None
-            finish = _end_of(end) if end else _ceil_second(now)
-            if begin is None:
-                begin = finish - DEFAULT_WINDOW
-            if finish <= begin:
-                raise UsageError("--end must be after --start")
+        try:
+            if since is not None:
+                finish = _ceil_second(now)
+                begin = now - parse_duration(since, "--since")
+            else:
+                begin = parse_datetime(start, "--start") if start else None
+                finish = _end_of(end) if end else _ceil_second(now)
+                if begin is None:
+                    begin = finish - DEFAULT_WINDOW
+        except OverflowError:  # --end 0001-01-01 minus a week, 9999-12-31 plus a day
+            raise UsageError("--start/--end: the window reaches past year 1 or 9999") from None
+        if finish <= begin:
+            raise UsageError("--end must be after --start")
     return UsageOptions(key, wallet or ranged, begin, finish, json_)
 
 

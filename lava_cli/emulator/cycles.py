@@ -35,7 +35,10 @@ def as_utc(moment: datetime) -> datetime:
 
 def stored_time(moment: datetime) -> str:
     """The sortable text form kept in the database (microseconds, ``Z``)."""
-    return as_utc(moment).strftime(_STORED)
+    moment = as_utc(moment)
+    # strftime's %Y does not zero-pad years before 1000 ("403-10-22…"), which
+    # parse_stored then refuses: write the year as four digits ourselves.
+    return f"{moment.year:04d}" + moment.strftime(_STORED.removeprefix("%Y"))
 
 
 def parse_stored(text: str) -> datetime:
@@ -56,7 +59,10 @@ def parse_iso(text: str) -> datetime:
     cleaned = text.strip()
     if cleaned.endswith(("Z", "z")):
         cleaned = cleaned[:-1] + "+00:00"
-    return as_utc(datetime.fromisoformat(cleaned))
+    try:
+        return as_utc(datetime.fromisoformat(cleaned))
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise ValueError(f"{text!r} is out of range") from None
 
 
 def _check(cycle: str) -> None:
