@@ -120,13 +120,15 @@ def _click_or_crash(exc: Exception, stderr: TextIO) -> int:
     if isinstance(exc, click_exc.ClickException):
         stderr.write(f"error: {exc.format_message()}\n")
         return ExitCode.USAGE
+    from lava_cli.credentials import scrub
+
     if os.environ.get("LAVA_DEBUG"):
         import traceback
 
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=stderr)
+        # Exception texts can carry a secret: the debug traceback is scrubbed too.
+        lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+        stderr.write(scrub("".join(lines)))
     else:
-        from lava_cli.credentials import scrub
-
         stderr.write(
             f"error: unexpected {type(exc).__name__}: {scrub(str(exc))[:200]}\n"
             "hint: this is a bug in lava; re-run with LAVA_DEBUG=1 to see the traceback "

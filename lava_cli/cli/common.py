@@ -118,11 +118,14 @@ def emit_key(
         )
     saved: str | None = None
     save_error: LavaError | None = None
+    interrupted = False
     if save:
         try:
             saved = save_spend_key_safely(app, key, raw)
         except LavaError as exc:
             save_error = exc
+        except KeyboardInterrupt:  # Ctrl-C mid-save: print the key below, then stop
+            interrupted = True
     if fmt is not None:
         _emit_formatted(app, key, raw, fmt, var)
     elif json_:
@@ -131,6 +134,8 @@ def emit_key(
         app.out.line(raw)
     else:
         app.out.new_key(key, raw, verb=verb, saved=saved)
+    if interrupted:
+        raise KeyboardInterrupt
     if save_error is not None:
         raise LavaError(
             f"the key was {verb.lower()} and printed above, "
