@@ -33,6 +33,10 @@ completions: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python scripts/gen_cli_docs.py
 
+# The fuzzers and the canary hunt with 10x the examples `make test` runs, unseeded.
+fuzz: $(STAMP)
+	$(BIN)/python scripts/fuzz_report.py --scale $${LAVA_FUZZ_EXAMPLES:-10}
+
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_startup.py --write-readme
 	$(BIN)/python scripts/bench_gateway.py --write-readme
