@@ -134,7 +134,8 @@ def run_demo(app: AppContext, *, pause_s: float = 0.0) -> None:
             shown="lava keys create --name claude-code --shape anthropic --save -q",
         )
         tour.section(
-            "List the keys (a table on a terminal, tab-separated rows in a pipe, --json for scripts)"
+            "List the keys (a table on a terminal, tab-separated rows in a pipe,"
+            " --json for scripts)"
         )
         tour.lava(["keys", "list"])
         tour.section("Send a prompt through the gateway with the key; the reply streams")
