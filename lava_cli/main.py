@@ -145,4 +145,12 @@ def main() -> NoReturn:
 
         sys.stdout.write(f"lava {__version__}\n")
         sys.exit(0)
+    if "_LAVA_COMPLETE" in os.environ:
+        # A TAB press: answer command and option names from the generated index.
+        from lava_cli.fastcomplete import answer
+
+        answered = answer(os.environ)
+        if answered is not None:
+            sys.stdout.write(answered[0])
+            sys.exit(answered[1])
     sys.exit(run(sys.argv[1:]))

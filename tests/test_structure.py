@@ -86,15 +86,21 @@ def test_completion_returns_subcommands():
 
 
 def test_completion_scripts_are_fresh(tmp_path):
+    index = tmp_path / "index" / "_completion_index.py"
+    index.parent.mkdir()
     subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "gen_completions.py"), "--out", str(tmp_path)],
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "gen_completions.py"),
+            *("--out", str(tmp_path), "--index", str(index)),
+        ],
         check=True,
         capture_output=True,
     )
-    for generated in tmp_path.iterdir():
-        committed = ROOT / "completions" / generated.name
+    for generated in [*tmp_path.glob("*.*"), tmp_path / "_lava", index]:
+        committed = ROOT / ("lava_cli" if generated == index else "completions") / generated.name
         assert committed.read_text() == generated.read_text(), (
-            f"completions/{generated.name} is stale: run `make completions`"
+            f"{committed.relative_to(ROOT)} is stale: run `make completions`"
         )
 
 

@@ -58,7 +58,7 @@ SpendOpt = Annotated[
 RequestOpt = Annotated[
     str | None, typer.Option("--request-limit", help="COUNT/CYCLE, e.g. 1000/daily.")
 ]
-RateOpt = Annotated[str | None, typer.Option("--rate-limit", help="RPM[/BURST], e.g. 60/10.")]
+RateOpt = Annotated[str | None, typer.Option("--rate-limit", help="RPM or RPM/BURST, e.g. 60/10.")]
 ExpiresAtOpt = Annotated[
     str | None, typer.Option("--expires-at", help="ISO 8601 time (UTC when no offset).")
 ]
