@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("httpx", "rich", "keyring", "starlette", "uvicorn", "pydantic")
+HEAVY = ("httpx", "rich", "keyring", "starlette", "uvicorn", "pydantic", "click", "pygments")
 
 PROBE = f"""
 import json, sys
@@ -71,6 +71,8 @@ def test_env_secret_means_keyring_is_never_imported():
     )
     assert "keyring" not in loaded
     assert "httpx" in loaded  # sanity: the probe does see real imports
+    # The dev venv has click (uvicorn needs it): httpx must not load its own CLI with it.
+    assert "click" not in loaded and "pygments" not in loaded
 
 
 def test_completion_returns_subcommands():
