@@ -126,7 +126,7 @@ def table(results: dict[str, float]) -> str:
             f"≤ {BUDGETS[name]:g}× {ok} |"
         )
     lines.append(
-        f"| for reference: `python -c \"{FLOOR}\"` | {results['floor_ms']:.0f} ms | "
+        f'| for reference: `python -c "{FLOOR}"` | {results["floor_ms"]:.0f} ms | '
         f"{results['floor']:.1f}× | (the libraries alone) |"
     )
     return "\n".join(lines)
