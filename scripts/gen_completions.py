@@ -34,6 +34,10 @@ HELP_ORDER = {"-h": 1, "--help": 2}  # after every other option, as Click adds i
 
 def completion_index() -> str:
     """The source of `_completion_index.py`, read off the fully built command tree."""
+    # Typer cleans zsh/fish/PowerShell help texts by rendering them with rich, which
+    # wraps them at the terminal's width (a newline inside zsh's `_arguments` spec).
+    # One line each, whatever terminal runs this: the index must not depend on it.
+    os.environ["TERMINAL_WIDTH"] = str(10**6)
     sys.path.insert(0, str(ROOT))
     from typer._click.shell_completion import CompletionItem
     from typer._completion_classes import (

@@ -39,9 +39,14 @@ def shell_env(shell: str, words: list[str], incomplete: str) -> dict[str, str]:
 def typer_answer(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> tuple[str, int]:
     """What the full Typer app prints for this completion request (run() never takes
     the fast path)."""
+    import typer.rich_utils
+
     with monkeypatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
+        # Typer wraps help texts at the terminal's width; the index keeps them on one
+        # line (as Typer does whenever they fit), so compare on a terminal wide enough.
+        patch.setattr(typer.rich_utils, "MAX_WIDTH", 10**6)
         out = io.StringIO()
         with pytest.raises(SystemExit) as exited:
             run([], stdout=out)
