@@ -84,10 +84,10 @@ def answer(env: Mapping[str, str]) -> tuple[str, int] | None:
     if shell == "zsh":
         text = "_arguments '*: :((" + "\n".join(lines) + "))'" if lines else "_files"
     elif shell == "fish":
-        action = env.get("_TYPER_COMPLETE_FISH_ACTION", "")
-        if action == "is-args":
+        fish_action = env.get("_TYPER_COMPLETE_FISH_ACTION", "")
+        if fish_action == "is-args":
             return "", 0 if lines else 1
-        text = "\n".join(lines) if action == "get-args" else ""
+        text = "\n".join(lines) if fish_action == "get-args" else ""
     else:
         text = "\n".join(lines)
     return text + "\n", 0

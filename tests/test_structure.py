@@ -88,19 +88,19 @@ def test_completion_returns_subcommands():
 
 
 def test_completion_scripts_are_fresh(tmp_path):
-    index = tmp_path / "index" / "_completion_index.py"
-    index.parent.mkdir()
+    scripts, index = tmp_path / "completions", tmp_path / "_completion_index.py"
     subprocess.run(
         [
             sys.executable,
             str(ROOT / "scripts" / "gen_completions.py"),
-            *("--out", str(tmp_path), "--index", str(index)),
+            *("--out", str(scripts), "--index", str(index)),
         ],
         check=True,
         capture_output=True,
     )
-    for generated in [*tmp_path.glob("*.*"), tmp_path / "_lava", index]:
-        committed = ROOT / ("lava_cli" if generated == index else "completions") / generated.name
+    pairs = [(ROOT / "completions" / f.name, f) for f in scripts.iterdir()]
+    pairs.append((ROOT / "lava_cli" / index.name, index))
+    for committed, generated in pairs:
         assert committed.read_text() == generated.read_text(), (
             f"{committed.relative_to(ROOT)} is stale: run `make completions`"
         )
