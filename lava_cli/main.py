@@ -11,7 +11,6 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from lava_cli.errors import ExitCode, LavaError, UsageError
-from lava_cli.safetext import printable
 
 if TYPE_CHECKING:
     from lava_cli.context import AppContext
@@ -38,6 +37,7 @@ def _print_error(err: LavaError, stderr: TextIO, app: AppContext | None) -> None
         except Exception:  # noqa: S110 - rendering must never hide the error itself
             pass
     from lava_cli.credentials import scrub
+    from lava_cli.safetext import printable
 
     stderr.write(f"error: {printable(scrub(err.message))}\n")
     if err.hint:
@@ -107,6 +107,7 @@ def _click_or_crash(exc: Exception, stderr: TextIO) -> int:
     from typer.exceptions import Abort, Exit
 
     from lava_cli.credentials import scrub
+    from lava_cli.safetext import printable
 
     if isinstance(exc, Exit):
         return exc.exit_code
