@@ -134,7 +134,9 @@ class AppContext:
     def log(self, line: str) -> None:
         """--verbose output: stderr only, secrets scrubbed whatever the caller passed."""
         if self.verbose:
-            self.stderr.write(scrub(line) + "\n")
+            from lava_cli.safetext import printable
+
+            self.stderr.write(printable(scrub(line)) + "\n")
             self.stderr.flush()
 
     def client(self, secret: Secret | None = None, *, base_url: str | None = None) -> LavaClient:

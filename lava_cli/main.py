@@ -37,10 +37,11 @@ def _print_error(err: LavaError, stderr: TextIO, app: AppContext | None) -> None
         except Exception:  # noqa: S110 - rendering must never hide the error itself
             pass
     from lava_cli.credentials import scrub
+    from lava_cli.safetext import printable
 
-    stderr.write(f"error: {scrub(err.message)}\n")
+    stderr.write(f"error: {printable(scrub(err.message))}\n")
     if err.hint:
-        stderr.write(f"hint: {scrub(err.hint)}\n")
+        stderr.write(f"hint: {printable(scrub(err.hint))}\n")
 
 
 def run(
@@ -105,32 +106,33 @@ def _click_or_crash(exc: Exception, stderr: TextIO) -> int:
     from typer._click import exceptions as click_exc
     from typer.exceptions import Abort, Exit
 
+    from lava_cli.credentials import scrub
+    from lava_cli.safetext import printable
+
     if isinstance(exc, Exit):
         return exc.exit_code
     if isinstance(exc, Abort):
         stderr.write("\ninterrupted\n")
         return ExitCode.INTERRUPTED
     if isinstance(exc, click_exc.UsageError):
-        from lava_cli.credentials import scrub
-
         ctx = exc.ctx
         where = f"{ctx.command_path} --help" if ctx is not None else "lava --help"
-        stderr.write(f"error: {scrub(exc.format_message())}\nhint: see `{where}`\n")
+        # The message quotes argv, which may hold anything a shell can pass.
+        message = printable(scrub(exc.format_message()))
+        stderr.write(f"error: {message}\nhint: see `{printable(where)}`\n")
         return ExitCode.USAGE
     if isinstance(exc, click_exc.ClickException):
-        stderr.write(f"error: {exc.format_message()}\n")
+        stderr.write(f"error: {printable(scrub(exc.format_message()))}\n")
         return ExitCode.USAGE
-    from lava_cli.credentials import scrub
-
     if os.environ.get("LAVA_DEBUG"):
         import traceback
 
         # Exception texts can carry a secret: the debug traceback is scrubbed too.
         lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
-        stderr.write(scrub("".join(lines)))
+        stderr.write(printable(scrub("".join(lines)), multiline=True))
     else:
         stderr.write(
-            f"error: unexpected {type(exc).__name__}: {scrub(str(exc))[:200]}\n"
+            f"error: unexpected {type(exc).__name__}: {printable(scrub(str(exc))[:200])}\n"
             "hint: this is a bug in lava; re-run with LAVA_DEBUG=1 to see the traceback "
             "and report it\n"
         )

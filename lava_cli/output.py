@@ -4,6 +4,10 @@ On a terminal: rich tables, relative times, colour (unless NO_COLOR). Piped: pla
 tab-separated rows and ISO times. `--json` never comes through here as rich: it is
 `json.dumps` straight to stdout, because rich forces terminal mode when FORCE_COLOR
 is set, which many CI systems set.
+
+Every string from the server or the user is data (design pattern 11): it reaches rich
+through `markup_safe` and every other channel through `lava_cli.safetext.printable`,
+so no name, model or error message is read as markup or obeyed by the terminal.
 """
 
 from __future__ import annotations
@@ -12,16 +16,18 @@ import json
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from lava_cli.credentials import scrub
+from lava_cli.errors import LavaError
+from lava_cli.safetext import printable, printable_json
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from lava_cli.api.types import SpendKey
     from lava_cli.context import AppContext
-    from lava_cli.errors import LavaError
 
 CENT = Decimal("0.01")
 MICRO = Decimal("0.000001")
@@ -100,8 +106,19 @@ def rate_text(key: SpendKey) -> str:
 
 
 def _clean(value: str) -> str:
-    """One TSV cell: no tabs or newlines can break a row."""
-    return " ".join(value.split()) or "-"
+    """One TSV cell: no tabs or newlines can break a row, no control character acts."""
+    return " ".join(printable(value, multiline=True).split()) or "-"
+
+
+def markup_safe(text: str) -> str:
+    """User or server text for a rich markup string: shown as written, never obeyed.
+
+    Control characters become visible escapes and `[` can no longer open a tag: a key
+    named `[/x]` cannot crash the table, nor one named `[link=…]` make a hyperlink.
+    """
+    from rich.markup import escape
+
+    return escape(printable(text))
 
 
 NARROW_DROP = ("shape", "models", "last used")
@@ -141,7 +158,8 @@ class Output:
 
     # -- consoles -------------------------------------------------------------------
 
-    def _console(self, *, stderr: bool = False) -> Console:
+    def console(self, *, stderr: bool = False) -> Console:
+        """The one rich Console factory. Emoji codes off: `:warning:` in a key name is text."""
         from rich.console import Console
 
         stream = self.app.stderr if stderr else self.app.stdout
@@ -152,17 +170,25 @@ class Output:
             no_color=not self.app.color,
             color_system="auto" if self.app.color else None,
             highlight=False,
+            emoji=False,
             soft_wrap=False,
         )
 
     # -- plain channels -------------------------------------------------------------
 
     def line(self, text: str = "") -> None:
+        """Plain text to stdout; it may span lines, but no control character acts."""
+        self._write(printable(text, multiline=True))
+
+    def _write(self, text: str) -> None:
+        """A line of text that is safe already (built from `printable` parts)."""
         self.app.stdout.write(text + "\n")
         self.app.stdout.flush()
 
     def json(self, obj: Any) -> None:
-        self.app.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+        """Faithful JSON: the same value, spelled so that no character acts on a terminal."""
+        text = printable_json(json.dumps(obj, indent=2, ensure_ascii=False))
+        self.app.stdout.write(text + "\n")
         self.app.stdout.flush()
 
     def tsv(self, rows: Sequence[Sequence[str]]) -> None:
@@ -170,23 +196,27 @@ class Output:
             self.app.stdout.write("\t".join(_clean(cell) for cell in row) + "\n")
         self.app.stdout.flush()
 
-    def _paint(self, text: str, code: str) -> str:
-        colour = self.app.stderr_tty and self.app.color
+    def _paint(self, text: str, code: str, *, stdout: bool = False) -> str:
+        colour = (self.app.stdout_tty if stdout else self.app.stderr_tty) and self.app.color
         return f"\x1b[{code}m{text}\x1b[0m" if colour else text
+
+    # Messages are one line each: a server's text cannot start a fake `hint:` line.
 
     def note(self, message: str) -> None:
         """A status message for people: stderr, so stdout stays clean for pipes."""
-        self.app.stderr.write(scrub(message) + "\n")
+        self.app.stderr.write(printable(scrub(message)) + "\n")
         self.app.stderr.flush()
 
     def warn(self, message: str) -> None:
-        self.app.stderr.write(f"{self._paint('warning:', '33')} {scrub(message)}\n")
+        self.app.stderr.write(f"{self._paint('warning:', '33')} {printable(scrub(message))}\n")
         self.app.stderr.flush()
 
     def error(self, err: LavaError) -> None:
-        self.app.stderr.write(f"{self._paint('error:', '31;1')} {scrub(err.message)}\n")
+        message = printable(scrub(err.message))
+        self.app.stderr.write(f"{self._paint('error:', '31;1')} {message}\n")
         if err.hint:
-            self.app.stderr.write(f"{self._paint('hint:', '36')} {scrub(err.hint)}\n")
+            hint = printable(scrub(err.hint))
+            self.app.stderr.write(f"{self._paint('hint:', '36')} {hint}\n")
         self.app.stderr.flush()
 
     # -- spend keys -------------------------------------------------------------------
@@ -200,7 +230,7 @@ class Output:
             return
         from rich.table import Table
 
-        console = self._console()
+        console = self.console()
         # Nine columns do not fit a narrow terminal: keep what identifies a key and
         # what it costs; `lava keys show KEY` has the rest.
         keep = list(range(len(KEY_COLUMNS)))
@@ -211,7 +241,7 @@ class Output:
             table.add_column(KEY_COLUMNS[i], no_wrap=i < 2, overflow="fold")
         styles = {"active": "green", "paused": "yellow"}
         for key in keys:
-            row = key_row(key, human=True)
+            row = [markup_safe(cell) for cell in key_row(key, human=True)]
             row[2] = f"[{styles.get(key.status, 'red')}]{row[2]}[/]"
             table.add_row(*(row[i] for i in keep))
         console.print(table)
@@ -243,28 +273,43 @@ class Output:
         table.add_column(overflow="fold")
         for name, value in fields:
             timed = name in ("expires", "last used", "created") and value not in ("never", "-")
-            table.add_row(name, f"{value} ({relative(value)})" if timed else value)
-        self._console().print(table)
+            table.add_row(name, markup_safe(f"{value} ({relative(value)})" if timed else value))
+        self.console().print(table)
 
     def new_key(self, key: SpendKey, raw: str, *, verb: str, saved: str | None) -> None:
-        """The shown-once moment: the raw key, unmistakably, then the details."""
+        """The shown-once moment: the raw key, unmistakably, then the details.
+
+        The key and what to do with it go out as plain writes first, so nothing the
+        server named the key can stop them; only then does rich draw the details. If
+        that fails, the error says the key was already printed.
+        """
         if not self.app.stdout_tty:
             self.tsv([[key.spend_key_id, key.name, key.status, key.request_shape, raw]])
             return
-        console = self._console()
-        console.print(f"[green]✓[/] {verb} spend key [bold]{key.name}[/] ({key.spend_key_id})")
-        console.print()
-        console.print(f"  {raw}", style="bold", soft_wrap=True, markup=False, highlight=False)
-        console.print()
+        paint = partial(self._paint, stdout=True)
+        name, kid = printable(key.name), printable(key.spend_key_id)
+        self._write(f"{paint('✓', '32')} {verb} spend key {paint(name, '1')} ({kid})")
+        self._write("")
+        self._write(f"  {paint(printable(raw), '1')}")
+        self._write("")
         if saved:
-            console.print(f"Saved to {saved}. Use it with `--key {key.name}`.")
+            self._write(printable(f"Saved to {saved}. Use it with `--key {key.name}`."))
         else:
-            console.print(
-                "[yellow]This key is shown once.[/] Copy it now, or re-run with --save "
+            self._write(
+                f"{paint('This key is shown once.', '33')} Copy it now, or re-run with --save "
                 "to keep it in the OS keyring."
             )
-        console.print()
-        self.key_detail(key)
+        self._write("")
+        try:
+            self.key_detail(key)
+        except OSError:
+            raise  # a closed pipe is not a rendering failure: main.py handles it
+        except Exception as exc:
+            raise LavaError(
+                f"the key was {verb.lower()} and is printed above, "
+                f"but showing its details failed ({type(exc).__name__})",
+                hint=f"see them with `lava keys show {key.spend_key_id}`",
+            ) from None
 
     # -- catalogue -----------------------------------------------------------------------
 
@@ -287,5 +332,5 @@ class Output:
         table.add_column("input / 1M", justify="right")
         table.add_column("output / 1M", justify="right")
         for row in cells:
-            table.add_row(*row)
-        self._console().print(table)
+            table.add_row(*(markup_safe(cell) for cell in row))
+        self.console().print(table)

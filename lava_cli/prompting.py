@@ -239,6 +239,7 @@ def run_prompt(
     from lava_cli.api.gateway import GatewayClient
     from lava_cli.api.streaming import stream_decoder
     from lava_cli.context import env_seconds
+    from lava_cli.safetext import printable
 
     base_url = app.base_url(None)[0]
     gateway = GatewayClient(
@@ -271,7 +272,8 @@ def run_prompt(
             state = stream_decoder(choice.shape)
             try:
                 for text in gateway.stream(choice.shape, request, state):
-                    out.write(text)
+                    # The model's words, not commands to the terminal (lines and tabs stay).
+                    out.write(printable(text, multiline=True))
                     out.flush()  # once per network read: what arrived is on screen now
                     wrote_any, ends_newline = True, text.endswith("\n")
             except ApiError as err:

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from lava_cli.output import money, relative
+from lava_cli.output import markup_safe, money, relative
 from lava_cli.usage_report import (
     Day,
     Forecast,
@@ -46,16 +46,7 @@ class WalletSummary:
 
 
 def console(app: AppContext) -> Console:
-    from rich.console import Console
-
-    return Console(
-        file=app.stdout,
-        force_terminal=app.stdout_tty,
-        no_color=not app.color,
-        color_system="auto" if app.color else None,
-        highlight=False,
-        soft_wrap=False,
-    )
+    return app.out.console()
 
 
 def local_time(moment: datetime | None, now: datetime) -> str:
@@ -76,10 +67,8 @@ def usd(value: Decimal) -> str:
 
 
 def _e(text: str) -> str:
-    """User-supplied text (key and model names) must not be read as rich markup."""
-    from rich.markup import escape
-
-    return escape(text)
+    """Server- or user-supplied text (names, statuses, cycles, ids, models) for markup."""
+    return markup_safe(text)
 
 
 def _tsv(app: AppContext, rows: Sequence[Sequence[str]]) -> None:
@@ -159,26 +148,27 @@ def overview(
             style = STYLES[level(u.spend_share)]
             cells = [_e(u.key.name)]
             if wide:
-                cells.append(
-                    u.key.status if u.key.status == "active" else f"[yellow]{u.key.status}[/]"
-                )
+                status = _e(u.key.status)
+                cells.append(status if u.key.status == "active" else f"[yellow]{status}[/]")
             cells.append(
-                f"[{style}]{bar(u.spend_share, bar_width)}[/] {_spend_cell(u)}"
+                f"[{style}]{bar(u.spend_share, bar_width)}[/] {_e(_spend_cell(u))}"
                 + (f" [{style}]{percent(u.spend_share)}[/]" if u.spend_share is not None else "")
             )
             req_style = STYLES[level(u.request_share)]
-            cells.append(f"[{req_style}]{_requests_cell(u)}[/]")
-            cells.append(local_time(u.reset_at, now) if u.reset_at else "never (total)")
+            cells.append(f"[{req_style}]{_e(_requests_cell(u))}[/]")
+            cells.append(_e(local_time(u.reset_at, now)) if u.reset_at else "never (total)")
             if wide:
-                cells.append(relative(u.key.last_used_at, now) if u.key.last_used_at else "never")
-                cells.append(relative(u.key.expires_at, now) if u.key.expires_at else "never")
+                cells.append(
+                    _e(relative(u.key.last_used_at, now)) if u.key.last_used_at else "never"
+                )
+                cells.append(_e(relative(u.key.expires_at, now)) if u.key.expires_at else "never")
             table.add_row(*cells)
         con.print(table)
     con.print()
     total = f"[bold]Total this cycle:[/] {usd(spend)} over {requests} requests, {len(rows)} keys"
     con.print(total)
     if wallet is not None:
-        con.print(f"[bold]Wallet balance:[/] {usd(wallet.balance)} ({wallet.wallet_id})")
+        con.print(f"[bold]Wallet balance:[/] {usd(wallet.balance)} ({_e(wallet.wallet_id)})")
     con.print(f"[dim]{ROUNDING_NOTE}[/]")
 
 
@@ -321,13 +311,13 @@ def wallet_report(
     table.add_column("requests", justify="right")
     for d in days:
         share = fraction(d.cost, peak) if peak > 0 else Decimal(0)
-        table.add_row(d.date, f"[cyan]{bar(share, width)}[/]", usd(d.cost), str(d.requests))
+        table.add_row(_e(d.date), f"[cyan]{bar(share, width)}[/]", usd(d.cost), str(d.requests))
     con.print(table)
     spend = sum((d.cost for d in days), Decimal(0))
     count = sum(d.requests for d in days)
     con.print(f"[bold]Total:[/] {usd(spend)} over {count} requests")
     if wallet is not None:
-        con.print(f"[bold]Wallet balance:[/] {usd(wallet.balance)} ({wallet.wallet_id})")
+        con.print(f"[bold]Wallet balance:[/] {usd(wallet.balance)} ({_e(wallet.wallet_id)})")
     con.print()
     if models:
         con.print("[bold]By model[/]")

@@ -225,9 +225,11 @@ def status(ctx: typer.Context, json_: JsonOpt = False) -> None:
     else:
         rows = [[k, "-" if v is None else str(v)] for k, v in info.items()]
         if app.stdout_tty:
+            from lava_cli.safetext import printable
+
             width = max(len(r[0]) for r in rows)
-            for k, v in rows:
-                app.out.line(f"{k.replace('_', ' '):<{width}}  {v}")
+            for k, v in rows:  # one line per setting, whatever a path or URL holds
+                app.out.line(f"{k.replace('_', ' '):<{width}}  {printable(v)}")
         else:
             app.out.tsv(rows)
     if secret is None:

@@ -141,7 +141,7 @@ def check(
         from lava_cli.output import money
 
         left = "no spend limit" if verdict.remaining is None else f"{money(verdict.remaining)} left"
-        app_.out.line(f"ok\t{found.spend_key_id}\t{found.name}\t{left}")
+        app_.out.tsv([["ok", found.spend_key_id, found.name, left]])
     if not verdict.ok:
         raise PolicyError(
             f"{found.name} ({found.spend_key_id}) cannot spend: " + "; ".join(verdict.reasons),

@@ -42,7 +42,9 @@ def app_of(ctx: typer.Context) -> AppContext:
 
 def confirm(app: AppContext, question: str) -> bool:
     """Ask yes/no on the terminal (stderr), default no. Callers check can_prompt first."""
-    app.stderr.write(f"{question} [y/N] ")
+    from lava_cli.safetext import printable
+
+    app.stderr.write(f"{printable(question)} [y/N] ")
     app.stderr.flush()
     answer = app.stdin.readline()
     if not answer:
@@ -118,6 +120,7 @@ def emit_key(
         )
     saved: str | None = None
     save_error: LavaError | None = None
+    details_error: LavaError | None = None
     interrupted = False
     if save:
         try:
@@ -133,7 +136,10 @@ def emit_key(
     elif quiet:
         app.out.line(raw)
     else:
-        app.out.new_key(key, raw, verb=verb, saved=saved)
+        try:
+            app.out.new_key(key, raw, verb=verb, saved=saved)
+        except LavaError as exc:  # the details after the key: the key itself is out
+            details_error = exc
     if interrupted:
         raise KeyboardInterrupt
     if save_error is not None:
@@ -142,6 +148,8 @@ def emit_key(
             f"but saving it failed: {save_error.message}",
             hint=save_error.hint,
         )
+    if details_error is not None:
+        raise details_error
 
 
 def save_spend_key_safely(app: AppContext, key: SpendKey, raw: str) -> str:

@@ -387,13 +387,11 @@ def _render(app: AppContext, results: list[Check]) -> None:
     if not app.stdout_tty:
         app.out.tsv([[c.status, c.check, c.detail, c.fix or "-"] for c in results])
         return
-    from rich.markup import escape
+    from lava_cli.output import markup_safe as safe
 
-    from lava_cli.render_usage import console
-
-    con = console(app)
+    con = app.out.console()
     marks = {"pass": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
     for c in results:
-        con.print(f"{marks[c.status]} [bold]{escape(c.check)}[/]: {escape(c.detail)}")
+        con.print(f"{marks[c.status]} [bold]{safe(c.check)}[/]: {safe(c.detail)}")
         if c.fix and c.status != "pass":
-            con.print(f"    [cyan]fix:[/] {escape(c.fix)}")
+            con.print(f"    [cyan]fix:[/] {safe(c.fix)}")
