@@ -167,6 +167,12 @@ def _public_client(app: AppContext) -> Any:
 def explain(app: AppContext, err: ApiError, choice: KeyChoice, model: str) -> LavaError:
     """Turn a gateway refusal into the seeds' troubleshooting advice."""
     if isinstance(err, ApiAuthError):
+        if _saved_key_gone(app, choice):
+            err.hint = (
+                "that saved key was revoked elsewhere; its saved copy is removed now: run "
+                "again with another --key, or with none (the profile's default is used, "
+                "or a new one made)"
+            )
         return err
     if (
         isinstance(err, ApiPolicyError)
@@ -187,6 +193,23 @@ def explain(app: AppContext, err: ApiError, choice: KeyChoice, model: str) -> La
             f"created with --shape {choice.shape}"
         )
     return err
+
+
+def _saved_key_gone(app: AppContext, choice: KeyChoice) -> bool:
+    """After a 401 with a saved key: ask the server about it, drop the copy if it is gone."""
+    if choice.spend_key_id is None or app.find_secret() is None:
+        return False
+    from lava_cli.errors import ApiNotFoundError
+    from lava_cli.spendkeys import drop_if_gone
+
+    client = app.client()
+    try:
+        client.get_spend_key(choice.spend_key_id)
+    except ApiNotFoundError:
+        return drop_if_gone(app, client, choice.spend_key_id)
+    except LavaError:
+        return False
+    return False
 
 
 def _allowed_models(app: AppContext, choice: KeyChoice) -> str | None:

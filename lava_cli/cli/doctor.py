@@ -61,6 +61,7 @@ class _State:
     client: LavaClient | None = None
     reachable: bool = False
     keys: dict[str, SpendKey] | None = None
+    wallet_id: str | None = None
     results: list[Check] = field(default_factory=list)
 
 
@@ -199,6 +200,7 @@ def _secret_valid(state: _State) -> Iterable[Check]:
     keys = list(state.client.iter_spend_keys())
     state.keys = {k.spend_key_id: k for k in keys}
     wallet = state.client.wallet()
+    state.wallet_id = str(wallet.get("wallet_id") or "") or None
     balance = money_of(wallet.get("balance", "0"), "balance")
     detail = (
         f"accepted: wallet {wallet.get('wallet_id', '-')}, {len(keys)} spend keys, "
@@ -218,8 +220,16 @@ def _saved_key(state: _State, kid: str, meta: dict[str, Any]) -> Check:
     assert state.keys is not None
     name = f"saved key {meta.get('name') or kid}"
     key = state.keys.get(kid)
+    saved_wallet = meta.get("wallet_id")
+    if key is None and saved_wallet and state.wallet_id and saved_wallet != state.wallet_id:
+        text = f"{kid} was saved from wallet {saved_wallet}; this secret manages {state.wallet_id}"
+        fix = f"check it with that wallet's secret, or drop it here: `lava keys forget {kid}`"
+        return Check(name, "warn", text, fix)
     if key is None:
-        fix = f"create a new one: `lava keys create --name {meta.get('name') or 'NAME'} --save`"
+        fix = (
+            f"drop the saved copy: `lava keys forget {kid}` (then, for a new one, "
+            f"`lava keys create --name {meta.get('name') or 'NAME'} --save`)"
+        )
         return Check(name, "fail", f"{kid} no longer exists (revoked?)", fix)
     now = datetime.now(timezone.utc)
     verdict = evaluate(key, now)
