@@ -86,6 +86,18 @@ def _profile(app: AppContext) -> Iterable[Check]:
         yield Check("profile", "pass", where)
 
 
+def _config_dir(app: AppContext) -> Iterable[Check]:
+    """A directory other users can write to is no place for secrets or settings."""
+    from lava_cli.config import unsafe_dir_problem
+
+    directory = app.config.path.parent
+    problem = unsafe_dir_problem(directory)
+    if problem is not None:
+        yield Check("config dir", "fail", problem[0], problem[1])
+    else:
+        yield Check("config dir", "pass", f"{directory}: only you can change it")
+
+
 def _credential(app: AppContext, state: _State) -> Iterable[Check]:
     from lava_cli.credentials import SPEND_KEY_PREFIX, looks_like_secret
 
@@ -354,6 +366,7 @@ def environment_checks(env: Mapping[str, str], lava_url: str | None) -> list[Che
 def run_checks(app: AppContext) -> list[Check]:
     state = _State()
     _guard(state, "profile", lambda: _profile(app))
+    _guard(state, "config dir", lambda: _config_dir(app))
     _guard(state, "credential", lambda: _credential(app, state))
     _guard(state, "base URL", lambda: _base_url(app, state))
     if state.url is not None:
