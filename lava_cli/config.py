@@ -124,16 +124,14 @@ def state_lock() -> Iterator[None]:
     """
     directory = config_dir()
     path = directory / LOCK_FILE
-    lock = _LOCKS.get(str(path))
-    if lock is None:
-        from filelock import FileLock  # ~12 ms: only on the paths that write
-
-        ensure_dir(directory)
-        lock = _LOCKS[str(path)] = FileLock(str(path), mode=0o600)
     timeout = lock_timeout()
-    from filelock import Timeout
+    from filelock import FileLock, Timeout  # ~12 ms: only on the paths that write
 
     try:
+        lock = _LOCKS.get(str(path))
+        if lock is None:
+            ensure_dir(directory)
+            lock = _LOCKS[str(path)] = FileLock(str(path), mode=0o600)
         lock.acquire(timeout=timeout)
     except Timeout:
         raise UnavailableError(
@@ -210,7 +208,13 @@ class Config:
         """Write the whole file. Prefer `editing()`: a bare save can undo another
         process's change made since this one loaded."""
         with state_lock():
-            atomic_write(self.path, json.dumps(self.data, indent=2, sort_keys=True) + "\n")
+            try:
+                atomic_write(self.path, json.dumps(self.data, indent=2, sort_keys=True) + "\n")
+            except OSError as exc:
+                raise LavaError(
+                    f"cannot write {self.path}: {exc.strerror or exc}",
+                    hint="check the directory's owner and permissions, or set LAVA_CONFIG_DIR",
+                ) from None
 
     @contextlib.contextmanager
     def editing(self) -> Iterator[Config]:

@@ -341,13 +341,13 @@ def rotate(
 
     check_format(format_, var)
     app_ = app_of(ctx)
-    if save:
-        check_can_save(app_)
     client = app_.client()
     target = resolve_or_drop(app_, client, key)
-    rotated = client.rotate_spend_key(target.spend_key_id)
     # A key saved before stays saved: rotating it must not leave a dead value behind.
-    keep = save or rotated.spend_key_id in saved_keys(app_)
+    keep = save or target.spend_key_id in saved_keys(app_)
+    if keep:
+        check_can_save(app_)  # refuse before the old value dies, not after
+    rotated = client.rotate_spend_key(target.spend_key_id)
     emit_key(
         app_, rotated, verb="Rotated", save=keep, quiet=quiet, json_=json_, fmt=format_, var=var
     )

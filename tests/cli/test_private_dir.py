@@ -55,7 +55,13 @@ def test_save_to_the_file_store_refuses_before_creating_a_key(emulator, tmp_path
     wallet = emulator.store.wallet_for_secret(emulator.secrets[0])
     assert emulator.store.list_keys(wallet.wallet_id).data == []  # no key made, none lost
     directory.chmod(0o700)
-    assert run_lava("keys", "create", "--name", "k", "--save", "-q").code == 0
+    made = run_lava("keys", "create", "--name", "k", "--save", "-q")
+    assert made.code == 0
+    # Rotating a saved key would kill the value it cannot then save: refused first.
+    directory.chmod(0o777)
+    rotated = run_lava("keys", "rotate", "k")
+    assert rotated.code == 2 and f"chmod 700 {directory}" in rotated.stderr
+    assert emulator.store.key_for_raw(made.stdout.strip()) is not None  # still the live value
 
 
 def test_a_world_writable_parent_without_the_sticky_bit_is_refused(emulator, tmp_path):

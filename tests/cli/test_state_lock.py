@@ -137,3 +137,20 @@ def test_a_held_lock_times_out_with_exit_6_naming_the_file(emulator, tmp_path):
     # Nothing changed while the lock was held elsewhere: still logged in.
     [(code, output)] = finish([lava(["auth", "status", "--json"], env)])
     assert code == 0 and json.loads(output)["secret_source"] == "file"
+
+
+def test_lock_problems_are_one_error_line(emulator, tmp_path, monkeypatch):
+    monkeypatch.setenv("LAVA_BASE_URL", emulator.base_url)
+    login = run_lava("login", "--with-token", "--insecure-storage", input=emulator.secrets[0])
+    assert login.code == 0, login.output
+    monkeypatch.setenv("LAVA_LOCK_TIMEOUT", "soon")
+    bad = run_lava("logout")
+    assert bad.code == 2 and "LAVA_LOCK_TIMEOUT" in bad.stderr
+    monkeypatch.delenv("LAVA_LOCK_TIMEOUT")
+    lock = tmp_path / "config" / "lava.lock"
+    lock.unlink()
+    lock.mkdir()  # something in the lock's place that cannot be locked
+    result = run_lava("logout")
+    assert result.code == 1
+    assert result.stderr.startswith(f"error: cannot lock {lock}")
+    assert "this is a bug" not in result.stderr
