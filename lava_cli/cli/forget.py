@@ -29,14 +29,18 @@ def forget(
     working until revoked (`lava keys revoke`). Exit 4 when no such key is saved.
     Example: lava keys forget old-ci
     """
-    from lava_cli.spendkeys import find_saved, forget_spend_key
+    from lava_cli.spendkeys import find_saved, forget_spend_key, saved_keys
 
     app = app_of(ctx)
     found = find_saved(app, key)
     if found is None or not forget_spend_key(app, found[0]):
+        names = sorted(
+            f"{meta.get('name')} ({kid})" if isinstance(meta, dict) else kid
+            for kid, meta in saved_keys(app).items()
+        )
         raise NotFoundError(
             f"no saved spend key {key!r} in profile {app.profile!r}",
-            hint="`lava doctor` lists the saved keys",
+            hint=f"saved here: {', '.join(names)}" if names else "no key is saved here",
         )
     kid, meta = found
     name = str(meta.get("name") or kid)

@@ -149,6 +149,7 @@ def test_forget_is_local_and_works_offline(logged_in, memory_keyring, monkeypatc
     assert logged_in.store.key_for_raw(key["key"]) is not None  # still alive on the server
     missing = run_lava("keys", "forget", "local")
     assert missing.code == 4 and "no saved spend key 'local'" in missing.stderr
+    assert "hint: no key is saved here" in missing.stderr
 
 
 @pytest.mark.parametrize("ref", ["id", "name"])
@@ -160,7 +161,9 @@ def test_forget_json_and_quiet(logged_in, tmp_path, ref):
     assert result.code == 0
     assert json.loads(result.stdout) == {"spend_key_id": kid, "name": "fj", "forgotten": True}
     assert [m["name"] for m in saved_entries(tmp_path).values()] == ["other"]
-    assert run_lava("keys", "forget", "other", "-q").stdout.strip() != ""
+    typo = run_lava("keys", "forget", "othr")
+    assert typo.code == 4 and "saved here: other (sk_" in typo.stderr
+    assert run_lava("keys", "forget", "other", "-q").stdout.strip().startswith("sk_")
 
 
 def test_forget_in_a_file_store_profile(emulator, monkeypatch, tmp_path):
