@@ -46,6 +46,7 @@ NODES: dict[str, tuple[bool, list[tuple[str, ...]], list[tuple[str, ...]]]] = {
             ('rotate', 'rotate', '"rotate":"Give a key a new secret value; the old one..."', 'rotate\tGive a key a new secret value; the old one...', 'rotate:::Give a key a new secret value; the old one...'),
             ('revoke', 'revoke', '"revoke":"Revoke a key for good\\\\: it stops working at..."', 'revoke\tRevoke a key for good: it stops working at...', 'revoke:::Revoke a key for good: it stops working at...'),
             ('check', 'check', '"check":"Exit 0 if a key can spend now, exit 5 with..."', 'check\tExit 0 if a key can spend now, exit 5 with...', 'check:::Exit 0 if a key can spend now, exit 5 with...'),
+            ('forget', 'forget', '"forget":"Remove a key saved with --save from this..."', 'forget\tRemove a key saved with --save from this...', 'forget:::Remove a key saved with --save from this...'),
         ],
         [
             ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
@@ -191,6 +192,18 @@ NODES: dict[str, tuple[bool, list[tuple[str, ...]], list[tuple[str, ...]]]] = {
         [
             ('--min-remaining', '--min-remaining', '"--min-remaining":"Fail unless at least this many dollars are left this cycle."', '--min-remaining\tFail unless at least this many dollars are left this cycle.', '--min-remaining:::Fail unless at least this many dollars are left this cycle.'),
             ('--expires-within', '--expires-within', '"--expires-within":"Fail if the key expires within this time\\\\: 7d, 2h."', '--expires-within\tFail if the key expires within this time: 7d, 2h.', '--expires-within:::Fail if the key expires within this time: 7d, 2h.'),
+            ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+    ),
+    'keys forget': (
+        False,
+        [
+        ],
+        [
+            ('--quiet', '--quiet', '"--quiet":"Print only the id (or the new key)."', '--quiet\tPrint only the id (or the new key).', '--quiet:::Print only the id (or the new key).'),
+            ('-q', '-q', '"-q":"Print only the id (or the new key)."', '-q\tPrint only the id (or the new key).', '-q:::Print only the id (or the new key).'),
             ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
             ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
             ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),

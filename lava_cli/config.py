@@ -7,6 +7,11 @@ Secrets themselves live in the keyring, or in the 0600 insecure-storage file tha
 
 `LAVA_CONFIG_DIR` overrides the platformdirs location (for CI sandboxes, for the
 demo's throwaway profile and for tests).
+
+Every read-modify-write of config.json and of the secrets file happens under one
+lock (`state_lock`): several `lava` processes saving keys at once (a CI matrix, a
+Makefile's -j, six terminals' first `lava prompt`) would otherwise each write back
+what they read and silently drop the others' keys.
 """
 
 from __future__ import annotations
@@ -14,18 +19,27 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from lava_cli.errors import LavaError, UsageError
+from lava_cli.errors import LavaError, UnavailableError, UsageError
+
+if TYPE_CHECKING:
+    from filelock import BaseFileLock
 
 APP_NAME = "lava-cli"
 DEFAULT_PROFILE = "default"
 LIVE_BASE_URL = "https://api.lava.so/v1"
 SANDBOX_BASE_URL = "https://sandbox-api.lavapayments.com/v1"
 CONFIG_FILE = "config.json"
+LOCK_FILE = "lava.lock"
+# Long enough for a holder's slowest step (a bounded keyring call, or provisioning's
+# create request), short enough that a stuck process is reported, not waited on forever.
+LOCK_TIMEOUT_S = 30.0
 
 
 def config_dir() -> Path:
@@ -38,6 +52,100 @@ def config_dir() -> Path:
     return Path(user_config_dir(APP_NAME, appauthor=False))
 
 
+def ensure_dir(directory: Path) -> None:
+    """Create the config directory owner-only (0700) if it is missing."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def unsafe_dir_problem(directory: Path) -> tuple[str, str] | None:
+    """(what is wrong, the fix) when other users could tamper with `directory`, else None.
+
+    Checked: the directory is writable by every user (sticky or not: anyone could
+    plant or pre-create files in it), or its parent is writable by every user without
+    the sticky bit (anyone could rename the directory away and put their own in its
+    place). Group-writable is allowed (user-private groups make it common). POSIX
+    only: Windows has no mode bits (os.stat reports 0o777 for every directory); its
+    ACLs are not checked.
+    """
+    if os.name == "nt":
+        return None
+    try:
+        mode = os.stat(directory).st_mode
+    except OSError:
+        mode = None  # not created yet: lava creates it 0700
+    if mode is not None and mode & stat.S_IWOTH:
+        return (
+            f"{directory} is writable by every user (mode {stat.S_IMODE(mode):o})",
+            f"chmod 700 {directory}",
+        )
+    parent = directory.parent
+    try:
+        parent_mode = os.stat(parent).st_mode
+    except OSError:
+        return None
+    if parent_mode & stat.S_IWOTH and not parent_mode & stat.S_ISVTX:
+        return (
+            f"{parent}, the parent of {directory}, is writable by every user without the "
+            f"sticky bit (mode {stat.S_IMODE(parent_mode):o}): anyone could swap the directory",
+            f"chmod o-w {parent} (or set LAVA_CONFIG_DIR to a private directory)",
+        )
+    return None
+
+
+def check_private_dir(directory: Path) -> None:
+    """Refuse (exit 2) to keep secrets where other users could read or swap them."""
+    problem = unsafe_dir_problem(directory)
+    if problem is not None:
+        what, fix = problem
+        raise UsageError(f"refusing to store a secret: {what}", hint=fix)
+
+
+_LOCKS: dict[str, BaseFileLock] = {}
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for another process's lock: LAVA_LOCK_TIMEOUT, default 30."""
+    from lava_cli.context import env_seconds  # lazy: context imports this module
+
+    return env_seconds("LAVA_LOCK_TIMEOUT", LOCK_TIMEOUT_S)
+
+
+@contextlib.contextmanager
+def state_lock() -> Iterator[None]:
+    """Hold the config directory's lock (`lava.lock`) for a read-modify-write.
+
+    One lock covers config.json and the secrets file, so a change that touches both
+    (a saved key's value and its record) is one step for other processes. It is
+    re-entrant within a process (nested uses share one hold). An OS lock (flock on
+    POSIX, a Windows file lock, through `filelock`) dies with its process, so a
+    crash never leaves it stuck; a live holder that takes longer than
+    LAVA_LOCK_TIMEOUT ends the wait with exit 6, naming the file. Readers need no
+    lock: every write is an atomic rename.
+    """
+    directory = config_dir()
+    path = directory / LOCK_FILE
+    timeout = lock_timeout()
+    from filelock import FileLock, Timeout  # ~12 ms: only on the paths that write
+
+    try:
+        lock = _LOCKS.get(str(path))
+        if lock is None:
+            ensure_dir(directory)
+            lock = _LOCKS[str(path)] = FileLock(str(path), mode=0o600)
+        lock.acquire(timeout=timeout)
+    except Timeout:
+        raise UnavailableError(
+            f"another lava process held {path} for more than {timeout:g} s",
+            hint="let it finish and retry; to wait longer set LAVA_LOCK_TIMEOUT=SECONDS",
+        ) from None
+    except OSError as exc:
+        raise LavaError(f"cannot lock {path}: {exc.strerror or exc}") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def atomic_write(path: Path, text: str) -> None:
     """Write `text` to `path` so a crash leaves the old file or the new one, never half.
 
@@ -46,7 +154,7 @@ def atomic_write(path: Path, text: str) -> None:
     """
     import tempfile  # ~10 ms of imports (shutil, random): only when writing
 
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp is 0600
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -92,8 +200,34 @@ class Config:
         path = config_dir() / CONFIG_FILE
         return cls(path=path, data=read_json_file(path))
 
+    def reload(self) -> None:
+        """Read the file again: another process may have saved since this one loaded it."""
+        self.data = read_json_file(self.path)
+
     def save(self) -> None:
-        atomic_write(self.path, json.dumps(self.data, indent=2, sort_keys=True) + "\n")
+        """Write the whole file. Prefer `editing()`: a bare save can undo another
+        process's change made since this one loaded."""
+        with state_lock():
+            try:
+                atomic_write(self.path, json.dumps(self.data, indent=2, sort_keys=True) + "\n")
+            except OSError as exc:
+                raise LavaError(
+                    f"cannot write {self.path}: {exc.strerror or exc}",
+                    hint="check the directory's owner and permissions, or set LAVA_CONFIG_DIR",
+                ) from None
+
+    @contextlib.contextmanager
+    def editing(self) -> Iterator[Config]:
+        """Under the state lock: re-read the file, let the caller change it, write it back.
+
+        The caller's changes apply to what is on disk now, not to what this process
+        read at start-up, so parallel `lava` processes never undo each other. Nothing
+        is written when the block raises.
+        """
+        with state_lock():
+            self.reload()
+            yield self
+            self.save()
 
     def profile(self, name: str) -> dict[str, Any]:
         """The profile's settings (an empty dict for an unknown profile)."""

@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from lava_cli.config import atomic_write, config_dir, read_json_file
+from lava_cli.config import (
+    atomic_write,
+    check_private_dir,
+    config_dir,
+    ensure_dir,
+    read_json_file,
+    state_lock,
+)
 from lava_cli.errors import KeyringError, LavaError, UsageError
 
 SERVICE = "lava-cli"
@@ -230,23 +237,32 @@ def file_get(entry: str) -> str | None:
 
 
 def file_set(entry: str, secret: str) -> None:
+    """Add or replace one entry, under the state lock (other processes write it too).
+
+    Refuses (exit 2) a directory other users could write to: they could swap the
+    file, or read the next one written.
+    """
     path = insecure_file()
-    data = read_json_file(path)
-    data[entry] = secret
-    atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    ensure_dir(path.parent)
+    check_private_dir(path.parent)
+    with state_lock():
+        data = read_json_file(path)
+        data[entry] = secret
+        atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def file_delete(entry: str) -> bool:
     path = insecure_file()
-    data = read_json_file(path)
-    if entry not in data:
-        return False
-    del data[entry]
-    if data:
-        atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
-    else:
-        path.unlink(missing_ok=True)
-    return True
+    with state_lock():
+        data = read_json_file(path)
+        if entry not in data:
+            return False
+        del data[entry]
+        if data:
+            atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+        else:
+            path.unlink(missing_ok=True)
+        return True
 
 
 # --- resolution -------------------------------------------------------------------

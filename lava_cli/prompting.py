@@ -46,7 +46,7 @@ def _check_shape(value: str | None) -> str | None:
 
 
 def choose_key(app: AppContext, ref: str | None, shape: str | None) -> KeyChoice:
-    from lava_cli.spendkeys import load_saved_key, saved_keys
+    from lava_cli.spendkeys import load_saved_key
 
     shape = _check_shape(shape)
     if ref:
@@ -61,16 +61,31 @@ def choose_key(app: AppContext, ref: str | None, shape: str | None) -> KeyChoice
                 "rotate the key to get a new one",
             )
         return KeyChoice(env, shape or "openai", None, "LAVA_SPEND_KEY")
+    return _default_key(app, shape) or provision(app, shape or "openai")
+
+
+def _default_key(app: AppContext, shape: str | None) -> KeyChoice | None:
+    """The profile's default saved key, when there is one."""
+    from lava_cli.spendkeys import load_saved_key, saved_keys
+
     default = app.profile_settings.get("default_key")
     if isinstance(default, str) and default in saved_keys(app):
         kid, meta, raw = load_saved_key(app, default)
         return KeyChoice(raw, shape or str(meta.get("request_shape") or "openai"), kid, "default")
-    return provision(app, shape or "openai")
+    return None
 
 
 def provision(app: AppContext, shape: str) -> KeyChoice:
-    """Create and save a `lava-cli` key, when a management secret is available."""
+    """Create and save a `lava-cli` key, when a management secret is available.
+
+    Under the state lock, and only after looking again: parallel first runs (six
+    terminals, a CI matrix) would otherwise each create one, and orphans count
+    against the wallet's 10-key cap. The one that gets the lock first creates the key;
+    the others wait, then find it saved.
+    """
     from lava_cli.cli.common import save_spend_key_safely
+    from lava_cli.config import state_lock
+    from lava_cli.spendkeys import check_can_save
 
     if app.find_secret() is None:
         raise NotAuthenticatedError(
@@ -78,19 +93,25 @@ def provision(app: AppContext, shape: str) -> KeyChoice:
             hint="set LAVA_SPEND_KEY, or `lava login` and let `lava prompt` create one, "
             "or `lava keys create --name NAME --save`",
         )
-    key = app.client().create_spend_key({"name": AUTO_KEY_NAME, "request_shape": shape})
-    if not key.key:
-        raise ApiError("the API did not return the new key's value")
-    try:
-        where = save_spend_key_safely(app, key, key.key)
-    except LavaError as exc:
-        # The raw value was never shown and cannot be kept: revoke it rather than leave
-        # a live key nobody holds (a secret never goes to stderr).
-        app.client().revoke_spend_key(key.spend_key_id)
-        raise LavaError(
-            f"could not save a new spend key, so it was revoked again: {exc.message}",
-            hint=exc.hint,
-        ) from None
+    check_can_save(app)
+    with state_lock():
+        app.config.reload()
+        found = _default_key(app, shape)
+        if found is not None:
+            return found
+        key = app.client().create_spend_key({"name": AUTO_KEY_NAME, "request_shape": shape})
+        if not key.key:
+            raise ApiError("the API did not return the new key's value")
+        try:
+            where = save_spend_key_safely(app, key, key.key)
+        except LavaError as exc:
+            # The raw value was never shown and cannot be kept: revoke it rather than
+            # leave a live key nobody holds (a secret never goes to stderr).
+            app.client().revoke_spend_key(key.spend_key_id)
+            raise LavaError(
+                f"could not save a new spend key, so it was revoked again: {exc.message}",
+                hint=exc.hint,
+            ) from None
     app.out.note(
         f"Created spend key {AUTO_KEY_NAME!r} ({key.spend_key_id}) and saved it in {where}."
     )
@@ -146,6 +167,12 @@ def _public_client(app: AppContext) -> Any:
 def explain(app: AppContext, err: ApiError, choice: KeyChoice, model: str) -> LavaError:
     """Turn a gateway refusal into the seeds' troubleshooting advice."""
     if isinstance(err, ApiAuthError):
+        if _saved_key_gone(app, choice):
+            err.hint = (
+                "that saved key was revoked elsewhere; its saved copy is removed now: run "
+                "again with another --key, or with none (the profile's default is used, "
+                "or a new one made)"
+            )
         return err
     if (
         isinstance(err, ApiPolicyError)
@@ -166,6 +193,23 @@ def explain(app: AppContext, err: ApiError, choice: KeyChoice, model: str) -> La
             f"created with --shape {choice.shape}"
         )
     return err
+
+
+def _saved_key_gone(app: AppContext, choice: KeyChoice) -> bool:
+    """After a 401 with a saved key: ask the server about it, drop the copy if it is gone."""
+    if choice.spend_key_id is None or app.find_secret() is None:
+        return False
+    from lava_cli.errors import ApiNotFoundError
+    from lava_cli.spendkeys import drop_if_gone
+
+    client = app.client()
+    try:
+        client.get_spend_key(choice.spend_key_id)
+    except ApiNotFoundError:
+        return drop_if_gone(app, client, choice.spend_key_id)
+    except LavaError:
+        return False
+    return False
 
 
 def _allowed_models(app: AppContext, choice: KeyChoice) -> str | None:

@@ -94,16 +94,18 @@ def login_with_secret(app: AppContext, value: str, *, insecure_storage: bool) ->
             hint="copy it again from Dashboard > Gateway > Secrets; aks_test_ keys work only "
             "against the sandbox or an emulator (--base-url)",
         ) from None
+    from lava_cli.config import state_lock
+
     storage = "file" if insecure_storage else "keyring"
-    where = store_secret(profile_entry(app.profile), value, storage)
-    config = app.config
-    profile = dict(config.profile(app.profile))
-    previous = profile.get("secret_storage")
-    profile["secret_storage"] = storage
-    if source in ("--base-url", "LAVA_BASE_URL"):
-        profile["base_url"] = base_url
-    config.set_profile(app.profile, profile)
-    config.save()
+    with state_lock():  # the secret and the profile's record change as one step
+        where = store_secret(profile_entry(app.profile), value, storage)
+        with app.config.editing() as config:
+            profile = dict(config.profile(app.profile))
+            previous = profile.get("secret_storage")
+            profile["secret_storage"] = storage
+            if source in ("--base-url", "LAVA_BASE_URL"):
+                profile["base_url"] = base_url
+            config.set_profile(app.profile, profile)
     if previous and previous != storage:
         # Leave no second copy behind in the store we moved away from.
         with contextlib.suppress(Exception):
@@ -183,13 +185,15 @@ def logout(ctx: typer.Context) -> None:
     Example: lava --profile staging logout
     """
     app = app_of(ctx)
-    profile = dict(app.config.profile(app.profile))
-    storage = profile.pop("secret_storage", None)
-    removed = isinstance(storage, str) and delete_secret(profile_entry(app.profile), storage)
-    if not storage:
+    if not app.profile_settings.get("secret_storage"):  # before taking any lock
         raise NotAuthenticatedError(f"profile {app.profile!r} has no stored secret key")
-    app.config.set_profile(app.profile, profile)
-    app.config.save()
+    with app.config.editing() as config:
+        profile = dict(config.profile(app.profile))
+        storage = profile.pop("secret_storage", None)
+        removed = isinstance(storage, str) and delete_secret(profile_entry(app.profile), storage)
+        if not storage:
+            raise NotAuthenticatedError(f"profile {app.profile!r} has no stored secret key")
+        config.set_profile(app.profile, profile)
     where = str(insecure_file()) if storage == "file" else "the OS keyring"
     app.out.note(
         f"✓ Logged out of profile {app.profile!r}"

@@ -61,6 +61,7 @@ class _State:
     client: LavaClient | None = None
     reachable: bool = False
     keys: dict[str, SpendKey] | None = None
+    wallet_id: str | None = None
     results: list[Check] = field(default_factory=list)
 
 
@@ -83,6 +84,18 @@ def _profile(app: AppContext) -> Iterable[Check]:
         yield Check("profile", "warn", f"{where}: not saved yet", f"lava --profile {name} login")
     else:
         yield Check("profile", "pass", where)
+
+
+def _config_dir(app: AppContext) -> Iterable[Check]:
+    """A directory other users can write to is no place for secrets or settings."""
+    from lava_cli.config import unsafe_dir_problem
+
+    directory = app.config.path.parent
+    problem = unsafe_dir_problem(directory)
+    if problem is not None:
+        yield Check("config dir", "fail", problem[0], problem[1])
+    else:
+        yield Check("config dir", "pass", f"{directory}: only you can change it")
 
 
 def _credential(app: AppContext, state: _State) -> Iterable[Check]:
@@ -199,6 +212,7 @@ def _secret_valid(state: _State) -> Iterable[Check]:
     keys = list(state.client.iter_spend_keys())
     state.keys = {k.spend_key_id: k for k in keys}
     wallet = state.client.wallet()
+    state.wallet_id = str(wallet.get("wallet_id") or "") or None
     balance = money_of(wallet.get("balance", "0"), "balance")
     detail = (
         f"accepted: wallet {wallet.get('wallet_id', '-')}, {len(keys)} spend keys, "
@@ -218,8 +232,16 @@ def _saved_key(state: _State, kid: str, meta: dict[str, Any]) -> Check:
     assert state.keys is not None
     name = f"saved key {meta.get('name') or kid}"
     key = state.keys.get(kid)
+    saved_wallet = meta.get("wallet_id")
+    if key is None and saved_wallet and state.wallet_id and saved_wallet != state.wallet_id:
+        text = f"{kid} was saved from wallet {saved_wallet}; this secret manages {state.wallet_id}"
+        fix = f"check it with that wallet's secret, or drop it here: `lava keys forget {kid}`"
+        return Check(name, "warn", text, fix)
     if key is None:
-        fix = f"create a new one: `lava keys create --name {meta.get('name') or 'NAME'} --save`"
+        fix = (
+            f"drop the saved copy: `lava keys forget {kid}` (then, for a new one, "
+            f"`lava keys create --name {meta.get('name') or 'NAME'} --save`)"
+        )
         return Check(name, "fail", f"{kid} no longer exists (revoked?)", fix)
     now = datetime.now(timezone.utc)
     verdict = evaluate(key, now)
@@ -344,6 +366,7 @@ def environment_checks(env: Mapping[str, str], lava_url: str | None) -> list[Che
 def run_checks(app: AppContext) -> list[Check]:
     state = _State()
     _guard(state, "profile", lambda: _profile(app))
+    _guard(state, "config dir", lambda: _config_dir(app))
     _guard(state, "credential", lambda: _credential(app, state))
     _guard(state, "base URL", lambda: _base_url(app, state))
     if state.url is not None:

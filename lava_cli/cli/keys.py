@@ -1,4 +1,4 @@
-"""`lava keys …`: create, list, show, update, pause, resume, rotate, revoke.
+"""`lava keys …`: create, list, show, update, pause, resume, rotate, revoke, forget.
 
 Each Typer function parses its flags into a request body (usage errors before any
 request), then hands over to a plain function that talks to the API and renders.
@@ -141,6 +141,10 @@ def create(
     if paused:
         body["status"] = "paused"
     app_ = app_of(ctx)
+    if save:
+        from lava_cli.spendkeys import check_can_save
+
+        check_can_save(app_)
     key = app_.client().create_spend_key(body)
     emit_key(app_, key, verb="Created", save=save, quiet=quiet, json_=json_, fmt=format_, var=var)
 
@@ -181,10 +185,10 @@ def show(ctx: typer.Context, key: KeyArg, json_: JsonOpt = False) -> None:
 
     Example: lava keys show claude
     """
-    from lava_cli.spendkeys import resolve_key
+    from lava_cli.spendkeys import resolve_or_drop
 
     app_ = app_of(ctx)
-    found = resolve_key(app_.client(), key)
+    found = resolve_or_drop(app_, app_.client(), key)
     if json_:
         app_.out.json(found.raw)
     else:
@@ -266,12 +270,21 @@ def update(
 def _put(
     ctx: typer.Context, ref: str, body: dict[str, Any], *, verb: str, quiet: bool, json_: bool
 ) -> None:
-    from lava_cli.spendkeys import resolve_key
+    from lava_cli.errors import ApiNotFoundError
+    from lava_cli.spendkeys import drop_if_gone, resolve_or_drop, sync_saved_key
 
     app_ = app_of(ctx)
     client = app_.client()
-    target = resolve_key(client, ref)
-    updated = client.update_spend_key(target.spend_key_id, body)
+    target = resolve_or_drop(app_, client, ref)
+    try:
+        updated = client.update_spend_key(target.spend_key_id, body)
+    except ApiNotFoundError:  # revoked between the lookup and the update
+        drop_if_gone(app_, client, target.spend_key_id)
+        raise
+    try:
+        sync_saved_key(app_, updated)
+    except (LavaError, OSError) as exc:
+        app_.out.warn(f"{verb.lower()}, but the saved copy's record was not updated: {exc}")
     _done(app_, updated, verb, quiet=quiet, json_=json_)
 
 
@@ -324,15 +337,17 @@ def rotate(
 
     Limits and usage history stay. Example: lava keys rotate claude --save
     """
-    from lava_cli.spendkeys import resolve_key, saved_keys
+    from lava_cli.spendkeys import check_can_save, resolve_or_drop, saved_keys
 
     check_format(format_, var)
     app_ = app_of(ctx)
     client = app_.client()
-    target = resolve_key(client, key)
-    rotated = client.rotate_spend_key(target.spend_key_id)
+    target = resolve_or_drop(app_, client, key)
     # A key saved before stays saved: rotating it must not leave a dead value behind.
-    keep = save or rotated.spend_key_id in saved_keys(app_)
+    keep = save or target.spend_key_id in saved_keys(app_)
+    if keep:
+        check_can_save(app_)  # refuse before the old value dies, not after
+    rotated = client.rotate_spend_key(target.spend_key_id)
     emit_key(
         app_, rotated, verb="Rotated", save=keep, quiet=quiet, json_=json_, fmt=format_, var=var
     )
@@ -351,7 +366,8 @@ def revoke(
     Example: lava keys revoke old-ci --yes
     """
     from lava_cli.cli.common import confirm
-    from lava_cli.spendkeys import forget_spend_key, resolve_key
+    from lava_cli.errors import ApiNotFoundError, NotFoundError
+    from lava_cli.spendkeys import forget_spend_key, gone_saved_key, resolve_key
 
     app_ = app_of(ctx)
     if not yes and not app_.can_prompt:
@@ -360,31 +376,57 @@ def revoke(
             hint="add --yes to revoke without asking",
         )
     client = app_.client()
-    target = resolve_key(client, key)
+    try:
+        target = resolve_key(client, key)
+    except NotFoundError:
+        # A key saved here but revoked elsewhere: the goal (no working key, no saved
+        # copy) is reached by dropping the copy, so this succeeds (exit 0).
+        gone = gone_saved_key(app_, client, key)
+        if gone is None:
+            raise
+        _revoked(app_, *gone, already=True, quiet=quiet, json_=json_)
+        return
     if not yes and not confirm(
         app_, f"Revoke {target.name} ({target.spend_key_id})? It cannot be undone."
     ):
         raise UsageError("not revoked", hint="nothing was changed")
-    client.revoke_spend_key(target.spend_key_id)
+    already = False
+    try:
+        client.revoke_spend_key(target.spend_key_id)
+    except ApiNotFoundError:  # revoked elsewhere since the lookup a moment ago
+        already = True
     try:
         forget_spend_key(app_, target.spend_key_id)
     except LavaError as exc:
         app_.out.warn(f"revoked, but the saved copy could not be removed: {exc.message}")
+    _revoked(app_, target.spend_key_id, target.name, already=already, quiet=quiet, json_=json_)
+
+
+def _revoked(
+    app_: AppContext, kid: str, name: str, *, already: bool, quiet: bool, json_: bool
+) -> None:
     if json_:
-        app_.out.json({"spend_key_id": target.spend_key_id, "name": target.name, "success": True})
+        app_.out.json(
+            {"spend_key_id": kid, "name": name, "success": True, "already_revoked": already}
+        )
     elif quiet:
-        app_.out.line(target.spend_key_id)
+        app_.out.line(kid)
     elif app_.stdout_tty:
-        app_.out.note(f"✓ Revoked {target.name} ({target.spend_key_id})")
+        app_.out.note(
+            f"✓ {name} ({kid}) was already revoked" if already else f"✓ Revoked {name} ({kid})"
+        )
     else:
-        app_.out.tsv([[target.spend_key_id, target.name, "revoked"]])
+        app_.out.tsv([[kid, name, "revoked"]])
 
 
 def _mount_check() -> None:
-    """`keys check` lives in its own module; mounted here so the keys group is whole."""
+    """`keys check` and `keys forget` live in their own modules; mounted here so the
+    keys group is whole."""
     from lava_cli.cli.check import check
+    from lava_cli.cli.forget import forget
 
     app.command("check")(check)
+    app.command("forget")(forget)
 
 
 _mount_check()
