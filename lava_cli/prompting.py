@@ -161,7 +161,7 @@ def _public_client(app: AppContext) -> Any:
         return app.client(secret)
     from lava_cli.api.client import LavaClient
 
-    return LavaClient(app.base_url(None)[0], None)
+    return LavaClient(app.base_url()[0], None)
 
 
 def explain(app: AppContext, err: ApiError, choice: KeyChoice, model: str) -> LavaError:
@@ -285,7 +285,7 @@ def run_prompt(
     from lava_cli.context import env_seconds
     from lava_cli.safetext import printable
 
-    base_url = app.base_url(None)[0]
+    base_url = app.base_url()[0]
     gateway = GatewayClient(
         base_url,
         choice.raw,

@@ -106,7 +106,7 @@ def run_with_key(app: AppContext, options: RunOptions) -> int:
 
 
 def _spawn(app: AppContext, key: SpendKey, raw: str, options: RunOptions) -> int:
-    base_url = app.base_url(None)[0]
+    base_url = app.base_url()[0]
     env = child_env(os.environ, raw, key.request_shape, base_url, options.tool)
     try:
         proc = subprocess.Popen(list(options.command), env=env)

@@ -180,7 +180,7 @@ def env(
         )
     found = _key_for(app, tool, key, create, name)
     check_shape(tool, found)
-    base_url = app.base_url(None)[0]
+    base_url = app.base_url()[0]
     for unset in shadowing(tool, os.environ):
         app.out.warn(f"{unset.name} is set in this environment: {unset.reason}")
     for warning in tool.warnings:
