@@ -3,6 +3,9 @@
 Like `op run` / `doppler run`, but for AI spend. The key exists only in the child's
 environment (never argv, never a file) and is revoked whatever happens: the command
 fails, is killed, or the user presses Ctrl-C (the signal is passed to the child).
+
+The child gets the run's key and no other credential: the management secret would let
+it mint keys without a budget, and another spend key would spend outside this one.
 """
 
 from __future__ import annotations
@@ -34,11 +37,30 @@ class RunOptions:
     keep: bool
 
 
+def withheld(base: Mapping[str, str]) -> list[str]:
+    """Names of the variables a child must not see: LAVA_SECRET_KEY, and any variable
+    whose value holds a raw management secret (aks_…, lava_wk_…) or spend key (lava_sk_…).
+
+    Matching values, not only names, catches `DEPLOY_TOKEN=aks_live_…` and a stale
+    `OPENAI_API_KEY=lava_sk_…` that a tool would prefer to the run's key. Previews
+    (`lava_sk_a1b2c3d4****`) stay: they are not keys.
+    """
+    from lava_cli.credentials import raw_secrets
+
+    return sorted(
+        name
+        for name, value in base.items()
+        if name == "LAVA_SECRET_KEY" or raw_secrets(name) or raw_secrets(value)
+    )
+
+
 def child_env(
     base: Mapping[str, str], raw: str, shape: str, base_url: str, tool: str | None
 ) -> dict[str, str]:
-    """The child's environment: the caller's, plus the variables its clients read."""
-    env = dict(base)
+    """The child's environment: the caller's without any credential (see `withheld`),
+    plus the variables its clients read for the run's key."""
+    dropped = set(withheld(base))
+    env = {name: value for name, value in base.items() if name not in dropped}
     env["LAVA_SPEND_KEY"] = raw
     if tool is not None:
         from lava_cli.tools.catalogue import get_tool
@@ -107,6 +129,9 @@ def run_with_key(app: AppContext, options: RunOptions) -> int:
 
 def _spawn(app: AppContext, key: SpendKey, raw: str, options: RunOptions) -> int:
     base_url = app.base_url()[0]
+    hidden = withheld(os.environ)
+    if hidden:
+        app.log(f"lava run: withheld from the command: {', '.join(hidden)}")
     env = child_env(os.environ, raw, key.request_shape, base_url, options.tool)
     try:
         proc = subprocess.Popen(list(options.command), env=env)

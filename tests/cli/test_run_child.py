@@ -1,4 +1,5 @@
-"""`lava env --create` as a real process: no key left that nobody holds."""
+"""`lava run` and `lava env --create` as real processes: what the child sees, and no key
+left that nobody holds."""
 
 from __future__ import annotations
 
@@ -46,6 +47,53 @@ def wallet_keys(env: dict[str, str]) -> list[dict]:
     listed = lava(["keys", "list", "--json"], env)
     assert listed.returncode == 0, listed.stderr
     return json.loads(listed.stdout)
+
+
+# --- item: the child's environment holds no credential but the run's key ----------------
+
+
+@pytest.mark.parametrize("tool", [None, "claude-code"])
+def test_the_child_sees_only_the_runs_key(emulator, tmp_path, tool):
+    wallet = "lava_wk_" + "W" * 32
+    other_secret = "aks_live_" + "L" * 32
+    stale = "lava_sk_" + "s" * 40
+    preview = "lava_sk_abcdefgh****"
+    env = lava_env(
+        tmp_path,
+        emulator,
+        LAVA_WALLET=wallet,
+        DEPLOY_HEADER=f"Authorization: Bearer {other_secret}",
+        OPENAI_API_KEY=stale,
+        ANTHROPIC_API_KEY=stale,
+        MY_OLD_KEY=stale,
+        KEY_PREVIEW=preview,
+        UNRELATED="kept as is",
+    )
+    args = ["run", *(["--tool", tool] if tool else []), "--", sys.executable, "-c", PRINT_ENV]
+    result = lava(args, env)
+    assert result.returncode == 0, result.stderr
+    seen: dict[str, str] = json.loads(result.stdout)
+    raw = seen["LAVA_SPEND_KEY"]
+    assert raw.startswith("lava_sk_") and raw != stale
+    for gone in ("LAVA_SECRET_KEY", "LAVA_WALLET", "DEPLOY_HEADER", "MY_OLD_KEY"):
+        assert gone not in seen
+    blob = json.dumps(seen)
+    for secret in (emulator.secrets[0], wallet, other_secret, stale):
+        assert secret not in blob
+    assert "aks_" not in blob and "lava_wk_" not in blob
+    spend_keys = {
+        m for m in SPEND_RE.findall(blob) if not blob.startswith("****", blob.find(m) + len(m))
+    }
+    assert spend_keys == {raw}  # the run's key is the only spend key the child holds
+    if tool == "claude-code":
+        assert seen["ANTHROPIC_AUTH_TOKEN"] == raw
+        assert "ANTHROPIC_API_KEY" not in seen and "OPENAI_API_KEY" not in seen
+    else:
+        assert seen["OPENAI_API_KEY"] == raw
+        assert "ANTHROPIC_API_KEY" not in seen
+    assert seen["KEY_PREVIEW"] == preview and seen["UNRELATED"] == "kept as is"
+    assert "revoked" in result.stderr
+    assert wallet_keys(env) == []
 
 
 # --- item: `env --create` that cannot save leaves no key nobody holds ----------------------
