@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from lava_cli.errors import LavaError, UsageError
+from lava_cli.errors import CommandNotRunError, LavaError, UsageError
 
 if TYPE_CHECKING:
     from lava_cli.api.types import SpendKey
@@ -135,12 +135,8 @@ def _spawn(app: AppContext, key: SpendKey, raw: str, options: RunOptions) -> int
     env = child_env(os.environ, raw, key.request_shape, base_url, options.tool)
     try:
         proc = subprocess.Popen(list(options.command), env=env)
-    except FileNotFoundError:
-        raise UsageError(
-            f"command not found: {options.command[0]}", hint="check the command after `--`"
-        ) from None
-    except PermissionError:
-        raise UsageError(f"cannot execute {options.command[0]}: permission denied") from None
+    except OSError as exc:
+        raise _not_run(options.command[0], exc) from None
     with forward_signals(proc):
         while True:
             try:
@@ -150,6 +146,32 @@ def _spawn(app: AppContext, key: SpendKey, raw: str, options: RunOptions) -> int
                 continue
     # A child killed by a signal reports -N; shells report 128+N.
     return 128 - returncode if returncode < 0 else returncode
+
+
+def _not_run(program: str, exc: OSError) -> CommandNotRunError:
+    """What a shell says when it cannot run a command: 127 not found, 126 not runnable."""
+    import errno
+
+    if isinstance(exc, FileNotFoundError):
+        # Also a #! line naming a missing interpreter: bash 5 says 127 for it too.
+        return CommandNotRunError(
+            f"{program}: command not found",
+            hint="check the command after `--` (a bare name is looked up in PATH)",
+            found=False,
+        )
+    if isinstance(exc, PermissionError):
+        return CommandNotRunError(
+            f"{program}: permission denied",
+            hint=f"make it executable (chmod +x {program}), or run it through its interpreter",
+            found=True,
+        )
+    if exc.errno == errno.ENOEXEC:
+        return CommandNotRunError(
+            f"{program}: cannot execute: not a program for this machine",
+            hint="a script needs a #! line (or run it through its interpreter)",
+            found=True,
+        )
+    return CommandNotRunError(f"{program}: cannot execute: {exc.strerror or exc}", found=True)
 
 
 def _finish(app: AppContext, key: SpendKey, keep: bool) -> None:

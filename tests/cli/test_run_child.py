@@ -1,5 +1,5 @@
-"""`lava run` and `lava env --create` as real processes: what the child sees, and no key
-left that nobody holds."""
+"""`lava run` and `lava env --create` as real processes: what the child sees, exit codes
+as a shell gives them, and no key left that nobody holds."""
 
 from __future__ import annotations
 
@@ -94,6 +94,46 @@ def test_the_child_sees_only_the_runs_key(emulator, tmp_path, tool):
     assert seen["KEY_PREVIEW"] == preview and seen["UNRELATED"] == "kept as is"
     assert "revoked" in result.stderr
     assert wallet_keys(env) == []
+
+
+# --- item: a command that cannot run exits as a shell would, and the key is revoked -------
+
+
+def _shell_code(argv0: str, cwd: Path) -> int:
+    return subprocess.run(["bash", "-c", '"$0"', argv0], cwd=cwd, capture_output=True).returncode
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [("missing", 127), ("missing-path", 127), ("bad-interpreter", 127),
+     ("not-executable", 126), ("directory", 126), ("not-a-program", 126)],
+)  # fmt: skip
+def test_a_command_that_cannot_run_exits_as_a_shell_would(emulator, tmp_path, case, expected):
+    script = tmp_path / "script.sh"
+    script.write_text("#!/bin/sh\necho hi\n")  # not executable
+    bad = tmp_path / "bad.sh"
+    bad.write_text("#!/definitely/not/an/interpreter\n")
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b"\x7fELF\x00 not really")
+    for path in (bad, garbage):
+        path.chmod(0o755)
+    argv0 = {
+        "missing": "definitely-not-a-command-xyz",
+        "missing-path": str(tmp_path / "nope" / "tool"),
+        "bad-interpreter": str(bad),
+        "not-executable": str(script),
+        "directory": str(tmp_path),
+        "not-a-program": str(garbage),
+    }[case]
+    assert _shell_code(argv0, tmp_path) == expected  # what bash says for the same command
+    env = lava_env(tmp_path, emulator)
+    result = lava(["run", "--", argv0], env)
+    assert result.returncode == expected, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and argv0 in errors[0], result.stderr
+    assert "hint:" in result.stderr
+    assert wallet_keys(env) == []  # revoked all the same
 
 
 # --- item: `env --create` that cannot save leaves no key nobody holds ----------------------
