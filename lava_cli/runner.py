@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from lava_cli.errors import CommandNotRunError, LavaError, UsageError
+from lava_cli.errors import ApiNotFoundError, CommandNotRunError, LavaError, UsageError
 
 if TYPE_CHECKING:
     from lava_cli.api.types import SpendKey
@@ -113,17 +113,36 @@ def forward_signals(proc: subprocess.Popen[bytes]) -> Iterator[list[int]]:
 
 
 def run_with_key(app: AppContext, options: RunOptions) -> int:
-    """Create the key, run the command, revoke the key; return the command's exit code."""
+    """Create the key, run the command, revoke the key; return the command's exit code.
+
+    `--keep` saves the key in the profile's store (keyring, or the --insecure-storage
+    file) before the command starts, so it can be used again with `--key NAME`; where
+    nothing can keep it, the key is revoked and the command does not run. The raw key
+    is never printed: stdout belongs to the command, and stderr ends up in CI logs.
+    """
     client = app.client()
     key = client.create_spend_key(dict(options.body))
     if not key.key:
         client.revoke_spend_key(key.spend_key_id)
         raise LavaError("the API did not return the new key's value (the key was revoked)")
+    saved: str | None = None
+    if options.keep:
+        from lava_cli.cli.common import save_or_revoke
+
+        try:
+            saved = save_or_revoke(app, key, key.key)
+        except LavaError as exc:
+            raise LavaError(
+                f"--keep: {exc.message}; the command did not run",
+                hint="--keep saves the key in the profile's store: the OS keyring, or the "
+                "file of `lava login --insecure-storage`; for a key that outlives one "
+                "command without either, use `lava keys create --name NAME --format env`",
+            ) from None
     code = 1
     try:
         code = _spawn(app, key, key.key, options)
     finally:
-        _finish(app, key, options.keep)
+        _finish(app, key, saved)
     return code
 
 
@@ -174,8 +193,9 @@ def _not_run(program: str, exc: OSError) -> CommandNotRunError:
     return CommandNotRunError(f"{program}: cannot execute: {exc.strerror or exc}", found=True)
 
 
-def _finish(app: AppContext, key: SpendKey, keep: bool) -> None:
-    """Summarise spend and revoke the key (unless --keep). Never skipped."""
+def _finish(app: AppContext, key: SpendKey, saved: str | None) -> None:
+    """Summarise spend and revoke the key (unless kept). Never skipped, never raises:
+    the command's exit code is what the caller gets, so a failed revoke is a warning."""
     from lava_cli.output import requests_text, spend_text
 
     client = app.client()
@@ -183,17 +203,26 @@ def _finish(app: AppContext, key: SpendKey, keep: bool) -> None:
     with contextlib.suppress(LavaError):
         final = client.get_spend_key(key.spend_key_id)
         summary = f"requests {requests_text(final)}, spend {spend_text(final)}"
-    if keep:
-        app.out.note(f"lava run: {summary}; kept key {key.name} ({key.spend_key_id})")
+    kid = key.spend_key_id
+    if saved is not None:
+        app.out.note(
+            f"lava run: {summary}; kept key {key.name} ({kid}), saved in {saved}; "
+            f"use it with --key {key.name}"
+        )
         return
     try:
-        client.revoke_spend_key(key.spend_key_id)
+        client.revoke_spend_key(kid)
+    except ApiNotFoundError:
+        app.out.note(f"lava run: {summary}; key {kid} was already gone")
+        return
     except LavaError as exc:
-        raise LavaError(
-            f"could not revoke the run's key {key.spend_key_id}: {exc.message}",
-            hint=f"revoke it yourself: `lava keys revoke {key.spend_key_id} --yes`",
-        ) from None
-    app.out.note(f"lava run: {summary}; key {key.spend_key_id} revoked")
+        until = f" until it expires ({key.expires_at})" if key.expires_at else ""
+        app.out.warn(
+            f"the run's key {key.name} ({kid}) was NOT revoked: {exc.message}. "
+            f"It can still spend{until}: revoke it now with `lava keys revoke {kid} --yes`"
+        )
+        return
+    app.out.note(f"lava run: {summary}; key {kid} revoked")
 
 
 def default_name() -> str:

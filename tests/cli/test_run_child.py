@@ -1,5 +1,5 @@
 """`lava run` and `lava env --create` as real processes: what the child sees, exit codes
-as a shell gives them, and no key left that nobody holds."""
+as a shell gives them, a revoke that fails, `--keep`, and no key left that nobody holds."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+
+from lava_cli.emulator.server import start_in_thread
+from tests.conftest import run_lava
 
 pytestmark = pytest.mark.slow
 
@@ -134,6 +138,77 @@ def test_a_command_that_cannot_run_exits_as_a_shell_would(emulator, tmp_path, ca
     assert len(errors) == 1 and argv0 in errors[0], result.stderr
     assert "hint:" in result.stderr
     assert wallet_keys(env) == []  # revoked all the same
+
+
+# --- later issue: a revoke that fails keeps the child's exit code and says what to do -----
+
+
+def test_a_failed_revoke_keeps_the_childs_code_and_warns(tmp_path, monkeypatch):
+    secret = "aks_test_" + "r" * 32
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    child = (
+        "import pathlib, sys, time\n"
+        f"pathlib.Path({str(ready)!r}).write_text('1')\n"
+        f"while not pathlib.Path({str(go)!r}).exists(): time.sleep(0.02)\n"
+        "sys.exit(5)\n"
+    )
+    emu = start_in_thread(secrets=[secret])
+    try:
+        env = lava_env(tmp_path, emu, LAVA_MAX_RETRIES="0", LAVA_TIMEOUT="10")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lava_cli", "run", "--name", "doomed", "--",
+             sys.executable, "-c", child],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ready.exists(), proc.communicate(timeout=30)
+        monkeypatch.setenv("LAVA_SECRET_KEY", secret)
+        monkeypatch.setenv("LAVA_BASE_URL", emu.base_url)
+        keys = json.loads(run_lava("keys", "list", "--json").stdout)
+        assert [k["name"] for k in keys] == ["doomed"]
+        kid = keys[0]["spend_key_id"]
+    finally:
+        emu.stop()  # the API goes away while the child runs: the revoke cannot happen
+    go.write_text("1")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 5, err  # the child's code, not lava's trouble
+    warning = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert warning and kid in warning[0] and "NOT revoked" in warning[0], err
+    assert f"lava keys revoke {kid} --yes" in err
+    assert "Traceback" not in err
+
+
+# --- later issue: --keep keeps the key where it can be found again ---------------------
+
+
+def test_keep_saves_the_key_so_it_can_be_used_again(logged_in):
+    result = run_lava(
+        "run", "--keep", "--name", "kept", "--", sys.executable, "-c", "print('child ran')"
+    )
+    assert result.code == 0, result.output
+    assert "kept key kept" in result.stderr and "--key kept" in result.stderr
+    [key] = json.loads(run_lava("keys", "list", "--json").stdout)
+    env = json.loads(run_lava("env", "openai-sdk", "--key", "kept", "--format", "json").stdout)
+    raw = env["env"]["OPENAI_API_KEY"]
+    assert raw.startswith("lava_sk_") and raw[:16] + "****" == key["key_preview"]
+    assert raw not in result.stdout + result.stderr  # kept in the store, never printed
+    prompt = run_lava("prompt", "hi", "--key", "kept", "--no-stream")
+    assert prompt.code == 0, prompt.output
+
+
+def test_keep_without_a_store_refuses_before_the_child_runs(emulator, tmp_path):
+    marker = tmp_path / "ran"
+    env = lava_env(tmp_path, emulator)
+    code = f"import pathlib; pathlib.Path({str(marker)!r}).write_text('1')"
+    result = lava(["run", "--keep", "--", sys.executable, "-c", code], env)
+    assert result.returncode == 1, result.stderr
+    assert "revoked" in result.stderr and "keyring" in result.stderr
+    assert not marker.exists()  # nothing ran with a key that could not be kept
+    assert result.stdout == ""
+    assert wallet_keys(env) == []
 
 
 # --- item: `env --create` that cannot save leaves no key nobody holds ----------------------
