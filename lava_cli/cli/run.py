@@ -54,6 +54,12 @@ def run(
 
     if not command:
         raise UsageError("no command to run", hint="lava run [OPTIONS] -- COMMAND [ARGS...]")
+    if command[0].startswith("-"):
+        # Unknown options land here (the command's own options must pass through): no
+        # program is named like an option, so this is a mistyped flag, not exit 127.
+        raise UsageError(
+            f"no such option: {command[0]}", hint="see `lava run --help`; the command goes after --"
+        )
     if tool is not None:
         from lava_cli.tools.catalogue import get_tool
 

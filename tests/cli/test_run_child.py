@@ -140,6 +140,13 @@ def test_a_command_that_cannot_run_exits_as_a_shell_would(emulator, tmp_path, ca
     assert wallet_keys(env) == []  # revoked all the same
 
 
+def test_a_mistyped_option_is_a_usage_error_not_a_missing_command(logged_in):
+    result = run_lava("run", "--bogus", "--", "true")
+    assert result.code == 2, result.output
+    assert "no such option: --bogus" in result.stderr
+    assert json.loads(run_lava("keys", "list", "--json").stdout) == []  # none was created
+
+
 # --- later issue: a revoke that fails keeps the child's exit code and says what to do -----
 
 
