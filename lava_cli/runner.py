@@ -121,6 +121,10 @@ def run_with_key(app: AppContext, options: RunOptions) -> int:
     is never printed: stdout belongs to the command, and stderr ends up in CI logs.
     """
     client = app.client()
+    if options.keep:
+        from lava_cli.spendkeys import check_can_save
+
+        check_can_save(app)
     key = client.create_spend_key(dict(options.body))
     if not key.key:
         client.revoke_spend_key(key.spend_key_id)

@@ -45,7 +45,9 @@ def _key_for(
         return EnvKey(raw, str(meta.get("request_shape") or "openai"), ref)
     if create:
         from lava_cli.cli.common import save_or_revoke
+        from lava_cli.spendkeys import check_can_save
 
+        check_can_save(app)
         key = app.client().create_spend_key(
             {"name": name or tool.id, "request_shape": tool.request_shape}
         )
