@@ -275,7 +275,7 @@ NODES: dict[str, tuple[bool, list[tuple[str, ...]], list[tuple[str, ...]]]] = {
             ('--shape', '--shape', '"--shape":"openai or anthropic."', '--shape\topenai or anthropic.', '--shape:::openai or anthropic.'),
             ('--name', '--name', '"--name":"Key name (default lava-run-<time>)."', '--name\tKey name (default lava-run-<time>).', '--name:::Key name (default lava-run-<time>).'),
             ('--tool', '--tool', '"--tool":"Set this tool\'\'s variables (see \\`lava env --list\\`)."', "--tool\tSet this tool's variables (see `lava env --list`).", "--tool:::Set this tool's variables (see `lava env --list`)."),
-            ('--keep', '--keep', '"--keep":"Keep the key instead of revoking it."', '--keep\tKeep the key instead of revoking it.', '--keep:::Keep the key instead of revoking it.'),
+            ('--keep', '--keep', '"--keep":"Save the key for later --key NAME use instead of revoking it."', '--keep\tSave the key for later --key NAME use instead of revoking it.', '--keep:::Save the key for later --key NAME use instead of revoking it.'),
             ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
             ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
         ],

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, TextIO
 
 from lava_cli.config import (
     DEFAULT_PROFILE,
+    LIVE_BASE_URL,
     Config,
     check_base_url,
     default_base_url,
     validate_profile_name,
 )
 from lava_cli.credentials import Secret, not_logged_in, resolve_secret, scrub
-from lava_cli.errors import UsageError
+from lava_cli.errors import LavaError, UsageError
 
 if TYPE_CHECKING:
     from lava_cli.api.client import LavaClient
@@ -120,7 +121,13 @@ class AppContext:
         return resolve_secret(self.profile, storage if isinstance(storage, str) else None)
 
     def base_url(self, secret: str | None = None) -> tuple[str, str]:
-        """(URL, where it came from): flag, env, profile, or the default for the key."""
+        """(URL, where it came from): flag, env, profile, or the default for the secret's mode.
+
+        The one resolution that management calls, the gateway, `env` and `run` all use, so
+        a test-mode secret sends a tool to the sandbox as it does `keys create`. `secret`
+        is for a caller holding one not yet stored (`login`); otherwise LAVA_SECRET_KEY or
+        the profile's store decides, and none at all means the live host.
+        """
         if self.base_url_flag:
             return check_base_url(self.base_url_flag), "--base-url"
         env = os.environ.get("LAVA_BASE_URL")
@@ -129,7 +136,19 @@ class AppContext:
         saved = self.profile_settings.get("base_url")
         if isinstance(saved, str) and saved:
             return check_base_url(saved), f"profile {self.profile!r}"
-        return default_base_url(secret), "default"
+        url = default_base_url(secret if secret is not None else self._secret_for_mode)
+        return url, "default" if url == LIVE_BASE_URL else "default for aks_test_ secrets"
+
+    @cached_property
+    def _secret_for_mode(self) -> str | None:
+        """The management secret, only to choose the default host: a command that needs
+        no secret (`env` with LAVA_SPEND_KEY) must not fail because the keyring does."""
+        try:
+            found = self.find_secret()
+        except LavaError as exc:
+            self.log(f"base URL: cannot read the secret's mode ({exc.message}); using live")
+            return None
+        return found.value if found is not None else None
 
     def log(self, line: str) -> None:
         """--verbose output: stderr only, secrets scrubbed whatever the caller passed."""

@@ -34,8 +34,14 @@ KEYRING_TIMEOUT_S = 5.0
 
 SECRET_PREFIXES = ("aks_live_", "aks_test_")
 SPEND_KEY_PREFIX = "lava_sk_"
-_SECRET_RE = re.compile(r"(lava_sk_|aks_live_|aks_test_)([A-Za-z0-9_\-]+)")
-_PREVIEW_RE = re.compile(r"lava_sk_[A-Za-z0-9_\-]{8}\*{4}")
+# Some of Lava's pages call the management credential a wallet key, `lava_wk_…`. It is
+# never accepted as a login secret here, but it is redacted, refused in argv and kept from
+# `lava run` children exactly like `aks_…`.
+WALLET_KEY_PREFIX = "lava_wk_"
+MANAGEMENT_PREFIXES = (*SECRET_PREFIXES, WALLET_KEY_PREFIX)
+_PREFIXES = "|".join(re.escape(p) for p in (SPEND_KEY_PREFIX, *MANAGEMENT_PREFIXES))
+_SECRET_RE = re.compile(rf"({_PREFIXES})([A-Za-z0-9_\-]+)")
+_PREVIEW_RE = re.compile(rf"(?:{_PREFIXES})[A-Za-z0-9_\-]{{8}}\*{{4}}")
 
 Source = Literal["env", "keyring", "file"]
 T = TypeVar("T")
@@ -51,7 +57,7 @@ def redact(value: object) -> str:
         text = value if isinstance(value, str) else str(value)
     except Exception:
         return "****"
-    for prefix in (SPEND_KEY_PREFIX, *SECRET_PREFIXES):
+    for prefix in (SPEND_KEY_PREFIX, *MANAGEMENT_PREFIXES):
         if text.startswith(prefix):
             rest = text[len(prefix) :]
             shown = rest[:8] if len(rest) >= 16 else ""
@@ -70,16 +76,27 @@ def scrub(text: str) -> str:
     return _SECRET_RE.sub(replace, text)
 
 
+def raw_secrets(text: str) -> list[str]:
+    """Every raw secret, wallet key or spend key inside `text`, in order.
+
+    Previews (`prefix` + 8 characters + `****`) and stubs shorter than a preview are not
+    secrets: they reveal nothing the preview form does not.
+    """
+    found: list[str] = []
+    for match in _SECRET_RE.finditer(text):
+        if _PREVIEW_RE.fullmatch(text[match.start() : match.end() + 4]):
+            continue
+        if len(match.group(2)) >= 8:
+            found.append(match.group(0))
+    return found
+
+
 def secret_in_argv(argv: Iterable[str]) -> str | None:
     """The first argv word carrying a raw secret or spend key (previews are fine)."""
     for word in argv:
-        for match in _SECRET_RE.finditer(word):
-            token = match.group(0)
-            end = match.end()
-            if _PREVIEW_RE.fullmatch(word[match.start() : end + 4]):
-                continue
-            if len(match.group(2)) >= 8:
-                return token
+        found = raw_secrets(word)
+        if found:
+            return found[0]
     return None
 
 

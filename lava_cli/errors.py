@@ -20,6 +20,8 @@ class ExitCode(enum.IntEnum):
     NOT_FOUND = 4
     POLICY = 5
     UNAVAILABLE = 6
+    CANNOT_EXECUTE = 126  # `lava run`: the command exists but cannot run (as a shell says)
+    COMMAND_NOT_FOUND = 127  # `lava run`: no such command (as a shell says)
     INTERRUPTED = 130
 
 
@@ -62,6 +64,15 @@ class UnavailableError(LavaError):
     """Network failure, timeout, or the server is down / answering garbage (exit 6)."""
 
     exit_code = ExitCode.UNAVAILABLE
+
+
+class CommandNotRunError(LavaError):
+    """`lava run` could not start the command: 127 when it does not exist, 126 when it
+    cannot be executed, the codes a shell gives, so scripts can tell them apart."""
+
+    def __init__(self, message: str, hint: str | None = None, *, found: bool) -> None:
+        super().__init__(message, hint)
+        self.exit_code = ExitCode.CANNOT_EXECUTE if found else ExitCode.COMMAND_NOT_FOUND
 
 
 class KeyringError(LavaError):

@@ -83,7 +83,7 @@ def provision(app: AppContext, shape: str) -> KeyChoice:
     against the wallet's 10-key cap. The one that gets the lock first creates the key;
     the others wait, then find it saved.
     """
-    from lava_cli.cli.common import save_spend_key_safely
+    from lava_cli.cli.common import save_or_revoke
     from lava_cli.config import state_lock
     from lava_cli.spendkeys import check_can_save
 
@@ -102,16 +102,7 @@ def provision(app: AppContext, shape: str) -> KeyChoice:
         key = app.client().create_spend_key({"name": AUTO_KEY_NAME, "request_shape": shape})
         if not key.key:
             raise ApiError("the API did not return the new key's value")
-        try:
-            where = save_spend_key_safely(app, key, key.key)
-        except LavaError as exc:
-            # The raw value was never shown and cannot be kept: revoke it rather than
-            # leave a live key nobody holds (a secret never goes to stderr).
-            app.client().revoke_spend_key(key.spend_key_id)
-            raise LavaError(
-                f"could not save a new spend key, so it was revoked again: {exc.message}",
-                hint=exc.hint,
-            ) from None
+        where = save_or_revoke(app, key, key.key)
     app.out.note(
         f"Created spend key {AUTO_KEY_NAME!r} ({key.spend_key_id}) and saved it in {where}."
     )
@@ -161,7 +152,7 @@ def _public_client(app: AppContext) -> Any:
         return app.client(secret)
     from lava_cli.api.client import LavaClient
 
-    return LavaClient(app.base_url(None)[0], None)
+    return LavaClient(app.base_url()[0], None)
 
 
 def explain(app: AppContext, err: ApiError, choice: KeyChoice, model: str) -> LavaError:
@@ -285,7 +276,7 @@ def run_prompt(
     from lava_cli.context import env_seconds
     from lava_cli.safetext import printable
 
-    base_url = app.base_url(None)[0]
+    base_url = app.base_url()[0]
     gateway = GatewayClient(
         base_url,
         choice.raw,

@@ -3,6 +3,9 @@
 Like `op run` / `doppler run`, but for AI spend. The key exists only in the child's
 environment (never argv, never a file) and is revoked whatever happens: the command
 fails, is killed, or the user presses Ctrl-C (the signal is passed to the child).
+
+The child gets the run's key and no other credential: the management secret would let
+it mint keys without a budget, and another spend key would spend outside this one.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from lava_cli.errors import LavaError, UsageError
+from lava_cli.errors import ApiNotFoundError, CommandNotRunError, LavaError, UsageError
 
 if TYPE_CHECKING:
     from lava_cli.api.types import SpendKey
@@ -34,11 +37,30 @@ class RunOptions:
     keep: bool
 
 
+def withheld(base: Mapping[str, str]) -> list[str]:
+    """Names of the variables a child must not see: LAVA_SECRET_KEY, and any variable
+    whose value holds a raw management secret (aks_…, lava_wk_…) or spend key (lava_sk_…).
+
+    Matching values, not only names, catches `DEPLOY_TOKEN=aks_live_…` and a stale
+    `OPENAI_API_KEY=lava_sk_…` that a tool would prefer to the run's key. Previews
+    (`lava_sk_a1b2c3d4****`) stay: they are not keys.
+    """
+    from lava_cli.credentials import raw_secrets
+
+    return sorted(
+        name
+        for name, value in base.items()
+        if name == "LAVA_SECRET_KEY" or raw_secrets(name) or raw_secrets(value)
+    )
+
+
 def child_env(
     base: Mapping[str, str], raw: str, shape: str, base_url: str, tool: str | None
 ) -> dict[str, str]:
-    """The child's environment: the caller's, plus the variables its clients read."""
-    env = dict(base)
+    """The child's environment: the caller's without any credential (see `withheld`),
+    plus the variables its clients read for the run's key."""
+    dropped = set(withheld(base))
+    env = {name: value for name, value in base.items() if name not in dropped}
     env["LAVA_SPEND_KEY"] = raw
     if tool is not None:
         from lava_cli.tools.catalogue import get_tool
@@ -91,31 +113,53 @@ def forward_signals(proc: subprocess.Popen[bytes]) -> Iterator[list[int]]:
 
 
 def run_with_key(app: AppContext, options: RunOptions) -> int:
-    """Create the key, run the command, revoke the key; return the command's exit code."""
+    """Create the key, run the command, revoke the key; return the command's exit code.
+
+    `--keep` saves the key in the profile's store (keyring, or the --insecure-storage
+    file) before the command starts, so it can be used again with `--key NAME`; where
+    nothing can keep it, the key is revoked and the command does not run. The raw key
+    is never printed: stdout belongs to the command, and stderr ends up in CI logs.
+    """
     client = app.client()
+    if options.keep:
+        from lava_cli.spendkeys import check_can_save
+
+        check_can_save(app)
     key = client.create_spend_key(dict(options.body))
     if not key.key:
         client.revoke_spend_key(key.spend_key_id)
         raise LavaError("the API did not return the new key's value (the key was revoked)")
+    saved: str | None = None
+    if options.keep:
+        from lava_cli.cli.common import save_or_revoke
+
+        try:
+            saved = save_or_revoke(app, key, key.key)
+        except LavaError as exc:
+            raise LavaError(
+                f"--keep: {exc.message}; the command did not run",
+                hint="--keep saves the key in the profile's store: the OS keyring, or the "
+                "file of `lava login --insecure-storage`; for a key that outlives one "
+                "command without either, use `lava keys create --name NAME --format env`",
+            ) from None
     code = 1
     try:
         code = _spawn(app, key, key.key, options)
     finally:
-        _finish(app, key, options.keep)
+        _finish(app, key, saved)
     return code
 
 
 def _spawn(app: AppContext, key: SpendKey, raw: str, options: RunOptions) -> int:
-    base_url = app.base_url(None)[0]
+    base_url = app.base_url()[0]
+    hidden = withheld(os.environ)
+    if hidden:
+        app.log(f"lava run: withheld from the command: {', '.join(hidden)}")
     env = child_env(os.environ, raw, key.request_shape, base_url, options.tool)
     try:
         proc = subprocess.Popen(list(options.command), env=env)
-    except FileNotFoundError:
-        raise UsageError(
-            f"command not found: {options.command[0]}", hint="check the command after `--`"
-        ) from None
-    except PermissionError:
-        raise UsageError(f"cannot execute {options.command[0]}: permission denied") from None
+    except OSError as exc:
+        raise _not_run(options.command[0], exc) from None
     with forward_signals(proc):
         while True:
             try:
@@ -127,8 +171,35 @@ def _spawn(app: AppContext, key: SpendKey, raw: str, options: RunOptions) -> int
     return 128 - returncode if returncode < 0 else returncode
 
 
-def _finish(app: AppContext, key: SpendKey, keep: bool) -> None:
-    """Summarise spend and revoke the key (unless --keep). Never skipped."""
+def _not_run(program: str, exc: OSError) -> CommandNotRunError:
+    """What a shell says when it cannot run a command: 127 not found, 126 not runnable."""
+    import errno
+
+    if isinstance(exc, FileNotFoundError):
+        # Also a #! line naming a missing interpreter: bash 5 says 127 for it too.
+        return CommandNotRunError(
+            f"{program}: command not found",
+            hint="check the command after `--` (a bare name is looked up in PATH)",
+            found=False,
+        )
+    if isinstance(exc, PermissionError):
+        return CommandNotRunError(
+            f"{program}: permission denied",
+            hint=f"make it executable (chmod +x {program}), or run it through its interpreter",
+            found=True,
+        )
+    if exc.errno == errno.ENOEXEC:
+        return CommandNotRunError(
+            f"{program}: cannot execute: not a program for this machine",
+            hint="a script needs a #! line (or run it through its interpreter)",
+            found=True,
+        )
+    return CommandNotRunError(f"{program}: cannot execute: {exc.strerror or exc}", found=True)
+
+
+def _finish(app: AppContext, key: SpendKey, saved: str | None) -> None:
+    """Summarise spend and revoke the key (unless kept). Never skipped, never raises:
+    the command's exit code is what the caller gets, so a failed revoke is a warning."""
     from lava_cli.output import requests_text, spend_text
 
     client = app.client()
@@ -136,17 +207,26 @@ def _finish(app: AppContext, key: SpendKey, keep: bool) -> None:
     with contextlib.suppress(LavaError):
         final = client.get_spend_key(key.spend_key_id)
         summary = f"requests {requests_text(final)}, spend {spend_text(final)}"
-    if keep:
-        app.out.note(f"lava run: {summary}; kept key {key.name} ({key.spend_key_id})")
+    kid = key.spend_key_id
+    if saved is not None:
+        app.out.note(
+            f"lava run: {summary}; kept key {key.name} ({kid}), saved in {saved}; "
+            f"use it with --key {key.name}"
+        )
         return
     try:
-        client.revoke_spend_key(key.spend_key_id)
+        client.revoke_spend_key(kid)
+    except ApiNotFoundError:
+        app.out.note(f"lava run: {summary}; key {kid} was already gone")
+        return
     except LavaError as exc:
-        raise LavaError(
-            f"could not revoke the run's key {key.spend_key_id}: {exc.message}",
-            hint=f"revoke it yourself: `lava keys revoke {key.spend_key_id} --yes`",
-        ) from None
-    app.out.note(f"lava run: {summary}; key {key.spend_key_id} revoked")
+        until = f" until it expires ({key.expires_at})" if key.expires_at else ""
+        app.out.warn(
+            f"the run's key {key.name} ({kid}) was NOT revoked: {exc.message}. "
+            f"It can still spend{until}: revoke it now with `lava keys revoke {kid} --yes`"
+        )
+        return
+    app.out.note(f"lava run: {summary}; key {kid} revoked")
 
 
 def default_name() -> str:

@@ -323,7 +323,7 @@ def web_login(app: AppContext, store: Callable[[str], str]) -> tuple[str, str]:
 
     Returns (secret, where). The secret never reaches the terminal.
     """
-    base_url = app.base_url(None)[0]
+    base_url = app.base_url()[0]
     timeout = env_seconds("LAVA_LOGIN_TIMEOUT", DEFAULT_TIMEOUT_S)
     state = secrets.token_hex(16)
     with Listener() as listener:

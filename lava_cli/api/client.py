@@ -183,6 +183,7 @@ class LavaClient:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=False,
             trust_env=True,
+            mounts=direct_mounts(self.base_url),
             verify=tls_verify(self.base_url),
         )
 
@@ -377,6 +378,25 @@ def tls_verify(base_url: str) -> bool:
     go to loopback (the emulator), where no TLS happens and nothing is redirected.
     """
     return not base_url.startswith("http://")
+
+
+def direct_mounts(base_url: str) -> dict[str, None]:
+    """httpx mounts that send requests to a loopback base URL straight to it, never
+    through HTTP_PROXY / ALL_PROXY.
+
+    A proxy's 127.0.0.1 is not ours, and plain http:// to the emulator would hand it the
+    Bearer secret in clear. A `None` mount is httpx's own NO_PROXY mechanism (the
+    client's direct transport), so every other host keeps honouring the proxy variables,
+    and trust_env keeps its other duties (SSL_CERT_FILE for https).
+    """
+    from urllib.parse import urlsplit
+
+    from lava_cli.config import is_loopback_host
+
+    host = urlsplit(base_url).hostname
+    if not host or not is_loopback_host(host):
+        return {}
+    return {f"all://[{host}]" if ":" in host else f"all://{host}": None}
 
 
 def _seg(value: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from lava_cli import __version__
-from lava_cli.api.client import Logger, error_for_response, tls_verify
+from lava_cli.api.client import Logger, direct_mounts, error_for_response, tls_verify
 from lava_cli.api.streaming import SSEParser, StreamState, cut_short
 from lava_cli.api.types import MalformedResponse
 from lava_cli.config import check_base_url
@@ -76,6 +76,7 @@ class GatewayClient:
         self._http = httpx.Client(
             headers={"User-Agent": f"lava-cli/{__version__}"},
             timeout=httpx.Timeout(timeout, connect=10.0),
+            mounts=direct_mounts(self.base_url),
             verify=tls_verify(self.base_url),
         )
 

@@ -164,10 +164,15 @@ def _server_date(url: str) -> str | None:
     import urllib.error
     import urllib.request
 
+    from lava_cli.config import is_loopback_host
+
     # The URL passed check_base_url: https, or http to loopback only.
     request = urllib.request.Request(url + "/models", headers={"User-Agent": "lava-cli"})  # noqa: S310
+    # urllib reads HTTP_PROXY/ALL_PROXY too: loopback goes direct, as the API clients do.
+    direct = is_loopback_host(urlsplit(url).hostname or "")
+    opener = urllib.request.build_opener(*([urllib.request.ProxyHandler({})] if direct else []))
     try:
-        with urllib.request.urlopen(request, timeout=PROBE_TIMEOUT_S) as response:  # noqa: S310
+        with opener.open(request, timeout=PROBE_TIMEOUT_S) as response:
             value = response.headers.get("Date")
     except urllib.error.HTTPError as exc:
         value = exc.headers.get("Date")

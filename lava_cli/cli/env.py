@@ -44,14 +44,18 @@ def _key_for(
         _, meta, raw = load_saved_key(app, ref)
         return EnvKey(raw, str(meta.get("request_shape") or "openai"), ref)
     if create:
-        from lava_cli.cli.common import save_spend_key_safely
+        from lava_cli.cli.common import save_or_revoke
+        from lava_cli.spendkeys import check_can_save
 
+        check_can_save(app)
         key = app.client().create_spend_key(
             {"name": name or tool.id, "request_shape": tool.request_shape}
         )
         if not key.key:
             raise UsageError("the API did not return the new key's value")
-        where = save_spend_key_safely(app, key, key.key)
+        # The key reaches stdout only inside the output `eval` runs; unsaved, it would
+        # stay live after the shell closes with nobody holding it.
+        where = save_or_revoke(app, key, key.key)
         app.out.note(f"Created spend key {key.name!r} ({key.spend_key_id}), saved in {where}.")
         return EnvKey(key.key, key.request_shape, key.name)
     env = os.environ.get("LAVA_SPEND_KEY", "").strip()
@@ -180,7 +184,7 @@ def env(
         )
     found = _key_for(app, tool, key, create, name)
     check_shape(tool, found)
-    base_url = app.base_url(None)[0]
+    base_url = app.base_url()[0]
     for unset in shadowing(tool, os.environ):
         app.out.warn(f"{unset.name} is set in this environment: {unset.reason}")
     for warning in tool.warnings:

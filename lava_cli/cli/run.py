@@ -38,18 +38,28 @@ def run(
         typer.Option("--tool", help="Set this tool's variables (see `lava env --list`)."),
     ] = None,
     keep: Annotated[
-        bool, typer.Option("--keep", help="Keep the key instead of revoking it.")
+        bool,
+        typer.Option(
+            "--keep", help="Save the key for later --key NAME use instead of revoking it."
+        ),
     ] = False,
 ) -> None:
     """Run a command with an ephemeral spend key in its environment, then revoke the key.
 
-    The child gets LAVA_SPEND_KEY and the OPENAI_* (or ANTHROPIC_*) variables; lava exits
-    with the command's exit code. Example: lava run --spend-limit 2/total -- pytest -k ai
+    The child gets LAVA_SPEND_KEY and the OPENAI_* (or ANTHROPIC_*) variables, and no
+    other credential (LAVA_SECRET_KEY and other keys are withheld); lava exits with the
+    command's exit code. Example: lava run --spend-limit 2/total -- pytest -k ai
     """
     from lava_cli.runner import RunOptions, build_body, run_with_key
 
     if not command:
         raise UsageError("no command to run", hint="lava run [OPTIONS] -- COMMAND [ARGS...]")
+    if command[0].startswith("-"):
+        # Unknown options land here (the command's own options must pass through): no
+        # program is named like an option, so this is a mistyped flag, not exit 127.
+        raise UsageError(
+            f"no such option: {command[0]}", hint="see `lava run --help`; the command goes after --"
+        )
     if tool is not None:
         from lava_cli.tools.catalogue import get_tool
 

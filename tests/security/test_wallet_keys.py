@@ -1,0 +1,77 @@
+"""`lava_wk_…` (the wallet-key prefix some of Lava's pages use) is a management secret:
+redacted, scrubbed and refused on the command line exactly like `aks_…`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lava_cli.credentials import redact, scrub, secret_in_argv
+
+WALLET = "lava_wk_" + "w1x2y3z4" + "K" * 32
+PREVIEW = "lava_wk_w1x2y3z4****"
+
+
+def test_redact_gives_the_preview_form():
+    assert redact(WALLET) == PREVIEW
+    assert redact("lava_wk_short") == "lava_wk_****"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"token {WALLET} end",
+        f"Authorization: Bearer {WALLET}",
+        f'{{"key":"{WALLET}"}}',
+        f"{WALLET}{WALLET}",
+    ],
+)
+def test_scrub_hides_wallet_keys_inside_text(text):
+    out = scrub(text)
+    assert "K" * 8 not in out
+    assert PREVIEW in out
+
+
+def test_scrub_and_argv_leave_previews_alone():
+    from lava_cli.credentials import raw_secrets
+
+    assert scrub(f"key {PREVIEW}") == f"key {PREVIEW}"
+    assert secret_in_argv(["keys", "show", PREVIEW]) is None
+    assert secret_in_argv(["keys", "show", "aks_test_abcdefgh****"]) is None
+    assert raw_secrets(f"{PREVIEW} lava_wk_abc") == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["keys", "show", WALLET],
+        ["keys", "create", f"--name={WALLET}"],
+        ["prompt", f"use {WALLET} please"],
+        ["login", WALLET],
+    ],
+)
+def test_wallet_keys_in_argv_are_found(argv):
+    assert secret_in_argv(argv) == WALLET
+
+
+def test_the_cli_refuses_a_wallet_key_in_argv(tmp_path: Path):
+    """A real process: exit 2, one error line naming only the preview, nothing sent."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
+    env.update(LAVA_CONFIG_DIR=str(tmp_path / "cfg"), LAVA_SECRET_KEY="aks_test_" + "a" * 32)
+    # A base URL nothing listens on: had the secret passed, the request would fail with 6.
+    env["LAVA_BASE_URL"] = "http://127.0.0.1:9/v1"
+    result = subprocess.run(
+        [sys.executable, "-m", "lava_cli", "keys", "show", WALLET],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "command line" in result.stderr and PREVIEW in result.stderr
+    assert "K" * 8 not in result.stdout + result.stderr
+    assert not (tmp_path / "cfg").exists()
