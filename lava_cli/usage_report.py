@@ -219,7 +219,11 @@ def forecast(key: SpendKey, now: datetime) -> Forecast:
 
 def money_of(value: Any, what: str) -> Decimal:
     """A decimal string (or number) from the API, exactly."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (str, int, float))
+        or (isinstance(value, str) and not value.isascii())  # Decimal() reads "١٠" as 10
+    ):
         raise MalformedResponse(f"unexpected answer from the API: {what} is not a number")
     try:
         result = Decimal(str(value))

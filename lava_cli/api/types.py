@@ -49,7 +49,12 @@ def _decimal(obj: dict[str, Any], name: str, *, optional: bool = False) -> Decim
         if optional:
             return None
         return Decimal(0)
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+    # Decimal() also reads other scripts' digits ("١٠" is 10): the API writes 0-9 only.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (str, int, float))
+        or (isinstance(value, str) and not value.isascii())
+    ):
         raise MalformedResponse(f"unexpected answer from the API: {name!r} is not a number")
     try:
         result = Decimal(str(value))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lava_cli.cli.common import app_of
+from lava_cli.cli.numbers import AsciiFloatRange, AsciiInt, AsciiIntRange
 from lava_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -66,7 +67,10 @@ def read_secrets_file(path: Path) -> list[str]:
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option("--port", help="Port (0 picks a free one).", min=0, max=65535)
+        int,
+        typer.Option(
+            "--port", help="Port (0 picks a free one).", click_type=AsciiIntRange(0, 65535)
+        ),
     ] = 8787,
     db: Annotated[
         Path | None, typer.Option("--db", help="SQLite file (default: in the user data dir).")
@@ -84,15 +88,18 @@ def serve(
     ] = None,
     token_delay_ms: Annotated[
         float,
-        typer.Option("--token-delay-ms", help="Pause between streamed tokens.", min=0, max=10_000),
+        typer.Option(
+            "--token-delay-ms",
+            help="Pause between streamed tokens.",
+            click_type=AsciiFloatRange(0, 10_000),
+        ),
     ] = 0.0,
     reply_tokens: Annotated[
         int | None,
         typer.Option(
             "--reply-tokens",
             help="Length of the offline models' replies (max_tokens can cut it).",
-            min=1,
-            max=1_000_000,
+            click_type=AsciiIntRange(1, 1_000_000),
         ),
     ] = None,
     upstream: Annotated[
@@ -104,7 +111,12 @@ def serve(
         ),
     ] = None,
     fault_seed: Annotated[
-        int | None, typer.Option("--fault-seed", help="Seed for --fault rates (repeatable runs).")
+        int | None,
+        typer.Option(
+            "--fault-seed",
+            help="Seed for --fault rates (repeatable runs).",
+            click_type=AsciiInt(),
+        ),
     ] = None,
 ) -> None:
     """Serve the emulator in the foreground until Ctrl-C.
@@ -181,7 +193,10 @@ def gateway_factory(
 def demo(
     ctx: typer.Context,
     pause_s: Annotated[
-        float, typer.Option("--pause", help="Seconds to wait between steps.", min=0, max=10)
+        float,
+        typer.Option(
+            "--pause", help="Seconds to wait between steps.", click_type=AsciiFloatRange(0, 10)
+        ),
     ] = 0.0,
 ) -> None:
     """Tour the main job against a throwaway emulator: nothing touches your real config.
