@@ -123,7 +123,7 @@ def key_row(key: SpendKey, *, human: bool) -> list[str]:
     return [
         key.spend_key_id,
         key.name,
-        key.status,
+        key.status_at(datetime.now(timezone.utc)),
         key.request_shape,
         models_text(key),
         spend_text(key),
@@ -212,7 +212,7 @@ class Output:
         styles = {"active": "green", "paused": "yellow"}
         for key in keys:
             row = key_row(key, human=True)
-            row[2] = f"[{styles.get(key.status, 'red')}]{row[2]}[/]"
+            row[2] = f"[{styles.get(row[2], 'red')}]{row[2]}[/]"
             table.add_row(*(row[i] for i in keep))
         console.print(table)
 
@@ -220,7 +220,7 @@ class Output:
         fields = [
             ("id", key.spend_key_id),
             ("name", key.name),
-            ("status", key.status),
+            ("status", key.status_at(datetime.now(timezone.utc))),
             ("shape", key.request_shape),
             ("preview", key.key_preview),
             ("models", models_text(key)),

@@ -113,7 +113,7 @@ COMMANDS: list[tuple[list[str], Any, dict[str, Any]]] = [
         "--quiet": flag, "--json": flag, "--format": st.sampled_from(["env", "dotenv", "json", "github", "yaml"]),
         "--var": st.one_of(st.sampled_from(["LAVA_SPEND_KEY", "1X", "A-B"]), junk),
     }),
-    (["keys", "list"], None, {"--status": st.one_of(st.sampled_from(["active", "paused"]), junk), "--quiet": flag, "--json": flag}),
+    (["keys", "list"], None, {"--status": st.one_of(st.sampled_from(["active", "paused", "expired"]), junk), "--quiet": flag, "--json": flag}),
     (["keys", "show"], ref, {"--json": flag}),
     (["keys", "update"], ref, {
         "--name": name, "--model": model, "--all-models": flag, "--provider": junk,
