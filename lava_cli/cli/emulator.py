@@ -46,19 +46,25 @@ def load_emulator() -> ModuleType:
 
 def read_secrets_file(path: Path) -> list[str]:
     """One `aks_…` secret per line; blank lines and `#` comments are skipped."""
-    from lava_cli.credentials import looks_like_secret
+    from lava_cli.credentials import header_safe, looks_like_secret
 
+    hint = "the file holds one aks_live_…/aks_test_… secret per line (# starts a comment)"
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise UsageError(f"--secrets-file: cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--secrets-file: {path} is not UTF-8 text", hint=hint) from None
     secrets: list[str] = []
     for number, line in enumerate(lines, 1):
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        if not looks_like_secret(text):
-            raise UsageError(f"--secrets-file: line {number} is not an aks_live_/aks_test_ secret")
+        if not looks_like_secret(text) or not header_safe(text):
+            raise UsageError(
+                f"--secrets-file: line {number} of {path} is not an aks_live_/aks_test_ secret",
+                hint=hint,
+            )
         secrets.append(text)
     return secrets
 
@@ -132,7 +138,10 @@ def serve(
     if env_secret:
         from lava_cli.credentials import check_secret_format
 
-        secrets.append(check_secret_format(env_secret))
+        try:
+            secrets.append(check_secret_format(env_secret))
+        except UsageError as exc:
+            raise UsageError(f"LAVA_SECRET_KEY: {exc.message}", hint=exc.hint) from None
     if secrets_file is not None:
         secrets.extend(s for s in read_secrets_file(secrets_file) if s not in secrets)
     import sys
@@ -169,11 +178,19 @@ def gateway_factory(
         raise UsageError(f"--fault: {exc}") from None
     routed = {}
     if upstreams:
-        api_key = os.environ.get("LAVA_UPSTREAM_API_KEY", "")
+        from lava_cli.credentials import header_safe
+
+        api_key = os.environ.get("LAVA_UPSTREAM_API_KEY", "").strip()
         if not api_key:
             raise UsageError(
                 "--upstream needs the provider's API key in LAVA_UPSTREAM_API_KEY",
                 hint="the key stays out of argv and shell history",
+            )
+        if not header_safe(api_key):
+            raise UsageError(
+                "LAVA_UPSTREAM_API_KEY holds characters no key has (non-ASCII, spaces or "
+                "control characters)",
+                hint="set it again to the provider's key, copied exactly",
             )
         for text in upstreams:
             try:
