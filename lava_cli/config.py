@@ -169,7 +169,7 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def check_base_url(url: str, source: str = "base URL") -> str:
+def check_base_url(url: str, source: str = "") -> str:
     """Validate a base URL: https anywhere, http only to loopback. Returns it normalised.
 
     `source` names where the URL came from (--base-url, LAVA_BASE_URL, a profile), so a
@@ -177,27 +177,28 @@ def check_base_url(url: str, source: str = "base URL") -> str:
     port that is not a number, or a CR-LF that urlsplit silently drops but httpx refuses.
     """
     text = url.strip()
+    where = f"{source}: " if source else ""
     hint = "use a full URL such as https://api.lava.so/v1"
     if source == "LAVA_BASE_URL":
         hint += ", or unset LAVA_BASE_URL"
     bad = next((c for c in text if c.isspace() or not c.isprintable()), None)
     if bad is not None:
         raise UsageError(
-            f"{source}: invalid base URL {url!r}: it contains {bad!r}",
+            f"{where}invalid base URL {url!r}: it contains {bad!r}",
             hint=hint + " (no spaces, line breaks or control characters)",
         )
     try:
         parts = urlsplit(text)
         port = parts.port  # raises for `:abc`, `:99999`, `:８７８７`
     except ValueError as exc:
-        raise UsageError(f"{source}: invalid base URL {url!r}: {exc}", hint=hint) from None
+        raise UsageError(f"{where}invalid base URL {url!r}: {exc}", hint=hint) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"{source}: invalid base URL {url!r}", hint=hint)
+        raise UsageError(f"{where}invalid base URL {url!r}", hint=hint)
     if port is not None and not parts.netloc.rpartition(":")[2].isascii():
-        raise UsageError(f"{source}: invalid base URL {url!r}: the port is not 0-9", hint=hint)
+        raise UsageError(f"{where}invalid base URL {url!r}: the port is not 0-9", hint=hint)
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise UsageError(
-            f"{source}: refusing plain http:// to {parts.hostname}: "
+            f"{where}refusing plain http:// to {parts.hostname}: "
             "the secret would travel unencrypted",
             hint="use https://, or http:// only to a local emulator (127.0.0.1, localhost)",
         )
