@@ -85,7 +85,7 @@ NODES: dict[str, tuple[bool, list[tuple[str, ...]], list[tuple[str, ...]]]] = {
         [
         ],
         [
-            ('--status', '--status', '"--status":"Only keys with this status\\\\: active or paused."', '--status\tOnly keys with this status: active or paused.', '--status:::Only keys with this status: active or paused.'),
+            ('--status', '--status', '"--status":"Only keys with this status\\\\: active, paused or expired (expires_at has passed; the API still says active or paused)."', '--status\tOnly keys with this status: active, paused or expired (expires_at has passed; the API still says active or paused).', '--status:::Only keys with this status: active, paused or expired (expires_at has passed; the API still says active or paused).'),
             ('--quiet', '--quiet', '"--quiet":"Print only the id (or the new key)."', '--quiet\tPrint only the id (or the new key).', '--quiet:::Print only the id (or the new key).'),
             ('-q', '-q', '"-q":"Print only the id (or the new key)."', '-q\tPrint only the id (or the new key).', '-q:::Print only the id (or the new key).'),
             ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),

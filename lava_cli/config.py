@@ -105,7 +105,7 @@ _LOCKS: dict[str, BaseFileLock] = {}
 
 def lock_timeout() -> float:
     """Seconds to wait for another process's lock: LAVA_LOCK_TIMEOUT, default 30."""
-    from lava_cli.context import env_seconds  # lazy: context imports this module
+    from lava_cli.envvars import env_seconds
 
     return env_seconds("LAVA_LOCK_TIMEOUT", LOCK_TIMEOUT_S)
 
@@ -146,45 +146,74 @@ def state_lock() -> Iterator[None]:
         lock.release()
 
 
+def _where_hint(path: Path) -> str:
+    """What to check when a settings file cannot be used: the directory, or the variable
+    that chose it."""
+    if os.environ.get("LAVA_CONFIG_DIR"):
+        return (
+            f"LAVA_CONFIG_DIR chose {path.parent}: point it at a directory you can write, "
+            "or unset it"
+        )
+    return f"check that {path.parent} is a directory you can read and write"
+
+
 def atomic_write(path: Path, text: str) -> None:
     """Write `text` to `path` so a crash leaves the old file or the new one, never half.
 
     The temporary file is created 0600 from its first byte (no window where another
-    user could read it), fsynced, then renamed over the target.
+    user could read it), fsynced, then renamed over the target. A directory that cannot
+    be written is a usage error naming the file (exit 2), not an OSError traceback.
     """
     import tempfile  # ~10 ms of imports (shutil, random): only when writing
 
-    ensure_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp is 0600
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        ensure_dir(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp is 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {path}: {exc.strerror or exc}", hint=_where_hint(path)
+        ) from None
 
 
 def read_json_file(path: Path) -> dict[str, Any]:
-    """Read a JSON object file; a missing file is empty, a broken one a clear error."""
+    """Read a JSON object file; a missing file is empty, a broken one a clear error.
+
+    Every way the file can be wrong (unreadable, not UTF-8, not JSON, nested past the
+    parser's recursion limit, not an object) is bad input: exit 2 naming the file.
+    """
+    fix = (
+        "fix or delete the file; it holds only non-secret settings"
+        if path.name == CONFIG_FILE
+        else "fix or delete the file (then log in again)"
+    )
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text", hint=fix) from None
     except OSError as exc:
-        raise LavaError(f"cannot read {path}: {exc.strerror}") from None
+        raise UsageError(
+            f"cannot read {path}: {exc.strerror or exc}", hint=_where_hint(path)
+        ) from None
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise UsageError(f"{path} is nested too deeply to be a settings file", hint=fix) from None
     except ValueError:
-        raise LavaError(
-            f"{path} is not valid JSON",
-            hint="fix or delete the file; it holds only non-secret settings",
-        ) from None
+        raise UsageError(f"{path} is not valid JSON", hint=fix) from None
     if not isinstance(data, dict):
-        raise LavaError(f"{path} does not hold a JSON object", hint="fix or delete the file")
+        raise UsageError(f"{path} does not hold a JSON object", hint=fix)
     return data
 
 
@@ -248,11 +277,15 @@ class Config:
             profiles.pop(name, None)
 
 
-def validate_profile_name(name: str) -> str:
-    """Profile names become keyring usernames and file keys: keep them tame."""
+def validate_profile_name(name: str, source: str = "--profile") -> str:
+    """Profile names become keyring usernames and file keys: keep them tame.
+
+    `source` (the flag or LAVA_PROFILE) is named in the error, so a bad variable in the
+    environment is not mistaken for a bad flag.
+    """
     if not name or len(name) > 64 or not all(c.isalnum() or c in "-_." for c in name):
         raise UsageError(
-            f"invalid profile name {name!r}",
+            f"{source}: invalid profile name {name!r}",
             hint="use letters, digits, '-', '_' or '.', at most 64 characters",
         )
     return name
@@ -270,20 +303,40 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def check_base_url(url: str) -> str:
-    """Validate a base URL: https anywhere, http only to loopback. Returns it normalised."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+def check_base_url(url: str, source: str = "") -> str:
+    """Validate a base URL: https anywhere, http only to loopback. Returns it normalised.
+
+    `source` names where the URL came from (--base-url, LAVA_BASE_URL, a profile), so a
+    bad value is one usage error pointing at it, never an httpx error mid-request: a
+    port that is not a number, or a CR-LF that urlsplit silently drops but httpx refuses.
+    """
+    text = url.strip()
+    where = f"{source}: " if source else ""
+    hint = "use a full URL such as https://api.lava.so/v1"
+    if source == "LAVA_BASE_URL":
+        hint += ", or unset LAVA_BASE_URL"
+    bad = next((c for c in text if c.isspace() or not c.isprintable()), None)
+    if bad is not None:
         raise UsageError(
-            f"invalid base URL {url!r}",
-            hint="use a full URL such as https://api.lava.so/v1",
+            f"{where}invalid base URL {url!r}: it contains {bad!r}",
+            hint=hint + " (no spaces, line breaks or control characters)",
         )
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # raises for `:abc`, `:99999`, `:８７８７`
+    except ValueError as exc:
+        raise UsageError(f"{where}invalid base URL {url!r}: {exc}", hint=hint) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{where}invalid base URL {url!r}", hint=hint)
+    if port is not None and not parts.netloc.rpartition(":")[2].isascii():
+        raise UsageError(f"{where}invalid base URL {url!r}: the port is not 0-9", hint=hint)
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise UsageError(
-            f"refusing plain http:// to {parts.hostname}: the secret would travel unencrypted",
+            f"{where}refusing plain http:// to {parts.hostname}: "
+            "the secret would travel unencrypted",
             hint="use https://, or http:// only to a local emulator (127.0.0.1, localhost)",
         )
-    return url.strip().rstrip("/")
+    return text.rstrip("/")
 
 
 def default_base_url(secret: str | None) -> str:

@@ -22,25 +22,12 @@ from lava_cli.config import (
     validate_profile_name,
 )
 from lava_cli.credentials import Secret, not_logged_in, resolve_secret, scrub
-from lava_cli.errors import LavaError, UsageError
+from lava_cli.envvars import env_int, env_seconds
+from lava_cli.errors import LavaError
 
 if TYPE_CHECKING:
     from lava_cli.api.client import LavaClient
     from lava_cli.output import Output
-
-
-def env_seconds(name: str, default: float) -> float:
-    """A positive number of seconds from the environment, or a usage error naming it."""
-    text = os.environ.get(name)
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 3600:
-        raise UsageError(f"{name}={text!r} is not a number of seconds between 0 and 3600")
-    return value
 
 
 def _isatty(stream: TextIO) -> bool:
@@ -98,8 +85,11 @@ class AppContext:
 
     @cached_property
     def profile(self) -> str:
-        name = self.profile_flag or os.environ.get("LAVA_PROFILE") or DEFAULT_PROFILE
-        return validate_profile_name(name)
+        if self.profile_flag:
+            return validate_profile_name(self.profile_flag, "--profile")
+        return validate_profile_name(
+            os.environ.get("LAVA_PROFILE") or DEFAULT_PROFILE, "LAVA_PROFILE"
+        )
 
     @cached_property
     def config(self) -> Config:
@@ -129,13 +119,14 @@ class AppContext:
         the profile's store decides, and none at all means the live host.
         """
         if self.base_url_flag:
-            return check_base_url(self.base_url_flag), "--base-url"
+            return check_base_url(self.base_url_flag, "--base-url"), "--base-url"
         env = os.environ.get("LAVA_BASE_URL")
         if env:
-            return check_base_url(env), "LAVA_BASE_URL"
+            return check_base_url(env, "LAVA_BASE_URL"), "LAVA_BASE_URL"
         saved = self.profile_settings.get("base_url")
         if isinstance(saved, str) and saved:
-            return check_base_url(saved), f"profile {self.profile!r}"
+            where = f"profile {self.profile!r}"
+            return check_base_url(saved, f"the base_url of {where} in {self.config.path}"), where
         url = default_base_url(secret if secret is not None else self._secret_for_mode)
         return url, "default" if url == LIVE_BASE_URL else "default for aks_test_ secrets"
 
@@ -167,14 +158,12 @@ class AppContext:
                 secret = self.secret()
             url = base_url or self.base_url(secret.value)[0]
             timeout = env_seconds("LAVA_TIMEOUT", 30.0)
-            retries = os.environ.get("LAVA_MAX_RETRIES", "3")
-            if not retries.isdigit() or int(retries) > 10:
-                raise UsageError(f"LAVA_MAX_RETRIES={retries!r} is not a whole number from 0 to 10")
+            retries = env_int("LAVA_MAX_RETRIES", 3, 0, 10)
             self._client = LavaClient(
                 url,
                 secret.value,
                 timeout=timeout,
-                max_retries=int(retries),
+                max_retries=retries,
                 log=self.log if self.verbose else None,
             )
         return self._client

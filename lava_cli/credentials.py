@@ -26,7 +26,7 @@ from lava_cli.config import (
     read_json_file,
     state_lock,
 )
-from lava_cli.errors import KeyringError, LavaError, UsageError
+from lava_cli.errors import KeyringError, LavaError, NotAuthenticatedError, UsageError
 
 SERVICE = "lava-cli"
 INSECURE_FILE = "secrets.json"
@@ -104,6 +104,33 @@ def looks_like_secret(value: str) -> bool:
     return value.startswith(SECRET_PREFIXES) and len(value) > len("aks_test_") + 8
 
 
+def header_safe(value: str) -> bool:
+    """True when `value` can travel in an HTTP header: printable ASCII, no spaces.
+
+    Keys are ASCII by construction; anything else is a copy-paste accident (a smart
+    quote, a non-breaking space, a CR-LF) that httpx would refuse to encode mid-request.
+    """
+    return value.isascii() and value.isprintable() and " " not in value
+
+
+def env_credential(name: str) -> str | None:
+    """A secret or spend key from the environment variable `name` (None when unset).
+
+    Checked before use, so a bad value is one error naming the variable (exit 3), not
+    an encoding error inside httpx; the message never repeats the value.
+    """
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    if not header_safe(value):
+        raise NotAuthenticatedError(
+            f"{name} holds characters no key has (non-ASCII, spaces or control characters)",
+            hint=f"set {name} again to the exact value, copied from the Lava dashboard; "
+            "keys are plain ASCII",
+        )
+    return value
+
+
 def check_secret_format(value: str) -> str:
     """Validate a management secret read from a prompt or stdin."""
     value = value.strip()
@@ -113,7 +140,7 @@ def check_secret_format(value: str) -> str:
             hint="log in with the secret key (aks_live_… or aks_test_…) from "
             "Dashboard > Gateway > Secrets; spend keys go into your AI tools",
         )
-    if not looks_like_secret(value) or any(c.isspace() for c in value):
+    if not looks_like_secret(value) or not header_safe(value):
         raise UsageError(
             "that does not look like a Lava secret key",
             hint="secret keys start with aks_live_ or aks_test_ (Dashboard > Gateway > Secrets)",
@@ -128,7 +155,9 @@ def _bounded(call: Callable[[], T], what: str) -> T:
     """Run a keyring call with a timeout; turn every failure into a KeyringError."""
     import threading
 
-    timeout = float(os.environ.get("LAVA_KEYRING_TIMEOUT", KEYRING_TIMEOUT_S))
+    from lava_cli.envvars import env_seconds
+
+    timeout = env_seconds("LAVA_KEYRING_TIMEOUT", KEYRING_TIMEOUT_S)
     box: dict[str, object] = {}
 
     def worker() -> None:
@@ -303,17 +332,21 @@ class Secret:
 
 def resolve_secret(profile: str, storage: str | None) -> Secret | None:
     """Env first, then the profile's store. `storage` is the profile's recorded store."""
-    env = os.environ.get("LAVA_SECRET_KEY", "").strip()
+    env = env_credential("LAVA_SECRET_KEY")
     if env:
         return Secret(env, "env", "LAVA_SECRET_KEY")
     entry = profile_entry(profile)
+    found: Secret | None = None
     if storage == "file":
         value = file_get(entry)
-        return Secret(value, "file", str(insecure_file())) if value else None
-    if storage == "keyring":
+        found = Secret(value, "file", str(insecure_file())) if value else None
+    elif storage == "keyring":
         value = keyring_get(entry)
-        return Secret(value, "keyring", f"keyring service {SERVICE!r}") if value else None
-    return None
+        found = Secret(value, "keyring", f"keyring service {SERVICE!r}") if value else None
+    if found is not None and not header_safe(found.value):
+        # Only an edited store gets here (`lava login` checks what it stores).
+        raise not_logged_in(profile, f"the secret stored in {found.location} is not a valid key")
+    return found
 
 
 def store_secret(entry: str, secret: str, storage: str) -> str:
@@ -333,10 +366,10 @@ def delete_secret(entry: str, storage: str) -> bool:
     return file_delete(entry) if storage == "file" else keyring_delete(entry)
 
 
-def not_logged_in(profile: str) -> LavaError:
+def not_logged_in(profile: str, why: str | None = None) -> LavaError:
     from lava_cli.errors import NotAuthenticatedError
 
     return NotAuthenticatedError(
-        f"not logged in (profile {profile!r})",
+        why or f"not logged in (profile {profile!r})",
         hint="run `lava login`, or set LAVA_SECRET_KEY (aks_live_… / aks_test_…)",
     )

@@ -140,7 +140,7 @@ def key_row(key: SpendKey, *, human: bool) -> list[str]:
     return [
         key.spend_key_id,
         key.name,
-        key.status,
+        key.status_at(datetime.now(timezone.utc)),
         key.request_shape,
         models_text(key),
         spend_text(key),
@@ -242,7 +242,7 @@ class Output:
         styles = {"active": "green", "paused": "yellow"}
         for key in keys:
             row = [markup_safe(cell) for cell in key_row(key, human=True)]
-            row[2] = f"[{styles.get(key.status, 'red')}]{row[2]}[/]"
+            row[2] = f"[{styles.get(row[2], 'red')}]{row[2]}[/]"
             table.add_row(*(row[i] for i in keep))
         console.print(table)
 
@@ -250,7 +250,7 @@ class Output:
         fields = [
             ("id", key.spend_key_id),
             ("name", key.name),
-            ("status", key.status),
+            ("status", key.status_at(datetime.now(timezone.utc))),
             ("shape", key.request_shape),
             ("preview", key.key_preview),
             ("models", models_text(key)),

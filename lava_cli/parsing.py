@@ -17,6 +17,9 @@ MAX_COUNT = 5_000_000
 MAX_AMOUNT = Decimal("1000000000")
 # ASCII digits only: \d would accept "１" and other Unicode digits.
 _AMOUNT_RE = re.compile(r"\$?([0-9]{1,12})(?:\.([0-9]{1,2}))?")
+# Thousands grouping, the only place a comma may stand: 1,000 and 12,345,678.50, but not
+# 1,5 (a decimal comma, which would otherwise silently mean 15) or 1,00,000.
+_GROUPED_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
 _DURATION_RE = re.compile(r"([0-9]{1,7})(s|min|m|h|d|w)")
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -38,9 +41,38 @@ def parse_cycle(value: str, flag: str) -> str:
     return cycle
 
 
+def ascii_digits(text: str, flag: str) -> None:
+    """Refuse digits other than 0-9 (`١٠٠`, `１０`): Python's int(), float() and Decimal()
+    accept them, so without this check they would silently become a number."""
+    if any(c.isdigit() and not c.isascii() for c in text):
+        raise UsageError(
+            f"{flag}: {text!r} has digits other than 0-9",
+            hint="write numbers with the ASCII digits 0-9",
+        )
+
+
+def ungroup(number: str, flag: str) -> str:
+    """`1,000` -> `1000`; any other comma is refused, because in much of the world `1,5`
+    means one and a half, and dropping the comma would make it 15."""
+    if "," not in number:
+        return number
+    whole, dot, decimals = number.partition(".")
+    if not _GROUPED_RE.fullmatch(whole) or "," in decimals:
+        raise UsageError(
+            f"{flag}: {number!r} has a comma that is not a thousands separator",
+            hint="the decimal separator is '.', e.g. 1.50; a comma may only group "
+            "thousands, e.g. 1,000 or 1,000.50",
+        )
+    return whole.replace(",", "") + dot + decimals
+
+
 def parse_amount(text: str, flag: str = "--spend-limit") -> Decimal:
-    """A positive dollar amount with at most two decimals, e.g. `25`, `0.50`, `$10.00`."""
-    match = _AMOUNT_RE.fullmatch(text.strip().replace(",", ""))
+    """A positive dollar amount with at most two decimals, e.g. `25`, `0.50`, `$10.00`,
+    `1,000.50`."""
+    ascii_digits(text, flag)
+    stripped = text.strip()
+    dollar = "$" if stripped.startswith("$") else ""
+    match = _AMOUNT_RE.fullmatch(dollar + ungroup(stripped.removeprefix("$"), flag))
     if not match:
         raise UsageError(
             f"{flag}: {text!r} is not an amount in dollars with at most 2 decimals",
@@ -68,7 +100,8 @@ def parse_spend_limit(value: str) -> dict[str, str]:
 
 
 def parse_count(text: str, flag: str, what: str) -> int:
-    text = text.strip()
+    ascii_digits(text, flag)
+    text = ungroup(text.strip(), flag)
     if not text.isdigit() or not text.isascii():
         raise UsageError(f"{flag}: {what} must be a whole number, got {text!r}")
     value = int(text)
@@ -93,6 +126,7 @@ def parse_rate_limit(value: str) -> dict[str, object]:
 
 def parse_duration(value: str, flag: str = "--expires-in") -> timedelta:
     """`90s`, `30m`, `2h`, `7d`, `2w` (and sums such as `1d12h`)."""
+    ascii_digits(value, flag)
     text = value.strip().lower().replace(" ", "")
     pos, total = 0, 0
     for match in _DURATION_RE.finditer(text):
@@ -113,6 +147,7 @@ def parse_duration(value: str, flag: str = "--expires-in") -> timedelta:
 
 def parse_datetime(value: str, flag: str = "--expires-at") -> datetime:
     """ISO 8601; a date alone means 00:00 UTC, a time without offset means UTC."""
+    ascii_digits(value, flag)
     text = value.strip()
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))

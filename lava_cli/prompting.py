@@ -7,11 +7,11 @@ default saved key; with none and a management secret at hand, a key named
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from lava_cli.credentials import env_credential
 from lava_cli.errors import (
     ApiAuthError,
     ApiError,
@@ -52,7 +52,7 @@ def choose_key(app: AppContext, ref: str | None, shape: str | None) -> KeyChoice
     if ref:
         kid, meta, raw = load_saved_key(app, ref)
         return KeyChoice(raw, shape or str(meta.get("request_shape") or "openai"), kid, "--key")
-    env = os.environ.get("LAVA_SPEND_KEY", "").strip()
+    env = env_credential("LAVA_SPEND_KEY")
     if env:
         if env.endswith("****"):
             raise NotAuthenticatedError(
@@ -273,7 +273,7 @@ def run_prompt(
 ) -> None:
     from lava_cli.api.gateway import GatewayClient
     from lava_cli.api.streaming import stream_decoder
-    from lava_cli.context import env_seconds
+    from lava_cli.envvars import env_seconds
     from lava_cli.safetext import printable
 
     base_url = app.base_url()[0]

@@ -97,7 +97,7 @@ def _key_row(u: KeyUsage) -> list[str]:
         "key",
         key.spend_key_id,
         key.name,
-        key.status,
+        u.status,
         str(key.raw.get("current_spend", key.current_spend)),
         str(limit.amount) if limit else "-",
         limit.cycle if limit else "-",
@@ -148,8 +148,8 @@ def overview(
             style = STYLES[level(u.spend_share)]
             cells = [_e(u.key.name)]
             if wide:
-                status = _e(u.key.status)
-                cells.append(status if u.key.status == "active" else f"[yellow]{status}[/]")
+                status = _e(u.status)
+                cells.append(status if u.status == "active" else f"[yellow]{status}[/]")
             cells.append(
                 f"[{style}]{bar(u.spend_share, bar_width)}[/] {_e(_spend_cell(u))}"
                 + (f" [{style}]{percent(u.spend_share)}[/]" if u.spend_share is not None else "")
@@ -195,7 +195,7 @@ def key_detail(
     fields = [
         ("id", key.spend_key_id),
         ("name", key.name),
-        ("status", key.status),
+        ("status", u.status),
         ("spend", _spend_cell(u) + (f" ({percent(u.spend_share)})" if u.spend_share else "")),
         ("remaining", usd(remaining) if remaining is not None else "no limit"),
         ("requests", _requests_cell(u)),

@@ -34,9 +34,13 @@ def parse_time(value: str | None) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return (
+            parsed.astimezone(timezone.utc)
+            if parsed.tzinfo
+            else parsed.replace(tzinfo=timezone.utc)
+        )
+    except (ValueError, OverflowError):  # 0001-01-01T00:00+01:00 is before year 1 in UTC
         return None
-    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def iso(moment: datetime) -> str:
@@ -113,6 +117,7 @@ class KeyUsage:
     spend_share: Decimal | None
     request_share: Decimal | None
     reset_at: datetime | None
+    status: str  # SpendKey.status_at(now): `expired` once expires_at has passed
 
     @property
     def remaining(self) -> Decimal | None:
@@ -136,6 +141,9 @@ class KeyUsage:
             "spend_key_id": key.spend_key_id,
             "name": key.name,
             "status": key.status,
+            # Derived here, not by the API: `status` above stays the server's word, as in
+            # every other --json output.
+            "expired": self.status == "expired",
             "current_spend": str(raw.get("current_spend", key.current_spend)),
             "total_spend": str(raw.get("total_spend", key.total_spend)),
             "spend_limit": raw.get("spend_limit") if spend_limit else None,
@@ -160,6 +168,7 @@ def key_usage(key: SpendKey, now: datetime) -> KeyUsage:
         spend_share=fraction(key.current_spend, spend.amount if spend else None),
         request_share=fraction(Decimal(key.current_requests), Decimal(req.count) if req else None),
         reset_at=next_reset(cycle, now),
+        status=key.status_at(now),
     )
 
 
@@ -219,7 +228,11 @@ def forecast(key: SpendKey, now: datetime) -> Forecast:
 
 def money_of(value: Any, what: str) -> Decimal:
     """A decimal string (or number) from the API, exactly."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (str, int, float))
+        or (isinstance(value, str) and not value.isascii())  # Decimal() reads "١٠" as 10
+    ):
         raise MalformedResponse(f"unexpected answer from the API: {what} is not a number")
     try:
         result = Decimal(str(value))

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lava_cli.errors import ApiError
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+# Statuses the server gives a key that can still expire; `expired` is derived from
+# `expires_at` by the CLI (the API keeps saying `active`), see SpendKey.status_at.
+EXPIRABLE = ("active", "paused")
+STATUSES = (*EXPIRABLE, "expired")
 
 
 class MalformedResponse(ApiError):
@@ -49,7 +57,12 @@ def _decimal(obj: dict[str, Any], name: str, *, optional: bool = False) -> Decim
         if optional:
             return None
         return Decimal(0)
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+    # Decimal() also reads other scripts' digits ("١٠" is 10): the API writes 0-9 only.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (str, int, float))
+        or (isinstance(value, str) and not value.isascii())
+    ):
         raise MalformedResponse(f"unexpected answer from the API: {name!r} is not a number")
     try:
         result = Decimal(str(value))
@@ -114,6 +127,25 @@ class SpendKey:
     created_at: str | None
     key: str | None = field(default=None, repr=False)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def is_expired(self, now: datetime) -> bool:
+        """True once `expires_at` has passed (an unreadable time counts as no expiry)."""
+        from lava_cli.usage_report import parse_time
+
+        expires = parse_time(self.expires_at)
+        return expires is not None and expires <= now
+
+    def status_at(self, now: datetime) -> str:
+        """The status to show people: `expired` for a key whose `expires_at` has passed
+        while the server still calls it active or paused, else the server's status.
+
+        The one place this is decided, for `keys list` (and its --status filter),
+        `keys show`, `usage` and `keys check`. `--json` of the API objects keeps the
+        server's own `status`.
+        """
+        if self.status in EXPIRABLE and self.is_expired(now):
+            return "expired"
+        return self.status
 
     @classmethod
     def from_json(cls, value: Any) -> SpendKey:

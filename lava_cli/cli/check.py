@@ -39,7 +39,7 @@ class Verdict:
             "ok": self.ok,
             "spend_key_id": key.spend_key_id,
             "name": key.name,
-            "status": key.status,
+            "status": key.status,  # the server's; `codes` says "expired" when it is
             "remaining": None if self.remaining is None else str(self.remaining),
             "current_requests": key.current_requests,
             "expires_at": key.expires_at,
@@ -69,11 +69,10 @@ def evaluate(
     if key.status != "active":
         fail("paused", f"the key is {key.status}")
     expires = parse_time(key.expires_at)
-    if expires is not None:
-        if expires <= now:
-            fail("expired", f"the key expired at {key.expires_at}")
-        elif expires_within is not None and expires - now <= expires_within:
-            fail("expiring", f"the key expires at {key.expires_at}, within {_span(expires_within)}")
+    if key.is_expired(now):
+        fail("expired", f"the key expired at {key.expires_at}")
+    elif expires is not None and expires_within is not None and expires - now <= expires_within:
+        fail("expiring", f"the key expires at {key.expires_at}, within {_span(expires_within)}")
     remaining: Decimal | None = None
     limit = key.spend_limit
     if limit is not None:

@@ -145,7 +145,7 @@ def _base_url(app: AppContext, state: _State) -> Iterable[Check]:
 
 def _reachable(state: _State) -> Iterable[Check]:
     from lava_cli.api.client import LavaClient
-    from lava_cli.context import env_seconds
+    from lava_cli.envvars import env_seconds
 
     assert state.url is not None
     state.client = LavaClient(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lava_cli.cli.common import app_of
+from lava_cli.cli.numbers import AsciiFloatRange, AsciiInt, AsciiIntRange
 from lava_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -45,19 +46,25 @@ def load_emulator() -> ModuleType:
 
 def read_secrets_file(path: Path) -> list[str]:
     """One `aks_…` secret per line; blank lines and `#` comments are skipped."""
-    from lava_cli.credentials import looks_like_secret
+    from lava_cli.credentials import header_safe, looks_like_secret
 
+    hint = "the file holds one aks_live_…/aks_test_… secret per line (# starts a comment)"
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise UsageError(f"--secrets-file: cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--secrets-file: {path} is not UTF-8 text", hint=hint) from None
     secrets: list[str] = []
     for number, line in enumerate(lines, 1):
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        if not looks_like_secret(text):
-            raise UsageError(f"--secrets-file: line {number} is not an aks_live_/aks_test_ secret")
+        if not looks_like_secret(text) or not header_safe(text):
+            raise UsageError(
+                f"--secrets-file: line {number} of {path} is not an aks_live_/aks_test_ secret",
+                hint=hint,
+            )
         secrets.append(text)
     return secrets
 
@@ -66,7 +73,10 @@ def read_secrets_file(path: Path) -> list[str]:
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option("--port", help="Port (0 picks a free one).", min=0, max=65535)
+        int,
+        typer.Option(
+            "--port", help="Port (0 picks a free one).", click_type=AsciiIntRange(0, 65535)
+        ),
     ] = 8787,
     db: Annotated[
         Path | None, typer.Option("--db", help="SQLite file (default: in the user data dir).")
@@ -84,15 +94,18 @@ def serve(
     ] = None,
     token_delay_ms: Annotated[
         float,
-        typer.Option("--token-delay-ms", help="Pause between streamed tokens.", min=0, max=10_000),
+        typer.Option(
+            "--token-delay-ms",
+            help="Pause between streamed tokens.",
+            click_type=AsciiFloatRange(0, 10_000),
+        ),
     ] = 0.0,
     reply_tokens: Annotated[
         int | None,
         typer.Option(
             "--reply-tokens",
             help="Length of the offline models' replies (max_tokens can cut it).",
-            min=1,
-            max=1_000_000,
+            click_type=AsciiIntRange(1, 1_000_000),
         ),
     ] = None,
     upstream: Annotated[
@@ -104,7 +117,12 @@ def serve(
         ),
     ] = None,
     fault_seed: Annotated[
-        int | None, typer.Option("--fault-seed", help="Seed for --fault rates (repeatable runs).")
+        int | None,
+        typer.Option(
+            "--fault-seed",
+            help="Seed for --fault rates (repeatable runs).",
+            click_type=AsciiInt(),
+        ),
     ] = None,
 ) -> None:
     """Serve the emulator in the foreground until Ctrl-C.
@@ -120,7 +138,10 @@ def serve(
     if env_secret:
         from lava_cli.credentials import check_secret_format
 
-        secrets.append(check_secret_format(env_secret))
+        try:
+            secrets.append(check_secret_format(env_secret))
+        except UsageError as exc:
+            raise UsageError(f"LAVA_SECRET_KEY: {exc.message}", hint=exc.hint) from None
     if secrets_file is not None:
         secrets.extend(s for s in read_secrets_file(secrets_file) if s not in secrets)
     import sys
@@ -157,11 +178,19 @@ def gateway_factory(
         raise UsageError(f"--fault: {exc}") from None
     routed = {}
     if upstreams:
-        api_key = os.environ.get("LAVA_UPSTREAM_API_KEY", "")
+        from lava_cli.credentials import header_safe
+
+        api_key = os.environ.get("LAVA_UPSTREAM_API_KEY", "").strip()
         if not api_key:
             raise UsageError(
                 "--upstream needs the provider's API key in LAVA_UPSTREAM_API_KEY",
                 hint="the key stays out of argv and shell history",
+            )
+        if not header_safe(api_key):
+            raise UsageError(
+                "LAVA_UPSTREAM_API_KEY holds characters no key has (non-ASCII, spaces or "
+                "control characters)",
+                hint="set it again to the provider's key, copied exactly",
             )
         for text in upstreams:
             try:
@@ -181,7 +210,10 @@ def gateway_factory(
 def demo(
     ctx: typer.Context,
     pause_s: Annotated[
-        float, typer.Option("--pause", help="Seconds to wait between steps.", min=0, max=10)
+        float,
+        typer.Option(
+            "--pause", help="Seconds to wait between steps.", click_type=AsciiFloatRange(0, 10)
+        ),
     ] = 0.0,
 ) -> None:
     """Tour the main job against a throwaway emulator: nothing touches your real config.

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lava_cli.cli.common import app_of
+from lava_cli.credentials import env_credential
 from lava_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def _key_for(
         where = save_or_revoke(app, key, key.key)
         app.out.note(f"Created spend key {key.name!r} ({key.spend_key_id}), saved in {where}.")
         return EnvKey(key.key, key.request_shape, key.name)
-    env = os.environ.get("LAVA_SPEND_KEY", "").strip()
+    env = env_credential("LAVA_SPEND_KEY")
     if env:
         return EnvKey(env, None, "LAVA_SPEND_KEY")
     app.out.warn(

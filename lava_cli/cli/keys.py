@@ -157,7 +157,11 @@ def list_(
     ctx: typer.Context,
     status: Annotated[
         str | None,
-        typer.Option("--status", help="Only keys with this status: active or paused."),
+        typer.Option(
+            "--status",
+            help="Only keys with this status: active, paused or expired (expires_at has "
+            "passed; the API still says active or paused).",
+        ),
     ] = None,
     quiet: QuietOpt = False,
     json_: JsonOpt = False,
@@ -166,10 +170,17 @@ def list_(
 
     Example: lava keys list --status active --json | jq -r '.[].name'
     """
-    if status is not None and status not in ("active", "paused"):
-        raise UsageError(f"--status: unknown status {status!r}", hint="use active or paused")
+    from lava_cli.api.types import STATUSES
+
+    if status is not None and status not in STATUSES:
+        raise UsageError(
+            f"--status: unknown status {status!r}", hint=f"use one of {', '.join(STATUSES)}"
+        )
     app_ = app_of(ctx)
-    keys = [k for k in app_.client().iter_spend_keys() if status is None or k.status == status]
+    now = _now()
+    keys = [
+        k for k in app_.client().iter_spend_keys() if status is None or k.status_at(now) == status
+    ]
     if json_:
         app_.out.json([k.raw for k in keys])
     elif quiet:

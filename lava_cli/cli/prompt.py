@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from lava_cli.cli.common import JsonOpt, app_of
+from lava_cli.cli.numbers import AsciiFloatRange, AsciiIntRange
 from lava_cli.errors import UsageError
 
 DEFAULT_MODEL = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5"}
@@ -18,11 +19,16 @@ def prompt(
     model: Annotated[str | None, typer.Option("--model", "-m", help="Model id.")] = None,
     system: Annotated[str | None, typer.Option("--system", "-s", help="System prompt.")] = None,
     max_tokens: Annotated[
-        int, typer.Option("--max-tokens", help="Longest reply, in tokens.", min=1, max=200_000)
+        int,
+        typer.Option(
+            "--max-tokens", help="Longest reply, in tokens.", click_type=AsciiIntRange(1, 200_000)
+        ),
     ] = 1024,
     temperature: Annotated[
         float | None,
-        typer.Option("--temperature", help="Sampling temperature (0–2).", min=0, max=2),
+        typer.Option(
+            "--temperature", help="Sampling temperature (0–2).", click_type=AsciiFloatRange(0, 2)
+        ),
     ] = None,
     key: Annotated[
         str | None, typer.Option("--key", "-k", help="A key saved with --save (id or name).")

@@ -42,7 +42,9 @@ def stored_time(moment: datetime) -> str:
 
 
 def parse_stored(text: str) -> datetime:
-    """Inverse of `stored_time`."""
+    """Inverse of `stored_time`. ASCII only: strptime's %Y also takes `２０２５`."""
+    if not text.isascii():
+        raise ValueError(f"{text!r} is not a stored timestamp")
     return datetime.strptime(text, _STORED).replace(tzinfo=timezone.utc)
 
 
@@ -54,8 +56,10 @@ def iso_z(moment: datetime) -> str:
 def parse_iso(text: str) -> datetime:
     """Parse an ISO 8601 timestamp (``Z`` or an offset; naive means UTC) into UTC.
 
-    Raises ValueError on anything else.
+    Raises ValueError on anything else, digits other than 0-9 included.
     """
+    if not text.isascii():
+        raise ValueError(f"{text!r} has characters other than ASCII")
     cleaned = text.strip()
     if cleaned.endswith(("Z", "z")):
         cleaned = cleaned[:-1] + "+00:00"

@@ -40,6 +40,8 @@ def parse_fault(text: str) -> FaultRule:
     if not sep:
         return FaultRule(kind, 1.0)
     try:
+        if not rate_text.isascii():  # float() would read `０.５` as 0.5
+            raise ValueError(rate_text)
         rate = float(rate_text)
     except ValueError:
         raise ValueError(

@@ -77,6 +77,8 @@ def _when(text: str | None, name: str, *, end: bool) -> datetime | None:
     if not text:
         return None
     try:
+        if not text.isascii():  # strptime's %Y would read `２０２５` as 2025
+            raise ValueError(text)
         if len(text) == 10:
             day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
             return day + timedelta(days=1) if end else day

@@ -25,7 +25,7 @@ Schema = dict[str, Any]
 
 _CYCLE: Schema = {"type": "string", "enum": ["daily", "weekly", "monthly", "total"]}
 _COUNT: Schema = {"type": "integer", "minimum": 1, "maximum": 5_000_000}
-_DECIMAL: Schema = {"type": "string", "pattern": r"^-?\d+\.\d+$"}
+_DECIMAL: Schema = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]+$"}
 _NAMES: Schema = {
     "type": ["array", "null"],
     "items": {"type": "string", "minLength": 1, "maxLength": 255},
@@ -51,7 +51,7 @@ def _ref(name: str) -> Schema:
 
 _SPEND_LIMIT = _obj(
     ["amount", "cycle"],
-    {"amount": {"type": "string", "pattern": r"^\d{1,12}(\.\d{1,2})?$"}, "cycle": _CYCLE},
+    {"amount": {"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,2})?$"}, "cycle": _CYCLE},
     extra=False,
 )
 _REQUEST_LIMIT = _obj(["count", "cycle"], {"count": _COUNT, "cycle": _CYCLE}, extra=False)

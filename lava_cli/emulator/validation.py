@@ -20,7 +20,8 @@ from lava_cli.emulator.schema import KeySettings, RateLimit, RequestLimit, Spend
 MAX_NAME = 255
 MAX_COUNT = 5_000_000
 MAX_LIST_ITEMS = 100
-_AMOUNT_RE = re.compile(r"\d{1,12}(\.\d{1,2})?")
+# [0-9], not \d: in Python \d matches every Unicode digit, so "١٠٠" would be $100.
+_AMOUNT_RE = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
 
 
 class InvalidField(ValueError):

@@ -55,16 +55,18 @@ def test_ci_style_run_with_env_secret(emulator, tmp_path):
     assert lava(["keys", "revoke", "ci", "--yes"], env).returncode == 0
 
 
-def test_unexpected_errors_ask_for_lava_debug(tmp_path):
-    # A config file that is valid JSON but the wrong type for a profile entry is handled;
-    # a directory where the config file should be is an OSError path: one line, exit 1.
+def test_an_unreadable_config_is_one_error_line(tmp_path):
+    # A directory where the config file should be is an OSError path: a bad file, so
+    # one error line naming it and a hint, exit 2 (tests/cli/test_bad_environment.py
+    # has the other ways a config file can be wrong).
     config_dir = tmp_path / "cfg"
     (config_dir / "config.json").mkdir(parents=True)
     env = lava_env(tmp_path, LAVA_CONFIG_DIR=str(config_dir))
     result = lava(["auth", "status"], env)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: ")
+    assert result.stderr.startswith(f"error: cannot read {config_dir / 'config.json'}")
+    assert "\nhint: " in result.stderr
 
 
 def test_sigint_exits_130_without_a_traceback(tmp_path):

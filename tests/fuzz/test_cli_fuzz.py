@@ -30,6 +30,22 @@ junk = st.text(max_size=24)
 huge = st.sampled_from(["9" * 40, "1e308", "-1", "0", "NaN", "inf", "٣", "１２", "0x10", "2**64"])
 
 
+# Zeros of scripts whose digits Python's int()/float()/Decimal() and `\d` all accept:
+# Arabic-Indic, Extended Arabic-Indic, Devanagari, Bengali, fullwidth.
+ZEROS = ["\u0660", "\u06f0", "\u0966", "\u09e6", "\uff10"]
+foreign_digits = st.builds(
+    lambda n, zero: "".join(chr(ord(zero) + int(d)) for d in str(n)),
+    st.integers(min_value=0, max_value=10**6),
+    st.sampled_from(ZEROS),
+)
+# Thousands grouping (valid: 1,000 and 1,000.50) and every other comma (refused).
+commas = st.one_of(
+    st.integers(min_value=1000, max_value=10**9).map(lambda n: f"{n:,}"),
+    st.builds(lambda n, c: f"{n:,}.{c:02d}", st.integers(1000, 10**8), st.integers(0, 99)),
+    st.sampled_from(["1,5", "2,50", "1,00,000", ",5", "1,", "1.000,50", "1,000,5"]),
+)
+
+
 def mostly(valid: Any, invalid: Any) -> Any:
     """Valid values two times in three, so runs get past parsing to the API."""
     return st.one_of(valid, valid, invalid)
@@ -41,6 +57,8 @@ number = mostly(
         st.integers(min_value=-(10**12), max_value=10**15).map(str),
         st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
         huge,
+        foreign_digits,
+        commas,
     ),
 )
 cycle = mostly(st.sampled_from(CYCLES[:4]), st.one_of(st.sampled_from(CYCLES[4:]), junk))
@@ -95,7 +113,7 @@ COMMANDS: list[tuple[list[str], Any, dict[str, Any]]] = [
         "--quiet": flag, "--json": flag, "--format": st.sampled_from(["env", "dotenv", "json", "github", "yaml"]),
         "--var": st.one_of(st.sampled_from(["LAVA_SPEND_KEY", "1X", "A-B"]), junk),
     }),
-    (["keys", "list"], None, {"--status": st.one_of(st.sampled_from(["active", "paused"]), junk), "--quiet": flag, "--json": flag}),
+    (["keys", "list"], None, {"--status": st.one_of(st.sampled_from(["active", "paused", "expired"]), junk), "--quiet": flag, "--json": flag}),
     (["keys", "show"], ref, {"--json": flag}),
     (["keys", "update"], ref, {
         "--name": name, "--model": model, "--all-models": flag, "--provider": junk,
@@ -131,7 +149,7 @@ COMMANDS: list[tuple[list[str], Any, dict[str, Any]]] = [
     (["logout"], None, {}),
     (["auth", "status"], None, {"--json": flag}),
     # Only invalid ports: a valid serve runs until stopped.
-    (["emulator", "serve", "--port"], st.sampled_from(["-1", "65536", "x"]), {}),
+    (["emulator", "serve", "--port"], st.sampled_from(["-1", "65536", "x", "\uff18\uff17\uff18\uff17"]), {}),
 ]  # fmt: skip
 
 GLOBAL: dict[str, Any] = {"--verbose": flag, "--profile": st.one_of(st.just("default"), junk)}
