@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
-import time
+import threading
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -27,14 +29,20 @@ def serve(
     )  # fmt: skip
     assert proc.stdout is not None
     lines = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        lines.append(line)
-        if "LAVA_BASE_URL" in line:
-            break
+    watchdog = threading.Timer(60, proc.kill)  # never wait forever for the line
+    watchdog.start()
+    try:
+        while line := proc.stdout.readline():  # "" once the process is gone
+            lines.append(line)
+            if "LAVA_BASE_URL" in line:
+                break
+    finally:
+        watchdog.cancel()
     match = re.search(r"LAVA_BASE_URL=(\S+)", "".join(lines))
-    assert match, "".join(lines)
+    if not match:
+        proc.kill()
+        _, err = proc.communicate(timeout=20)
+        raise AssertionError("".join(lines) + err)
     return proc, match.group(1)
 
 
@@ -105,3 +113,21 @@ def test_bad_serve_flags_are_usage_errors(tmp_path):
         )  # fmt: skip
         assert out.returncode == 2, out.stderr
         assert out.stderr.startswith("error: ")
+
+
+def test_the_export_line_means_the_port_already_accepts_connections(tmp_path):
+    """A script acts on ``export LAVA_BASE_URL=…`` the moment it reads it: the socket
+    must listen by then. Before the fix the line came before uvicorn listened, and a
+    connection made right away was refused (a flaky test, every time by hand)."""
+    for attempt in range(5):
+        proc, base = serve(tmp_path / str(attempt))
+        try:
+            url = urlsplit(base)
+            assert url.hostname is not None and url.port is not None
+            with socket.create_connection((url.hostname, url.port), timeout=5):
+                pass  # refused if nothing listens yet
+            assert httpx.get(base + "/models", timeout=10).status_code == 200
+        finally:
+            err = stop(proc)
+        assert proc.returncode == 0, err
+        assert "Traceback" not in err
