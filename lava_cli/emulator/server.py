@@ -37,7 +37,7 @@ from lava_cli.emulator.cycles import Clock, utc_now
 from lava_cli.emulator.gateway import GatewayOptions, gateway_routes
 from lava_cli.emulator.ids import new_test_secret
 from lava_cli.emulator.openapi import openapi_routes
-from lava_cli.emulator.store import Store
+from lava_cli.emulator.store import Store, StoreUnavailable
 from lava_cli.errors import UsageError
 
 RouteProvider = Callable[[Store, Clock], Sequence[BaseRoute]]
@@ -231,7 +231,11 @@ def serve(
         generated_secret = True
     path = Path(db_path) if db_path else default_db_path()
     sock = _bind(host, port)
-    store = Store(path)
+    try:
+        store = _open_store(path)
+    except BaseException:
+        sock.close()
+        raise
     try:
         _open_wallets(store, wallet_secrets)
         app = (app_factory or build_app)(store, utc_now)
@@ -262,6 +266,17 @@ def serve(
     finally:
         sock.close()
         store.close()
+
+
+def _open_store(path: Path) -> Store:
+    """The database at `path`, or a usage error naming the file and what is wrong."""
+    try:
+        return Store(path)
+    except StoreUnavailable as exc:
+        raise UsageError(
+            f"cannot use {path} as the emulator's database: {exc}",
+            hint="pass --db a writable file: a new one, or one `lava emulator serve` made",
+        ) from None
 
 
 class _AnnouncingServer(uvicorn.Server):
