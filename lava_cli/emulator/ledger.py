@@ -175,6 +175,33 @@ class Ledger:
         self.buckets = TokenBuckets()
         self._usage = _UsageCache(store)
 
+    def check_key(self, raw_key: str | None, shape: str, now: datetime) -> KeyRow | Refusal:
+        """Steps 1 and 2 (key state 401, request shape 403): the key, or why it cannot
+        call an endpoint of `shape`.
+
+        The gateway calls this before it reads the body, so a caller without a usable
+        key is answered without sending a byte of it; `admit` calls it again inside
+        its transaction (the key may have changed in between).
+        """
+        if raw_key is None:
+            return Refusal(
+                401,
+                "invalid_api_key",
+                "Missing API key: send the spend key as Authorization: Bearer or x-api-key",
+                retryable=False,
+            )
+        key = self.store.key_for_raw(raw_key)
+        expires = key.settings.expires_at if key is not None else None
+        refusal = check_key_state(
+            key.status if key is not None else None,
+            parse_stored(expires) if expires else None,
+            now,
+        )
+        if refusal is not None:
+            return refusal
+        assert key is not None
+        return check_shape(key.settings.request_shape, shape) or key
+
     def admit(
         self,
         *,
@@ -190,29 +217,12 @@ class Ledger:
         comes after the key checks, so a bad key is always a 401 first). Returns the
         first refusal, or None once the request is recorded and charged.
         """
-        if raw_key is None:
-            return Refusal(
-                401,
-                "invalid_api_key",
-                "Missing API key: send the spend key as Authorization: Bearer or x-api-key",
-                retryable=False,
-            )
         store = self.store
         with store.transaction() as db:
-            key = store.key_for_raw(raw_key)
-            settings = key.settings if key is not None else None
-            expires = settings.expires_at if settings is not None else None
-            refusal = check_key_state(
-                key.status if key is not None else None,
-                parse_stored(expires) if expires else None,
-                now,
-            )
-            if refusal is not None:
-                return refusal
-            assert key is not None and settings is not None
-            refusal = check_shape(settings.request_shape, shape)
-            if refusal is not None:
-                return refusal
+            checked = self.check_key(raw_key, shape, now)
+            if isinstance(checked, Refusal):
+                return checked
+            key, settings = checked, checked.settings
             if isinstance(plan, Refusal):
                 return plan
             refusal = check_allowed(
