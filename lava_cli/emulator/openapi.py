@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from lava_cli import __version__
 from lava_cli.emulator.cycles import Clock, utc_now
 from lava_cli.emulator.store import Store
+from lava_cli.emulator.wire import MAX_TOKENS
 
 Schema = dict[str, Any]
 
@@ -223,7 +224,7 @@ SCHEMAS: dict[str, Schema] = {
                 "type": "array",
                 "items": _obj(["role"], {"role": {"type": "string"}}),
             },
-            "max_tokens": {"type": "integer", "minimum": 1},
+            "max_tokens": {"type": "integer", "minimum": 1, "maximum": MAX_TOKENS},
             "stream": {"type": "boolean"},
         },
     ),
