@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs, once: chromium (the browser-login
-# test drives it through playwright; browser downloads do not work here) and fish
-# (shell-integration tests). Idempotent: `apt-get update` runs only when something is
-# missing. Never fails CI: without apt or root it prints a visible warning and the
-# tests that need the missing program skip with a reason.
+# test drives it through playwright; browser downloads do not work here), fish and zsh
+# (`lava env` output is evaluated in each shell) and node (the JavaScript snippet is
+# syntax-checked). Idempotent: `apt-get update` runs only when something is missing.
+# This script itself never fails: without apt or root it prints a visible warning,
+# and the tests that need the missing program then FAIL under CI=true (`.ci/run` sets
+# it) and skip with a reason elsewhere (tests/conftest.py: require_tool, CI_TOOLS).
 set -u
 
-# command name -> Debian package
-declare -A WANT=([chromium]=chromium [fish]=fish [zsh]=zsh)
+# command name -> Debian package (keep in step with CI_TOOLS in tests/conftest.py)
+declare -A WANT=([chromium]=chromium [fish]=fish [zsh]=zsh [node]=nodejs)
 
 missing=()
 for cmd in "${!WANT[@]}"; do
@@ -22,7 +24,7 @@ if [ "${#missing[@]}" -eq 0 ]; then
 fi
 
 warn() {
-    echo "WARNING: ci_system_deps: $* — tests needing ${missing[*]} will be skipped" >&2
+    echo "WARNING: ci_system_deps: $* — tests needing ${missing[*]} will fail under CI=true (skip elsewhere)" >&2
 }
 
 if ! command -v apt-get >/dev/null 2>&1; then

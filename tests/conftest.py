@@ -1,12 +1,19 @@
 """Shared fixtures: isolation from the user's real config and keyring, an in-memory
 keyring, a session-wide emulator on a real loopback port, and `run_lava`.
+
+Shared helpers too: `require_tool` (a system program a test needs: skipped locally,
+a failure under CI=true) and the ready signals tests wait on before they act or send
+a signal (`wait_for`, `reading_stdin`), instead of sleeping a guessed time.
 """
 
 from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+import platform
+import shutil
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,3 +114,75 @@ def logged_in(emulator: object, monkeypatch: pytest.MonkeyPatch) -> object:
     monkeypatch.setenv("LAVA_SECRET_KEY", emulator.secrets[0])  # type: ignore[attr-defined]
     monkeypatch.setenv("LAVA_BASE_URL", emulator.base_url)  # type: ignore[attr-defined]
     return emulator
+
+
+# --- system tools ----------------------------------------------------------------------
+
+CI_DEPS_SCRIPT = "scripts/ci_system_deps.sh"
+# Programs scripts/ci_system_deps.sh installs: under CI their absence is a failure.
+CI_TOOLS = frozenset({"chromium", "fish", "zsh", "node"})
+
+
+def under_ci() -> bool:
+    """CI=true (GitHub Actions, GitLab and `.ci/run` set it): green must mean "ran"."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def require_tool(name: str, *, path: str | None = None) -> str:
+    """The path of system program `name` (or of the file `path`), which a test needs.
+
+    Missing, the test is skipped on a developer's machine but FAILS under CI=true: a
+    green CI run must mean the shell, browser and node tests really ran, not that they
+    were skipped. CI installs them with scripts/ci_system_deps.sh.
+
+    pwsh is the exception, a skip everywhere: it is not packaged for this CI image
+    (Debian has no `powershell` package), so `render_shell`'s PowerShell output is
+    checked by a reference reader instead (tests/cli/test_tools_render.py).
+    """
+    found = path if path is not None and os.access(path, os.X_OK) else None
+    if path is None:
+        found = shutil.which(name)
+    if found is not None:
+        return found
+    what = path or name
+    if name in CI_TOOLS and under_ci():
+        pytest.fail(
+            f"{what} is missing under CI=true: run `bash {CI_DEPS_SCRIPT}` (as root) in the "
+            "CI job before the tests, or fix what stops it installing",
+            pytrace=False,
+        )
+    hint = f"bash {CI_DEPS_SCRIPT}" if name in CI_TOOLS else f"install {name}"
+    pytest.skip(f"{what} is not installed ({hint})", allow_module_level=True)
+
+
+# --- ready signals -----------------------------------------------------------------------
+
+
+def wait_for(ready: Callable[[], object], what: str, timeout: float = 30.0) -> None:
+    """Poll `ready` until it is true: a file appeared, a line was printed, a server
+    got a request. Fails naming `what` after `timeout` seconds (generous: this
+    machine is loaded), never hangs."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout:g} s waiting for {what}")
+        time.sleep(0.01)
+
+
+# read(2)'s number per architecture, for /proc/PID/syscall.
+_READ_SYSCALL = {"x86_64": 0, "aarch64": 63}
+
+
+def reading_stdin(pid: int) -> bool:
+    """True while process `pid` is blocked in read(0, …): the ready signal for "it is
+    waiting on stdin" (Linux; the caller skips where /proc/PID/syscall is missing)."""
+    number = _READ_SYSCALL.get(platform.machine())
+    try:
+        fields = Path(f"/proc/{pid}/syscall").read_text().split()
+    except OSError:
+        return False
+    return number is not None and len(fields) > 1 and fields[:2] == [str(number), "0x0"]
+
+
+def can_see_syscalls() -> bool:
+    return platform.machine() in _READ_SYSCALL and Path("/proc/self/syscall").exists()

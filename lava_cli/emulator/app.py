@@ -16,7 +16,6 @@ see `server.build_app`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -28,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from lava_cli.emulator import catalogue
+from lava_cli.emulator.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
 from lava_cli.emulator.cycles import Clock, iso_z, parse_stored, utc_now
 from lava_cli.emulator.ids import SPEND_KEY_PREFIX
 from lava_cli.emulator.schema import InvalidCursor, KeyLimitReached, KeyRow, Wallet
@@ -140,10 +140,13 @@ class ManagementApi:
 
     @staticmethod
     async def json_body(request: Request) -> Any:
+        """The JSON body, capped (413) and checked (400): see bodies.py."""
         try:
-            return json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise ApiError(400, "invalid_request", "body: must be valid JSON") from None
+            return parse_json(await read_body(request))
+        except BodyTooLarge as exc:
+            raise ApiError(413, "request_too_large", str(exc)) from None
+        except InvalidJson as exc:
+            raise ApiError(400, "invalid_request", f"body: {exc}") from None
 
     @staticmethod
     def page_limit(request: Request) -> int:

@@ -28,6 +28,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from lava_cli.emulator.app import ApiError, ManagementApi, money
+from lava_cli.emulator.bodies import BodyTooLarge, read_body
 from lava_cli.emulator.cycles import Clock, as_utc, utc_now
 from lava_cli.emulator.ids import new_test_secret
 from lava_cli.emulator.store import Store, Wallet
@@ -108,7 +109,10 @@ class AuthFlow:
         return HTMLResponse(_connect_page(state, port, wallet.wallet_id, balance))
 
     async def decision(self, request: Request) -> Response:
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        try:
+            form = parse_qs((await read_body(request)).decode("utf-8", "replace"))
+        except BodyTooLarge as exc:
+            return _bad_request(str(exc), status=413)
 
         def field(name: str) -> str | None:
             values = form.get(name)
@@ -190,13 +194,13 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def _bad_request(reason: str) -> HTMLResponse:
+def _bad_request(reason: str, status: int = 400) -> HTMLResponse:
     body = (
         "<h1>This login link is not valid</h1>"
         f"<p>{html.escape(reason)}.</p>"
         "<p>Run <code>lava login --web</code> again and open the link it prints.</p>"
     )
-    return HTMLResponse(_page("Invalid login link", body), 400)
+    return HTMLResponse(_page("Invalid login link", body), status)
 
 
 def _connect_page(state: str, port: int, wallet_id: str, balance: str) -> str:

@@ -1,7 +1,8 @@
 """The emulator's gateway: ``POST /v1/chat/completions`` and ``POST /v1/messages``.
 
 Each request goes through, in this order (see limits.py for the statuses): injected
-500/429 faults, key state (401), request shape (403), body validation (400), catalogue
+500/429 faults, key state (401), request shape (403) -- both before a byte of the body
+is read --, body size (413, bodies.py), body validation (400), catalogue
 (404 ``model_not_found``; a non-Anthropic model on /v1/messages is 400), allow-lists
 (403), rate limit (429), request limit (429), spend limit (402). Key checks, limits and
 the charge run in one SQLite transaction (ledger.py), so concurrent clients can never
@@ -37,6 +38,7 @@ from starlette.types import Send
 
 from lava_cli.emulator import wire
 from lava_cli.emulator.app import ApiError, ManagementApi
+from lava_cli.emulator.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
 from lava_cli.emulator.catalogue import get_model
 from lava_cli.emulator.cycles import utc_now
 from lava_cli.emulator.faults import Faults
@@ -163,9 +165,19 @@ class Gateway:
                         429, "rate_limit_exceeded", "Injected fault: rate limited", retry_after=1
                     ),
                 )
-        plan = self._plan(shape, await request.body())
+        raw_key = raw_key_from(request.headers)
+        checked = self.ledger.check_key(raw_key, shape, self.clock())
+        if isinstance(checked, Refusal):
+            return self._error(shape, request_id, checked)  # the body is never read
+        try:
+            body = await read_body(request)
+        except BodyTooLarge as exc:
+            return self._error(
+                shape, request_id, Refusal(413, "request_too_large", str(exc), retryable=False)
+            )
+        plan = self._plan(shape, body)
         outcome = self.ledger.admit(
-            raw_key=raw_key_from(request.headers),
+            raw_key=raw_key,
             shape=shape,
             plan=plan.charge if isinstance(plan, _Plan) else plan,
             now=self.clock(),
@@ -184,9 +196,9 @@ class Gateway:
     def _plan(self, shape: str, body: bytes) -> _Plan | Refusal:
         """Validate the body, find the model and price the reply (no I/O, no key)."""
         try:
-            data = json.loads(body) if body else None
-        except ValueError:
-            return Refusal(400, "invalid_request", "the request body is not valid JSON")
+            data = parse_json(body) if body else None
+        except InvalidJson as exc:
+            return Refusal(400, "invalid_request", str(exc))
         try:
             if shape == "openai":
                 req = wire.parse_openai_request(data)

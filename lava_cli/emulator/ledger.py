@@ -10,9 +10,6 @@ move with exactly what was charged.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -36,7 +33,7 @@ from lava_cli.emulator.limits import (
     check_shape,
     check_spend_limit,
 )
-from lava_cli.emulator.schema import to_micros
+from lava_cli.emulator.schema import InvalidCursor, decode_cursor, encode_cursor, to_micros
 
 if TYPE_CHECKING:
     import sqlite3
@@ -71,6 +68,13 @@ def decimal_text(micros: int) -> str:
     return f"{whole}.{frac.rstrip('0').ljust(2, '0')}"
 
 
+# The moments /v1/usage accepts (an emulator decision): nothing before the Unix epoch,
+# and room after the last one for the day arithmetic (a day past `end`, 30 days before
+# it), which would otherwise overflow `datetime` near the year 9999 and answer 500.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9999, 1, 1, tzinfo=timezone.utc)
+
+
 def _when(text: str | None, name: str, *, end: bool) -> datetime | None:
     """An ISO 8601 moment; a bare date means its 00:00 UTC (for `end`: the next day's,
     so ``end=2025-01-31`` includes the 31st)."""
@@ -85,6 +89,12 @@ def _when(text: str | None, name: str, *, end: bool) -> datetime | None:
         return parse_iso(text)
     except ValueError:
         raise BadQuery(f"{name}: {text!r} is not an ISO 8601 date or time") from None
+    except OverflowError:  # the day after 9999-12-31
+        raise BadQuery(_out_of_range(name, text)) from None
+
+
+def _out_of_range(name: str, text: str) -> str:
+    return f"{name}: {text!r} is out of range ({EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d})"
 
 
 def usage_range(
@@ -93,24 +103,19 @@ def usage_range(
     """``GET /v1/usage``'s range: end defaults to now, start to 30 days before (00:00)."""
     end = _when(end_text, "end", end=True) or now
     start = _when(start_text, "start", end=False)
+    for name, text, moment in (("start", start_text, start), ("end", end_text, end)):
+        if moment is not None and not EARLIEST <= moment <= LATEST:
+            raise BadQuery(_out_of_range(name, text or ""))
     if start is None:
         start = (end - timedelta(days=30)).replace(hour=0, minute=0, second=0, microsecond=0)
     return start, end
 
 
-def _encode_cursor(created_at: str, request_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([created_at, request_id]).encode()).decode()
-
-
 def _decode_cursor(cursor: str) -> tuple[str, str]:
     try:
-        created_at, request_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        parse_stored(created_at)
-    except (binascii.Error, ValueError, TypeError):
+        return decode_cursor(cursor)
+    except InvalidCursor:
         raise BadQuery(f"cursor: {cursor!r} is not a cursor this server issued") from None
-    if not isinstance(request_id, str):
-        raise BadQuery(f"cursor: {cursor!r} is not a cursor this server issued")
-    return created_at, request_id
 
 
 @dataclass
@@ -177,6 +182,33 @@ class Ledger:
         self.buckets = TokenBuckets()
         self._usage = _UsageCache(store)
 
+    def check_key(self, raw_key: str | None, shape: str, now: datetime) -> KeyRow | Refusal:
+        """Steps 1 and 2 (key state 401, request shape 403): the key, or why it cannot
+        call an endpoint of `shape`.
+
+        The gateway calls this before it reads the body, so a caller without a usable
+        key is answered without sending a byte of it; `admit` calls it again inside
+        its transaction (the key may have changed in between).
+        """
+        if raw_key is None:
+            return Refusal(
+                401,
+                "invalid_api_key",
+                "Missing API key: send the spend key as Authorization: Bearer or x-api-key",
+                retryable=False,
+            )
+        key = self.store.key_for_raw(raw_key)
+        expires = key.settings.expires_at if key is not None else None
+        refusal = check_key_state(
+            key.status if key is not None else None,
+            parse_stored(expires) if expires else None,
+            now,
+        )
+        if refusal is not None:
+            return refusal
+        assert key is not None
+        return check_shape(key.settings.request_shape, shape) or key
+
     def admit(
         self,
         *,
@@ -192,29 +224,12 @@ class Ledger:
         comes after the key checks, so a bad key is always a 401 first). Returns the
         first refusal, or None once the request is recorded and charged.
         """
-        if raw_key is None:
-            return Refusal(
-                401,
-                "invalid_api_key",
-                "Missing API key: send the spend key as Authorization: Bearer or x-api-key",
-                retryable=False,
-            )
         store = self.store
         with store.transaction() as db:
-            key = store.key_for_raw(raw_key)
-            settings = key.settings if key is not None else None
-            expires = settings.expires_at if settings is not None else None
-            refusal = check_key_state(
-                key.status if key is not None else None,
-                parse_stored(expires) if expires else None,
-                now,
-            )
-            if refusal is not None:
-                return refusal
-            assert key is not None and settings is not None
-            refusal = check_shape(settings.request_shape, shape)
-            if refusal is not None:
-                return refusal
+            checked = self.check_key(raw_key, shape, now)
+            if isinstance(checked, Refusal):
+                return checked
+            key, settings = checked, checked.settings
             if isinstance(plan, Refusal):
                 return plan
             refusal = check_allowed(
@@ -345,7 +360,7 @@ class Ledger:
         return {
             "data": data,
             "has_more": has_more,
-            "next_cursor": _encode_cursor(last["created_at"], last["request_id"]) if last else None,
+            "next_cursor": encode_cursor(last["created_at"], last["request_id"]) if last else None,
         }
 
     def usage(self, wallet_id: str, start: datetime, end: datetime) -> dict[str, Any]:

@@ -4,8 +4,8 @@ The gateway runs them in this fixed order (the first refusal wins):
 
 1. key state: unknown, paused, revoked or expired -> 401 ``invalid_api_key``
 2. request shape: the key's shape does not match the endpoint -> 403 ``wrong_request_shape``
-3. (the gateway validates the body -> 400 ``invalid_request``; unknown model -> 404
-   ``model_not_found``)
+3. (the gateway reads the body -> 413 ``request_too_large`` over 8 MiB, see bodies.py;
+   validates it -> 400 ``invalid_request``; unknown model -> 404 ``model_not_found``)
 4. allow-lists: model, then provider -> 403 ``model_not_allowed`` / ``provider_not_allowed``
 5. rate limit (token bucket) -> 429 ``rate_limit_exceeded`` + Retry-After until a token
 6. request limit of the cycle -> 429 ``request_limit_exceeded`` + Retry-After to the reset

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from lava_cli import __version__
 from lava_cli.emulator.cycles import Clock, utc_now
 from lava_cli.emulator.store import Store
+from lava_cli.emulator.wire import MAX_TOKENS
 
 Schema = dict[str, Any]
 
@@ -223,7 +224,7 @@ SCHEMAS: dict[str, Schema] = {
                 "type": "array",
                 "items": _obj(["role"], {"role": {"type": "string"}}),
             },
-            "max_tokens": {"type": "integer", "minimum": 1},
+            "max_tokens": {"type": "integer", "minimum": 1, "maximum": MAX_TOKENS},
             "stream": {"type": "boolean"},
         },
     ),
@@ -293,6 +294,7 @@ _WHY = {
     403: "Refused by policy, or the wrong kind of key",
     404: "Not found",
     409: "The wallet already holds 10 spend keys",
+    413: "The request body is over the emulator's 8 MiB limit",
     429: "Rate or request limit reached",
     500: "Injected fault (lava emulator serve --fault 500)",
     502: "The upstream provider failed (forwarded models only)",
@@ -334,7 +336,7 @@ def _spend_key_paths(base: str) -> dict[str, Schema]:
         base: {
             "post": _op(
                 "Create a spend key (its raw value is shown once)",
-                _responses(201, _ref("NewSpendKey"), 400, *_AUTH, 409),
+                _responses(201, _ref("NewSpendKey"), 400, *_AUTH, 409, 413),
                 requestBody=_body("SpendKeyCreate"),
                 **tag,
             ),
@@ -350,7 +352,7 @@ def _spend_key_paths(base: str) -> dict[str, Schema]:
             "get": _op("Get a spend key", _responses(200, _ref("SpendKey"), *_AUTH, 404), **tag),
             "put": _op(
                 "Partially update a spend key (null clears a limit)",
-                _responses(200, _ref("SpendKey"), 400, *_AUTH, 404),
+                _responses(200, _ref("SpendKey"), 400, *_AUTH, 404, 413),
                 requestBody=_body("SpendKeyUpdate"),
                 **tag,
             ),
@@ -370,7 +372,7 @@ def _spend_key_paths(base: str) -> dict[str, Schema]:
 
 
 def _gateway_op(summary: str) -> Schema:
-    responses = _responses(200, _ref("ChatReply"), 400, 401, 402, 403, 404, 429, 500, 502)
+    responses = _responses(200, _ref("ChatReply"), 400, 401, 402, 403, 404, 413, 429, 500, 502)
     responses["200"]["content"]["text/event-stream"] = {"schema": {"type": "string"}}
     header = {"x-lava-request-id": {"required": True, "schema": {"type": "string"}}}
     for status, answer in responses.items():
@@ -445,7 +447,7 @@ def build_document() -> Schema:
         "/v1/auth/callback": {
             "post": _op(
                 "Trade a one-time browser-login code for credentials",
-                _responses(200, _ref("Credentials"), 400),
+                _responses(200, _ref("Credentials"), 400, 413),
                 requestBody={
                     "required": True,
                     "content": _json(_obj(["code"], {"code": {"type": "string"}})),
@@ -473,6 +475,7 @@ def build_document() -> Schema:
                 {
                     "303": {"description": _WHY[303]},
                     "400": {"description": "Bad form", "content": _HTML},
+                    "413": {"description": _WHY[413], "content": _HTML},
                 },
                 requestBody={
                     "required": True,

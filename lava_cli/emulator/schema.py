@@ -210,15 +210,29 @@ def encode_cursor(created_at: str, key_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[str, str]:
+    """Inverse of `encode_cursor` (padding optional); `InvalidCursor` for anything else.
+
+    A cursor comes back from the client, so it is hostile input: it may decode to
+    deeply nested JSON, to other types, or to strings SQLite cannot bind (lone
+    surrogates), and each must be a 400, not a 500.
+    """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, key_id = json.loads(raw)
-        parse_stored(created_at)
-    except (binascii.Error, ValueError, TypeError):
+        value = json.loads(raw)
+    except (binascii.Error, ValueError, RecursionError):
         raise InvalidCursor(cursor) from None
-    if not isinstance(key_id, str):
+    if not (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(part, str) and part.isascii() for part in value)
+    ):
         raise InvalidCursor(cursor)
-    return created_at, key_id
+    created_at, row_id = value
+    try:
+        parse_stored(created_at)
+    except ValueError:
+        raise InvalidCursor(cursor) from None
+    return created_at, row_id
 
 
 def to_micros(amount: Decimal) -> int:

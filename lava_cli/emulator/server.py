@@ -37,7 +37,7 @@ from lava_cli.emulator.cycles import Clock, utc_now
 from lava_cli.emulator.gateway import GatewayOptions, gateway_routes
 from lava_cli.emulator.ids import new_test_secret
 from lava_cli.emulator.openapi import openapi_routes
-from lava_cli.emulator.store import Store
+from lava_cli.emulator.store import Store, StoreUnavailable
 from lava_cli.errors import UsageError
 
 RouteProvider = Callable[[Store, Clock], Sequence[BaseRoute]]
@@ -231,7 +231,11 @@ def serve(
         generated_secret = True
     path = Path(db_path) if db_path else default_db_path()
     sock = _bind(host, port)
-    store = Store(path)
+    try:
+        store = _open_store(path)
+    except BaseException:
+        sock.close()
+        raise
     try:
         _open_wallets(store, wallet_secrets)
         app = (app_factory or build_app)(store, utc_now)
@@ -243,19 +247,52 @@ def serve(
                 "you mean it.\n"
             )
             err.flush()
-        out.write(f"# Lava emulator on {root} (database {path}); Ctrl-C stops it.\n")
-        out.write(f"export LAVA_BASE_URL={root}/v1\n")
-        if generated_secret:
-            out.write(f"export LAVA_SECRET_KEY={wallet_secrets[0]}\n")
-            out.write("# (a new wallet each start: set LAVA_SECRET_KEY to keep one)\n")
-        else:
-            out.write(f"# {len(wallet_secrets)} wallet(s) from the secrets you gave.\n")
-        out.flush()
+
+        def announce() -> None:
+            out.write(f"# Lava emulator on {root} (database {path}); Ctrl-C stops it.\n")
+            out.write(f"export LAVA_BASE_URL={root}/v1\n")
+            if generated_secret:
+                out.write(f"export LAVA_SECRET_KEY={wallet_secrets[0]}\n")
+                out.write("# (a new wallet each start: set LAVA_SECRET_KEY to keep one)\n")
+            else:
+                out.write(f"# {len(wallet_secrets)} wallet(s) from the secrets you gave.\n")
+            out.flush()
+
         config = uvicorn.Config(app, log_level="warning", lifespan="off")
         # uvicorn shuts down cleanly on Ctrl-C, then re-raises the signal; stopping is
         # the normal way out of a foreground server, not an error.
         with contextlib.suppress(KeyboardInterrupt):
-            uvicorn.Server(config).run(sockets=[sock])
+            _AnnouncingServer(config, announce).run(sockets=[sock])
     finally:
         sock.close()
         store.close()
+
+
+def _open_store(path: Path) -> Store:
+    """The database at `path`, or a usage error naming the file and what is wrong."""
+    try:
+        return Store(path)
+    except StoreUnavailable as exc:
+        raise UsageError(
+            f"cannot use {path} as the emulator's database: {exc}",
+            hint="pass --db a writable file: a new one, or one `lava emulator serve` made",
+        ) from None
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """A uvicorn server that prints the ``export`` lines once it is serving.
+
+    Not before: a bound socket refuses connections until something listens on it, and
+    a script (or a test) acts on ``LAVA_BASE_URL`` the moment it reads it. By the time
+    `startup` returns, the socket listens and uvicorn's Ctrl-C handler is installed,
+    so whatever the reader does next works.
+    """
+
+    def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._announce = announce
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            self._announce()

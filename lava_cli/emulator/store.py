@@ -69,8 +69,33 @@ __all__ = [
     "RequestLimit",
     "SpendLimit",
     "Store",
+    "StoreUnavailable",
     "Wallet",
 ]
+
+
+class StoreUnavailable(Exception):
+    """The file cannot be the emulator's database; the message says why, without the
+    path (the caller names the file, e.g. as ``--db``)."""
+
+
+# SQLite's result codes (Python 3.11+ exposes their names) -> what to tell the user.
+_REASONS = {
+    "SQLITE_NOTADB": "it is not a SQLite database",
+    "SQLITE_CORRUPT": "the database is corrupt",
+    "SQLITE_READONLY": "it is read-only",
+    "SQLITE_CANTOPEN": "it cannot be opened",
+    "SQLITE_PERM": "access is denied",
+    "SQLITE_FULL": "the disk is full",
+    "SQLITE_BUSY": "another process holds a lock on it",
+}
+
+
+def _why(exc: sqlite3.Error) -> str:
+    """SQLite's error in words, by its result code (not by its message text)."""
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    reason = next((text for code, text in _REASONS.items() if name.startswith(code)), None)
+    return f"{reason} ({exc})" if reason else str(exc)
 
 
 class Store:
@@ -81,22 +106,50 @@ class Store:
     ) -> None:
         self.clock = clock
         self.path = None if path is None or str(path) == ":memory:" else Path(path)
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._depth = 0
-        self._conn = sqlite3.connect(
-            ":memory:" if self.path is None else str(self.path),
-            check_same_thread=False,
-            isolation_level=None,  # autocommit; transactions are explicit (BEGIN IMMEDIATE)
-        )
+        if self.path is not None:
+            if self.path.is_dir():
+                raise StoreUnavailable("it is a directory")
+            if self.path.parent.exists() and not self.path.parent.is_dir():
+                raise StoreUnavailable(f"{self.path.parent} is not a directory")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot create its folder: {exc.strerror or exc}") from None
+        try:
+            self._conn = sqlite3.connect(
+                ":memory:" if self.path is None else str(self.path),
+                check_same_thread=False,
+                isolation_level=None,  # autocommit; transactions are explicit (BEGIN IMMEDIATE)
+            )
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(_why(exc)) from None
         self._conn.row_factory = sqlite3.Row
-        with self._lock:
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            if self.path is not None:
-                self._conn.execute("PRAGMA journal_mode = WAL")
-                self._conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'OFF'}")
-            self._conn.executescript(SCHEMA)
+        try:
+            with self._lock:
+                self._conn.execute("PRAGMA foreign_keys = ON")
+                if self.path is not None:
+                    self._conn.execute("PRAGMA journal_mode = WAL")
+                    self._conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'OFF'}")
+                self._conn.executescript(SCHEMA)
+                self._probe_write()
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise StoreUnavailable(_why(exc)) from None
+
+    def _probe_write(self) -> None:
+        """Write once and roll back, so a read-only database fails here, at start-up.
+
+        SQLite opens a file it may not write read-only without a word, and the schema
+        above writes nothing when the tables exist: without this probe the first
+        `keys create` would be the one to fail, as a 500.
+        """
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._conn.execute("CREATE TABLE lava_write_probe (x INTEGER)")
+        finally:
+            self._conn.execute("ROLLBACK")
 
     def close(self) -> None:
         with self._lock:

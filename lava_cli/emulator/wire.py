@@ -21,6 +21,7 @@ ERROR_TYPES = {
     402: "billing_error",
     403: "permission_error",
     404: "not_found_error",
+    413: "request_too_large",
     429: "rate_limit_error",
     500: "api_error",
 }
@@ -305,12 +306,19 @@ class ChatRequest:
     include_usage: bool
 
 
+# The largest token count a request may ask for: a 32-bit integer, as the providers'
+# schemas take. Unbounded, a forwarded request's worst-case reservation (max_tokens x
+# price) overflowed the ledger's integer micro-dollars and answered 500.
+MAX_TOKENS = 2**31 - 1
+
+
 def _positive_int(body: dict[str, Any], name: str) -> int | None:
     value = body.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidRequest(f"{name}: must be a positive integer, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TOKENS:
+        shown = f"{value!r}" if len(repr(value)) <= 40 else f"{repr(value)[:40]}…"
+        raise InvalidRequest(f"{name}: must be a positive integer up to {MAX_TOKENS}, got {shown}")
     return value
 
 

@@ -3,8 +3,8 @@
 `lava` runs as a subprocess with `BROWSER=true`, so it opens nothing itself; the test
 reads the URL it prints, opens it in Chromium and clicks. Screenshots of the connect
 page and of the final page land in test-artifacts/browser/. Skipped, with the reason
-shown, only where /usr/bin/chromium or playwright is missing (`scripts/ci_system_deps.sh`
-installs the browser).
+shown, only where /usr/bin/chromium or playwright is missing, and never under CI=true,
+where that is a failure (`scripts/ci_system_deps.sh` installs the browser).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import pytest
 from lava_cli.emulator.app import create_app
 from lava_cli.emulator.authflow import auth_routes
 from lava_cli.emulator.server import EmulatorHandle, start_in_thread
+from tests.conftest import require_tool, under_ci
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,17 +44,14 @@ FLAGS = [
     "--disable-sync",
 ]
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"{CHROMIUM} is missing: run `bash scripts/ci_system_deps.sh` (as root) to install it",
-        allow_module_level=True,
-    )
+require_tool("chromium", path=str(CHROMIUM))  # a skip locally, a failure under CI=true
 try:
     from playwright.sync_api import Browser, Page, Route, sync_playwright
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    pytest.skip(
-        f"playwright cannot be imported ({exc}): pip install -e '.[dev]'", allow_module_level=True
-    )
+    why = f"playwright cannot be imported ({exc}): pip install -e '.[dev]'"
+    if under_ci():
+        pytest.fail(why, pytrace=False)
+    pytest.skip(why, allow_module_level=True)
 
 pytestmark = pytest.mark.slow
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import signal
+import socket
+import stat
 import subprocess
 import sys
-import time
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -27,14 +32,20 @@ def serve(
     )  # fmt: skip
     assert proc.stdout is not None
     lines = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        lines.append(line)
-        if "LAVA_BASE_URL" in line:
-            break
+    watchdog = threading.Timer(60, proc.kill)  # never wait forever for the line
+    watchdog.start()
+    try:
+        while line := proc.stdout.readline():  # "" once the process is gone
+            lines.append(line)
+            if "LAVA_BASE_URL" in line:
+                break
+    finally:
+        watchdog.cancel()
     match = re.search(r"LAVA_BASE_URL=(\S+)", "".join(lines))
-    assert match, "".join(lines)
+    if not match:
+        proc.kill()
+        _, err = proc.communicate(timeout=20)
+        raise AssertionError("".join(lines) + err)
     return proc, match.group(1)
 
 
@@ -105,3 +116,80 @@ def test_bad_serve_flags_are_usage_errors(tmp_path):
         )  # fmt: skip
         assert out.returncode == 2, out.stderr
         assert out.stderr.startswith("error: ")
+
+
+def test_the_export_line_means_the_port_already_accepts_connections(tmp_path):
+    """A script acts on ``export LAVA_BASE_URL=…`` the moment it reads it: the socket
+    must listen by then. Before the fix the line came before uvicorn listened, and a
+    connection made right away was refused (a flaky test, every time by hand)."""
+    for attempt in range(5):
+        proc, base = serve(tmp_path / str(attempt))
+        try:
+            url = urlsplit(base)
+            assert url.hostname is not None and url.port is not None
+            with socket.create_connection((url.hostname, url.port), timeout=5):
+                pass  # refused if nothing listens yet
+            assert httpx.get(base + "/models", timeout=10).status_code == 200
+        finally:
+            err = stop(proc)
+        assert proc.returncode == 0, err
+        assert "Traceback" not in err
+
+
+# --- a database it cannot use: exit 2 at start, naming the file -------------------------
+
+
+def _without_dac_override() -> None:
+    """preexec_fn: drop CAP_DAC_OVERRIDE, so a root child is refused a 0444 file as
+    anyone else is (root passes permission checks otherwise). Linux only."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(24, 1, 0, 0, 0) != 0:  # PR_CAPBSET_DROP, CAP_DAC_OVERRIDE
+        raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def _read_only_db(tmp_path: Path, secret: str) -> Path:
+    """An emulator database that knows `secret`'s wallet, made read-only: starting on
+    it writes nothing, so only a write probe notices."""
+    from lava_cli.emulator.store import Store
+
+    db = tmp_path / "ro.sqlite3"
+    store = Store(db)
+    store.create_wallet(secret)
+    store.close()
+    db.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    return db
+
+
+@pytest.mark.parametrize("kind", ["not-sqlite", "directory", "read-only", "under-a-file"])
+def test_a_database_it_cannot_use_is_a_usage_error_at_start(tmp_path, kind):
+    secret = "aks_test_" + "r" * 32
+    preexec = None
+    if kind == "not-sqlite":
+        db = tmp_path / "notes.txt"
+        db.write_text("these are my notes, not a database\n" * 100)
+    elif kind == "directory":
+        db = tmp_path / "a-directory"
+        db.mkdir()
+    elif kind == "under-a-file":
+        (tmp_path / "file").write_text("x")
+        db = tmp_path / "file" / "emu.sqlite3"
+    else:
+        if not sys.platform.startswith("linux"):
+            pytest.skip("dropping root's permission override needs Linux")
+        db = _read_only_db(tmp_path, secret)
+        preexec = _without_dac_override if os.geteuid() == 0 else None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
+    env["LAVA_SECRET_KEY"] = secret
+    before = db.read_bytes() if db.is_file() else None
+    out = subprocess.run(
+        [sys.executable, "-m", "lava_cli", "emulator", "serve", "--port", "0", "--db", str(db)],
+        capture_output=True, text=True, timeout=30, env=env, preexec_fn=preexec,
+    )  # fmt: skip
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert out.stdout == ""  # no export line for a server that never served
+    lines = out.stderr.splitlines()
+    assert lines[0].startswith("error: ") and str(db) in lines[0], out.stderr
+    assert lines[1].startswith("hint: ") and len(lines) == 2, out.stderr
+    assert "bug" not in out.stderr and "Traceback" not in out.stderr
+    if before is not None:
+        assert db.read_bytes() == before  # refused, not "repaired"

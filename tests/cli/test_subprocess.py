@@ -7,10 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import can_see_syscalls, reading_stdin, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -69,6 +70,7 @@ def test_an_unreadable_config_is_one_error_line(tmp_path):
     assert "\nhint: " in result.stderr
 
 
+@pytest.mark.skipif(not can_see_syscalls(), reason="the ready signal reads /proc/PID/syscall")
 def test_sigint_exits_130_without_a_traceback(tmp_path):
     env = lava_env(tmp_path)
     proc = subprocess.Popen(
@@ -79,7 +81,7 @@ def test_sigint_exits_130_without_a_traceback(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.0)  # let it reach the blocking read of stdin
+    wait_for(lambda: reading_stdin(proc.pid), "lava login to wait on stdin")
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err

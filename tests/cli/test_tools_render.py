@@ -29,6 +29,7 @@ from lava_cli.tools.render import (
     shadowing,
     tool_base_url,
 )
+from tests.conftest import require_tool
 
 TOOLS = all_tools()
 REAL = "https://api.lava.so/v1"
@@ -52,9 +53,8 @@ def shell_argv(shell: str) -> list[str]:
 
 
 def require(shell: str) -> None:
-    if shutil.which(shell) is None:
-        hint = "apt-get install -y fish" if shell == "fish" else f"install {shell}"
-        pytest.skip(f"{shell} is not installed ({hint}); cannot eval its output")
+    """The shell must be installed: a skip locally, a failure under CI=true."""
+    require_tool(shell)
 
 
 def evaluate(shell: str, output: str, home: Path) -> dict[str, str]:
@@ -217,6 +217,8 @@ def test_powershell_lines(tool: Tool) -> None:
 
 @pytest.mark.slow
 def test_powershell_eval(tmp_path: Path) -> None:
+    # Not require_tool: pwsh is not installable on the CI image (see require_tool), so
+    # this stays a skip everywhere and the reference reader above checks the quoting.
     pwsh = shutil.which("pwsh")
     if pwsh is None:
         pytest.skip("pwsh is not installed; quoting is checked by a reference reader")
@@ -382,9 +384,7 @@ def test_vercel_snippet_is_javascript(tmp_path: Path) -> None:
     text = snippets("vercel-ai-sdk")["javascript"]
     assert "apiKey: process.env.LAVA_SPEND_KEY" in text
     assert 'baseURL: process.env.LAVA_OPENAI_BASE_URL ?? "http://127.0.0.1:8787/v1"' in text
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed; cannot syntax-check the snippet")
+    node = require_tool("node")
     path = tmp_path / "snippet.mjs"
     path.write_text(text, "utf-8")
     proc = subprocess.run([node, "--check", str(path)], capture_output=True, text=True)

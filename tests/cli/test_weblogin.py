@@ -30,7 +30,7 @@ from lava_cli.emulator.authflow import auth_routes
 from lava_cli.emulator.server import EmulatorHandle, start_in_thread
 from lava_cli.main import run
 from lava_cli.weblogin import LIVE_APP_URL, Listener, app_url, check_callback
-from tests.conftest import FakeTTY, Result, run_lava
+from tests.conftest import FakeTTY, Result, run_lava, wait_for
 
 SECRET = "aks_test_" + "W" * 32
 URL_RE = re.compile(r"(http://127\.0\.0\.1:\d+/auth/connect\?\S+)")
@@ -188,12 +188,13 @@ def test_terminal_offers_the_browser_and_counts_down(auth_emu, memory_keyring, m
     monkeypatch.setenv("DISPLAY", ":0")
     login = LoginRun("--base-url", auth_emu.base_url, "login", tty=True, stdin="\n")
     url = login.url()
-    time.sleep(1.2)  # let the countdown tick at least once
+    countdown = re.compile(r"\r\s*Waiting for the browser… +\d+ s left")
+    wait_for(lambda: countdown.search(login.stderr.getvalue()), "the countdown to tick")
     httpx.get(decide(auth_emu, url))
     result = login.result()
     assert result.code == 0, result.output
     assert "Log in with your browser? [Y/n]" in result.stderr
-    assert re.search(r"\r\s*Waiting for the browser… +\d+ s left", result.stderr)
+    assert countdown.search(result.stderr)
     assert memory_keyring.entries[("lava-cli", "profile:default")] == SECRET
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import wait_for
 from tests.fuzz import report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,15 +129,23 @@ def _worker(base_url: str, ledger: Ledger, stop: threading.Event, churn: bool) -
         api.close()
 
 
-def _burst_then_kill(emu: Emulator, ledger: Ledger, seconds: float) -> None:
+def _burst_then_kill(emu: Emulator, ledger: Ledger, writes: int) -> None:
+    """Start the burst, and SIGKILL the server once it has acknowledged `writes` more
+    writes (a ready signal: a fixed delay could kill it before the burst got going on
+    a loaded machine, or after a worker failed)."""
     stop = threading.Event()
     threads = [
         threading.Thread(target=_worker, args=(emu.base_url, ledger, stop, churn))
         for churn in (False, False, False, True)
     ]
+    target = ledger.acks + writes
     for t in threads:
         t.start()
-    time.sleep(seconds)
+    wait_for(
+        lambda: ledger.acks >= target or ledger.errors or not any(t.is_alive() for t in threads),
+        f"{writes} acknowledged writes",
+        timeout=60,
+    )
     emu.kill()  # mid-burst: the workers are still writing
     stop.set()
     for t in threads:
@@ -155,8 +164,8 @@ def _works(base_url: str, raw: str) -> bool:
 def test_sigkill_mid_burst_loses_nothing_acknowledged(tmp_path, capsys):
     db = tmp_path / "emulator.sqlite3"
     ledger = Ledger()
-    for seconds in (1.2, 0.8):  # two crashes, two restarts
-        _burst_then_kill(Emulator(db), ledger, seconds)
+    for writes in (40, 25):  # two crashes, two restarts
+        _burst_then_kill(Emulator(db), ledger, writes)
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     emu = Emulator(db)
