@@ -29,8 +29,9 @@ import httpx
 from lava_cli.errors import ApiUnavailableError
 from lava_cli.limits import human_size
 
-# httpcore trace events whose `return_value` is a freshly opened network stream.
-_OPENED = (".connect_tcp.complete", ".connect_unix_socket.complete")
+# httpcore trace events whose `return_value` is a new network stream. TLS counts: its
+# socket wraps the TCP one's file descriptor, and the TCP socket object is detached.
+_OPENED = (".connect_tcp.complete", ".connect_unix_socket.complete", ".start_tls.complete")
 
 
 class Watchdog:
@@ -103,9 +104,11 @@ class Watchdog:
                 self._at = None
                 self._fired = True
                 for sock in list(self._sockets):
-                    # shutdown, not close: it wakes a recv blocked in another thread.
+                    # shutdown, not close: it wakes a recv blocked in another thread. The
+                    # plain socket's method, because ssl.SSLSocket.shutdown also drops the
+                    # SSL object under the reading thread's feet.
                     with contextlib.suppress(OSError):
-                        sock.shutdown(socket.SHUT_RDWR)
+                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def too_large(source: str, cap: int) -> ApiUnavailableError:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -24,7 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.api.test_faults import EMPTY_PAGE, RawServer, reply
+from tests.api.test_faults import EMPTY_PAGE, Handler, RawServer, reply
 from tests.conftest import run_lava
 
 SECRET = "aks_test_" + "d" * 32
@@ -193,6 +195,69 @@ def test_retries_stay_inside_the_same_deadline(serve, monkeypatch):
     assert result.code == 6, result.output
     assert len(server.requests) == 1
     assert time.monotonic() - started < 1.9
+
+
+class TLSServer(RawServer):
+    """RawServer over TLS: the production path, where the socket is an ssl.SSLSocket."""
+
+    def __init__(self, handler: Handler, context: ssl.SSLContext) -> None:
+        self.context = context
+        super().__init__(handler)
+
+    def _one(self, conn: socket.socket) -> None:
+        try:
+            conn = self.context.wrap_socket(conn, server_side=True)
+        except OSError:
+            conn.close()
+            return
+        super()._one(conn)
+
+
+@pytest.fixture
+def tls_files(tmp_path) -> tuple[str, str]:
+    """A throw-away self-signed certificate for 127.0.0.1."""
+    if not shutil.which("openssl"):
+        pytest.skip("needs the openssl command")
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_the_watchdog_cuts_a_trickling_tls_connection(tls_files):
+    # Over TLS the TCP socket object is detached into an SSLSocket: the watchdog must
+    # still find and shut the live one (the CLI's TLS path, without a trusted CA).
+    import httpx
+
+    from lava_cli.api.bounded import Watchdog
+
+    cert, key = tls_files
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(cert, key)
+
+    def slow_head(conn: socket.socket, head: bytes, n: int) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        trickle(conn, b"X-Slow: " + b"a" * 10_000, limit_s=20)
+
+    server = TLSServer(slow_head, server_side)
+    watchdog = Watchdog()
+    try:
+        with httpx.Client(verify=ssl.create_default_context(cafile=cert)) as client:
+            started = time.monotonic()
+            watchdog.arm(started + 1)
+            with pytest.raises(httpx.TransportError):
+                client.get(
+                    f"https://127.0.0.1:{server.port}/", extensions={"trace": watchdog.trace}
+                )
+            assert watchdog.fired
+            assert time.monotonic() - started < BOUND_S
+    finally:
+        watchdog.close()
+        server.close()
 
 
 # -- page cap (LAVA_MAX_PAGES) ---------------------------------------------------------
