@@ -32,16 +32,19 @@ from lava_cli.limits import human_size
 # httpcore trace events whose `return_value` is a new network stream. TLS counts: its
 # socket wraps the TCP one's file descriptor, and the TCP socket object is detached.
 _OPENED = (".connect_tcp.complete", ".connect_unix_socket.complete", ".start_tls.complete")
+HELD_POLL_S = 1.0  # how often a held watchdog past its deadline looks again
 
 
 class Watchdog:
     """Shuts down the sockets of one client when its current deadline passes.
 
     One daemon thread per client, started on first use and asleep on a condition
-    variable in between; `extend` is a locked assignment, cheap enough to call once
-    per streamed event. A client sends one request at a time, so shutting down every
-    socket it opened is exactly the request in flight (plus idle pooled sockets,
-    which httpcore then finds closed and replaces).
+    variable in between; `extend`, `hold` and `release` are cheap enough to call
+    once per network read. `hold` covers the time a stream's reader
+    spends with the text (a full pipe to a pager): that silence is not the server's.
+    A client sends one request at a time, so shutting down every socket it opened
+    is exactly the request in flight (plus idle pooled sockets, which httpcore then
+    finds closed and replaces).
     """
 
     def __init__(self) -> None:
@@ -49,6 +52,7 @@ class Watchdog:
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         self._at: float | None = None
         self._fired = False
+        self._held = False
         self._closed = False
         self._thread: threading.Thread | None = None
 
@@ -76,15 +80,30 @@ class Watchdog:
                 self._thread.start()
             self._cond.notify()
 
+    # extend, hold and release run once per network read of a stream, so they are
+    # plain attribute stores, without the lock: each store is atomic, and the thread
+    # reads `_at` before `_held`, so storing `_at` first in `release` means it never
+    # sees the old deadline unheld.
+
     def extend(self, at: float) -> None:
         """Move the deadline later (no wake-up: the thread re-reads it when it wakes)."""
-        with self._cond:
-            if self._at is not None:
-                self._at = at
+        if self._at is not None:
+            self._at = at
+
+    def hold(self) -> None:
+        """The caller has the time now (a stream's reader is busy): do not fire meanwhile."""
+        self._held = True
+
+    def release(self, at: float) -> None:
+        """Back from `hold`: fire at `at`, later than any wake-up the thread planned."""
+        if self._at is not None:
+            self._at = at
+        self._held = False
 
     def disarm(self) -> None:
         with self._cond:
             self._at = None
+            self._held = False
 
     def close(self) -> None:
         with self._cond:
@@ -100,6 +119,11 @@ class Watchdog:
                 left = self._at - time.monotonic()
                 if left > 0:
                     self._cond.wait(left)
+                    continue
+                if self._held:
+                    self._cond.wait(HELD_POLL_S)
+                    continue
+                if self._at - time.monotonic() > 0:  # released (with a new deadline) just now
                     continue
                 self._at = None
                 self._fired = True

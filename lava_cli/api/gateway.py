@@ -215,13 +215,16 @@ class GatewayClient:
         try:
             for chunk in response.iter_bytes():
                 texts: list[str] = []
-                events = parser.feed(chunk)
-                for event, data in events:
+                progress = False
+                for event, data in parser.feed(chunk):
                     state.handle(event, data, texts)
-                if any(event != "ping" for event, _ in events):
-                    self._watchdog.extend(time.monotonic() + idle)
+                    progress = progress or event != "ping"
                 if texts:
+                    self._watchdog.hold()  # the reader's time (`| less`) is not idleness
                     yield "".join(texts)
+                    self._watchdog.release(time.monotonic() + idle)
+                elif progress:
+                    self._watchdog.extend(time.monotonic() + idle)
                 if state.done:
                     return
             if self._watchdog.fired:  # the shut socket looked like the end of the stream

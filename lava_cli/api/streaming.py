@@ -46,29 +46,29 @@ class SSEParser:
         if lines and self._pending:
             lines[0] = b"".join(self._pending) + lines[0]
             self._pending, self._pending_size = [], 0
-        for raw in lines:
-            self._line(raw[:-1] if raw.endswith(b"\r") else raw, out)
+        # One loop, no call per line: a long reply is tens of thousands of lines.
+        for line in lines:
+            raw = line[:-1] if line.endswith(b"\r") else line
+            if not raw:
+                if self._data:
+                    out.append((self._event, "\n".join(self._data)))
+                    self._data, self._data_size = [], 0
+                self._event = "message"
+            elif raw.startswith(b"data:"):
+                self._data_size += len(raw)
+                if self._data_size > self._max:
+                    raise self._too_large()
+                value = raw[6:] if raw.startswith(b"data: ") else raw[5:]
+                self._data.append(value.decode("utf-8", "replace"))
+            elif raw.startswith(b"event:"):
+                self._event = raw[6:].decode("utf-8", "replace").strip()
+            # comments (":") and unknown fields are ignored, as the SSE spec says
         if rest:
             self._pending.append(rest)
             self._pending_size += len(rest)
             if self._pending_size + self._data_size > self._max:
                 raise self._too_large()
         return out
-
-    def _line(self, raw: bytes, out: list[tuple[str, str]]) -> None:
-        if not raw:
-            if self._data:
-                out.append((self._event, "\n".join(self._data)))
-            self._event, self._data, self._data_size = "message", [], 0
-        elif raw.startswith(b"data:"):
-            self._data_size += len(raw)
-            if self._data_size > self._max:
-                raise self._too_large()
-            line = raw.decode("utf-8", "replace")
-            self._data.append(line[6:] if line.startswith("data: ") else line[5:])
-        elif raw.startswith(b"event:"):
-            self._event = raw[6:].decode("utf-8", "replace").strip()
-        # comments (":") and unknown fields are ignored, as the SSE spec says
 
     def _too_large(self) -> ApiUnavailableError:
         return ApiUnavailableError(

@@ -353,6 +353,31 @@ def test_a_slow_but_steady_stream_is_not_cut_by_the_idle_limit(serve):
     assert child.stdout == "Hel" * 10 + "\n"
 
 
+def test_a_reader_that_stops_reading_is_not_the_servers_silence(serve):
+    # `lava prompt | less`, and nobody scrolls: lava blocks writing to a full pipe.
+    # That time is the reader's, not the server's: the idle limit must not cut it.
+    token = json.dumps({"choices": [{"index": 0, "delta": {"content": "y" * 1000}}]}).encode()
+
+    def fast_reply(conn: socket.socket, head: bytes, n: int) -> None:
+        conn.sendall(SSE_HEAD + chunk(b"data: " + token + b"\n\n") * 300)
+        conn.sendall(chunk(b"data: [DONE]\n\n") + b"0\r\n\r\n")
+
+    serve(fast_reply)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, "prompt", "hi"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "LAVA_STREAM_IDLE": "1"},
+    )
+    try:
+        time.sleep(3)  # 300 KB of reply cannot fit the pipe: lava is blocked writing
+        out, err = proc.communicate(timeout=CHILD_TIMEOUT_S)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err.decode()
+    assert out.decode() == "y" * 300_000 + "\n"
+
+
 # -- size caps (LAVA_MAX_RESPONSE_BYTES, LAVA_MAX_EVENT_BYTES) -------------------------
 
 
