@@ -24,9 +24,6 @@ if TYPE_CHECKING:
 
 DEFAULT_WINDOW = timedelta(days=7)
 REQUEST_PAGE = 100
-# Paging /v1/requests is linear in traffic: past this many pages the by-model
-# breakdown covers the newest requests only, and says so.
-MAX_REQUEST_PAGES = 50
 
 
 @dataclass(frozen=True)
@@ -177,14 +174,16 @@ def iter_requests(
     """Requests from `since` on, following the cursor; (items, capped).
 
     The API lists newest first, so paging stops at the first page that reaches
-    back past `since` (or after MAX_REQUEST_PAGES, then `capped` is True).
+    back past `since`. Paging is linear in traffic: past LAVA_MAX_PAGES pages the
+    by-model breakdown covers the newest requests only (`capped` is True, and the
+    report says so), and a server that always says has_more cannot loop forever.
     """
     from lava_cli.api.types import Page
 
     items: list[dict[str, Any]] = []
     cursor: str | None = None
     seen: set[str] = set()
-    for _ in range(MAX_REQUEST_PAGES):
+    for _ in range(client.limits.max_pages):
         query: dict[str, Any] = {"limit": REQUEST_PAGE, **(params or {})}
         if cursor:
             query["cursor"] = cursor
