@@ -83,6 +83,11 @@ def run(
                 err_stream.write("\ninterrupted\n")
             return int(code) if isinstance(code, int) else ExitCode.OK
         except LavaError as err:
+            if err.shown_once:
+                from lava_cli.safetext import printable
+
+                sys.stdout.write(printable(err.shown_once) + "\n")
+                sys.stdout.flush()
             _print_error(err, err_stream, holder[0] if holder else None)
             return err.exit_code
         except KeyboardInterrupt:

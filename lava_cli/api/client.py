@@ -400,13 +400,13 @@ class LavaClient:
         return SpendKey.from_json(self._json("GET", f"/spend_keys/{_seg(spend_key_id)}"))
 
     def create_spend_key(self, body: dict[str, Any]) -> SpendKey:
-        return SpendKey.from_json(self._json("POST", "/spend_keys", json=body))
+        return _new_key(self._json("POST", "/spend_keys", json=body))
 
     def update_spend_key(self, spend_key_id: str, body: dict[str, Any]) -> SpendKey:
         return SpendKey.from_json(self._json("PUT", f"/spend_keys/{_seg(spend_key_id)}", json=body))
 
     def rotate_spend_key(self, spend_key_id: str) -> SpendKey:
-        return SpendKey.from_json(self._json("POST", f"/spend_keys/{_seg(spend_key_id)}/rotate"))
+        return _new_key(self._json("POST", f"/spend_keys/{_seg(spend_key_id)}/rotate"))
 
     def revoke_spend_key(self, spend_key_id: str) -> None:
         body = self._json("DELETE", f"/spend_keys/{_seg(spend_key_id)}")
@@ -448,6 +448,32 @@ class LavaClient:
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """A GET for endpoints without a typed wrapper yet (usage, requests)."""
         return self._json("GET", path, params=params)
+
+
+def _new_key(body: Any) -> SpendKey:
+    """A create/rotate answer. When it carries a raw key but is otherwise unreadable, the
+    error keeps the key (`shown_once`) so it is printed anyway: it exists on the server
+    and is never shown again."""
+    try:
+        return SpendKey.from_json(body)
+    except MalformedResponse as exc:
+        raw = body.get("key") if isinstance(body, dict) else None
+        if not isinstance(raw, str) or not raw:
+            raise
+        kid = body.get("spend_key_id")
+        name = kid if isinstance(kid, str) else "the new key"
+        why = exc.message.removeprefix("unexpected answer from the API: ")
+        exc.message = (
+            f"the API's answer about {name} is unreadable ({why}); "
+            "the key it minted was printed above"
+        )
+        exc.hint = (
+            f"see its details with `lava keys show {name}`"
+            if isinstance(kid, str)
+            else ("find it with `lava keys list`")
+        )
+        exc.shown_once = raw
+        raise
 
 
 def tls_verify(base_url: str) -> bool:

@@ -210,8 +210,8 @@ def _clock(state: _State) -> Iterable[Check]:
 
 
 def _secret_valid(state: _State) -> Iterable[Check]:
+    from lava_cli.api.types import money_of
     from lava_cli.output import money
-    from lava_cli.usage_report import money_of
 
     assert state.client is not None
     keys = list(state.client.iter_spend_keys())

@@ -135,8 +135,8 @@ def usage(
 
 
 def _wallet(client: LavaClient) -> WalletSummary:
+    from lava_cli.api.types import money_of
     from lava_cli.render_usage import WalletSummary
-    from lava_cli.usage_report import money_of
 
     body = client.wallet()
     raw = body.get("balance", "0")
