@@ -154,7 +154,7 @@ def main() -> NoReturn:
         sys.exit(0)
     if "_LAVA_COMPLETE" in os.environ:
         # A TAB press: answer command and option names from the generated index.
-        from lava_cli.fastcomplete import answer
+        from lava_cli.completion.fast import answer
 
         answered = answer(os.environ)
         if answered is not None:

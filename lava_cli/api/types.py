@@ -138,7 +138,7 @@ class SpendKey:
 
     def is_expired(self, now: datetime) -> bool:
         """True once `expires_at` has passed (an unreadable time counts as no expiry)."""
-        from lava_cli.usage_report import parse_time
+        from lava_cli.ops.usage import parse_time
 
         expires = parse_time(self.expires_at)
         return expires is not None and expires <= now

@@ -167,7 +167,7 @@ def emit_key(
 
 
 def save_spend_key_safely(app: AppContext, key: SpendKey, raw: str) -> str:
-    from lava_cli.spendkeys import save_spend_key
+    from lava_cli.ops.keys import save_spend_key
 
     try:
         return save_spend_key(app, key, raw)

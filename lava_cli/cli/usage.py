@@ -20,7 +20,7 @@ from lava_cli.parsing import parse_datetime, parse_duration
 if TYPE_CHECKING:
     from lava_cli.api.client import LavaClient
     from lava_cli.context import AppContext
-    from lava_cli.render_usage import WalletSummary
+    from lava_cli.render.usage import WalletSummary
 
 DEFAULT_WINDOW = timedelta(days=7)
 REQUEST_PAGE = 100
@@ -136,7 +136,7 @@ def usage(
 
 def _wallet(client: LavaClient) -> WalletSummary:
     from lava_cli.api.types import money_of
-    from lava_cli.render_usage import WalletSummary
+    from lava_cli.render.usage import WalletSummary
 
     body = client.wallet()
     raw = body.get("balance", "0")
@@ -144,8 +144,8 @@ def _wallet(client: LavaClient) -> WalletSummary:
 
 
 def run_overview(app: AppContext, opts: UsageOptions) -> None:
-    from lava_cli import render_usage
-    from lava_cli.usage_report import key_usage
+    from lava_cli.ops.usage import key_usage
+    from lava_cli.render import usage as render_usage
 
     client = app.client()
     now = _now()
@@ -203,16 +203,16 @@ def iter_requests(
 
 
 def _created(item: dict[str, Any]) -> datetime | None:
-    from lava_cli.usage_report import parse_time
+    from lava_cli.ops.usage import parse_time
 
     value = item.get("created_at")
     return parse_time(value if isinstance(value, str) else None)
 
 
 def run_key(app: AppContext, opts: UsageOptions) -> None:
-    from lava_cli import render_usage
-    from lava_cli.spendkeys import resolve_key
-    from lava_cli.usage_report import by_model, cycle_start, forecast, key_usage, parse_time
+    from lava_cli.ops.keys import resolve_key
+    from lava_cli.ops.usage import by_model, cycle_start, forecast, key_usage, parse_time
+    from lava_cli.render import usage as render_usage
 
     assert opts.key is not None
     client = app.client()
@@ -241,8 +241,8 @@ def run_key(app: AppContext, opts: UsageOptions) -> None:
 
 
 def run_wallet(app: AppContext, opts: UsageOptions) -> None:
-    from lava_cli import render_usage
-    from lava_cli.usage_report import by_model, days_of, iso
+    from lava_cli.ops.usage import by_model, days_of, iso
+    from lava_cli.render import usage as render_usage
 
     client = app.client()
     end = opts.end or _ceil_second(_now())
