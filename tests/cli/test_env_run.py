@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_lava
+from tests.helpers.env import NULL_KEYRING, clean_env
+from tests.helpers.process import spawn_lava
 
 
 def saved_key(name: str, *extra: str) -> dict:
@@ -182,21 +184,13 @@ def test_run_passes_signals_and_still_revokes(logged_in, tmp_path, sig):
         time.sleep(30)
         """
     )
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("LAVA_")},
-        "LAVA_SECRET_KEY": logged_in.secrets[0],
-        "LAVA_BASE_URL": logged_in.base_url,
-        "LAVA_CONFIG_DIR": str(tmp_path / "cfg"),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lava_cli", "run", "--", sys.executable, "-c", child],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    env = clean_env(
+        LAVA_SECRET_KEY=logged_in.secrets[0],
+        LAVA_BASE_URL=logged_in.base_url,
+        LAVA_CONFIG_DIR=str(tmp_path / "cfg"),
+        PYTHON_KEYRING_BACKEND=NULL_KEYRING,
     )
+    proc = spawn_lava(["run", "--", sys.executable, "-c", child], env)
     ready = Path(str(marker) + ".ready")
     deadline = time.monotonic() + 30
     while not ready.exists() and time.monotonic() < deadline:

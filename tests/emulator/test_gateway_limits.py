@@ -1,7 +1,7 @@
 """Every spend-key limit through the real gateway: cycles crossed with the fake clock,
 key state changes mid-use, and the concurrency bound of the atomic check-and-charge."""
 
-# The `emu` fixture is imported from tests/sdk/conftest.py; parameters naming it are
+# The `emu` fixture is imported from tests/helpers/gateway.py; parameters naming it are
 # how pytest injects it, not redefinitions.
 # ruff: noqa: F811
 
@@ -14,7 +14,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from tests.sdk.conftest import START, Emu, _session_emulator, emu  # noqa: F401
+from tests.helpers.gateway import START, Emu, _session_emulator, emu  # noqa: F401
 
 
 def _status(emu: Emu, raw: str, **body: object) -> int:

@@ -8,7 +8,7 @@ import anthropic
 import httpx
 import pytest
 
-from tests.sdk.conftest import Emu
+from tests.helpers.gateway import Emu
 
 MESSAGES: list[dict[str, str]] = [{"role": "user", "content": "Tell me about lava."}]
 MODEL = "claude-haiku-4-5"

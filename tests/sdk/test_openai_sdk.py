@@ -5,7 +5,7 @@ from __future__ import annotations
 import openai
 import pytest
 
-from tests.sdk.conftest import Emu
+from tests.helpers.gateway import Emu
 
 MESSAGES: list[dict[str, str]] = [
     {"role": "system", "content": "Be brief."},
