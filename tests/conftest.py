@@ -23,6 +23,7 @@ from pathlib import Path
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
+from keyring.backends.null import Keyring as NullKeyring
 
 from lava_cli.main import run
 from tests.helpers.servers import Handler, RawServer, RecordingProxy
@@ -49,6 +50,13 @@ class MemoryKeyring(KeyringBackend):
         if (service, username) not in self.entries:
             raise PasswordDeleteError(username)
         del self.entries[(service, username)]
+
+
+# The test process never touches this machine's keyring: each test gets a MemoryKeyring
+# (the autouse `isolated` below), and before the first one, the null backend. That also
+# spares keyring's backend discovery, which costs ~0.3 s and, on Linux, starts ldconfig,
+# gcc and ld (its macOS backend calls ctypes' find_library at import).
+keyring.set_keyring(NullKeyring())
 
 
 class FakeTTY(io.StringIO):

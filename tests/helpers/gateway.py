@@ -14,17 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
 import httpx
-import openai
 import pytest
 
 from lava_cli.emulator.app import create_app
 from lava_cli.emulator.gateway import GatewayOptions, gateway_routes
 from lava_cli.emulator.server import EmulatorHandle, start_in_thread
 from tests.helpers.clock import FakeClock
+
+if TYPE_CHECKING:  # the SDKs take ~3 s to import: only the tests that use them pay it
+    import anthropic
+    import openai
 
 # A Wednesday, midday: a daily reset is 12 h away, weekly Monday 5 days, monthly 17 days.
 START = datetime(2025, 1, 15, 12, 0, tzinfo=timezone.utc)
@@ -74,35 +76,38 @@ class Emu:
         return result
 
     def openai(self, raw: str) -> openai.OpenAI:
+        import openai
+
         return openai.OpenAI(base_url=self.root + "/v1", api_key=raw, max_retries=0, timeout=10)
 
     def anthropic(self, raw: str) -> anthropic.Anthropic:
+        import anthropic
+
         return anthropic.Anthropic(base_url=self.root, api_key=raw, max_retries=0, timeout=10)
 
     def chat(self, raw: str, model: str = "gpt-4o-mini", **body: Any) -> httpx.Response:
-        """A raw OpenAI-shape call, for status and header checks."""
+        """A raw OpenAI-shape call, for status and header checks.
+
+        Through the one client (its header replaced by the spend key's): a new client
+        per call would load the CA bundle each time, ~30 ms, for a plain-http socket."""
         payload = {"model": model, "messages": [{"role": "user", "content": "hi"}], **body}
-        return httpx.post(
-            self.root + "/v1/chat/completions",
-            json=payload,
-            headers={"authorization": f"Bearer {raw}"},
-            timeout=10,
+        return self.http.post(
+            "/v1/chat/completions", json=payload, headers={"authorization": f"Bearer {raw}"}
         )
 
 
 @pytest.fixture(scope="session")
-def _session_emulator() -> Iterator[tuple[EmulatorHandle, FakeClock]]:
+def _session_emulator() -> Iterator[Emu]:
     clock = FakeClock(START)
-    handle = start_gateway(clock)
-    yield handle, clock
-    handle.stop()
+    helper = Emu(start_gateway(clock), clock)
+    yield helper
+    helper.http.close()
+    helper.handle.stop()
 
 
 @pytest.fixture
-def emu(_session_emulator: tuple[EmulatorHandle, FakeClock]) -> Iterator[Emu]:
-    handle, clock = _session_emulator
-    handle.reset()
-    clock.set(START)
-    helper = Emu(handle, clock)
-    yield helper
-    helper.http.close()
+def emu(_session_emulator: Emu) -> Emu:
+    """The session's gateway emulator, reset: no keys, no requests, the clock at START."""
+    _session_emulator.handle.reset()
+    _session_emulator.clock.set(START)
+    return _session_emulator
