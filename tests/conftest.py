@@ -28,6 +28,9 @@ from keyring.backends.null import Keyring as NullKeyring
 from lava_cli.main import run
 from tests.helpers.servers import Handler, RawServer, RecordingProxy
 
+# The `slow` marker's guard and the list of fast tests that got slow (make check).
+pytest_plugins = ["tests.helpers.speed", "pytester"]  # pytester: tests/test_speed.py
+
 
 class MemoryKeyring(KeyringBackend):
     """A real keyring backend that keeps entries in a dict (tests only)."""

@@ -12,6 +12,8 @@ import pytest
 
 from tests.helpers.env import clean_env
 
+pytestmark = pytest.mark.slow  # start-up probes and generators run as fresh Python processes
+
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("httpx", "rich", "keyring", "starlette", "uvicorn", "pydantic", "click", "pygments")
 

@@ -33,6 +33,7 @@ def serve(raw_server, monkeypatch: pytest.MonkeyPatch) -> Callable[[Handler], Ra
     return start
 
 
+@pytest.mark.slow
 def test_html_502_is_retried_then_exit_6(serve, monkeypatch):
     monkeypatch.setenv("LAVA_MAX_RETRIES", "1")
     server = serve(
@@ -67,6 +68,7 @@ def test_body_cut_short_of_content_length_exit_6(serve, monkeypatch):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_server_that_hangs_times_out_exit_6(serve, monkeypatch):
     monkeypatch.setenv("LAVA_TIMEOUT", "0.5")
     monkeypatch.setenv("LAVA_MAX_RETRIES", "0")
@@ -90,6 +92,7 @@ def test_connection_reset_exit_6(serve, monkeypatch):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_429_with_retry_after_then_success(serve):
     def limited(conn: socket.socket, head: bytes, n: int) -> None:
         if n == 1:
@@ -132,6 +135,7 @@ def test_long_retry_after_is_not_waited_for(serve):
     assert "Too many requests" in result.stderr  # `error` as a plain string
 
 
+@pytest.mark.slow
 def test_create_is_never_retried_and_says_the_key_may_exist(serve, monkeypatch):
     monkeypatch.setenv("LAVA_TIMEOUT", "0.5")
     server = serve(lambda c, h, n: time.sleep(2))

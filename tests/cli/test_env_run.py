@@ -24,6 +24,7 @@ def saved_key(name: str, *extra: str) -> dict:
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_env_claude_code_evals_in_bash(logged_in):
     key = saved_key("claude", "--shape", "anthropic")
     result = run_lava("env", "claude-code", "--key", "claude", "--shell", "bash")
@@ -135,6 +136,7 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_run_gives_the_child_a_key_and_revokes_it(logged_in, tmp_path):
     script = tmp_path / "child.py"
     script.write_text(CHILD)
@@ -144,18 +146,21 @@ def test_run_gives_the_child_a_key_and_revokes_it(logged_in, tmp_path):
     assert json.loads(run_lava("keys", "list", "--json").stdout) == []
 
 
+@pytest.mark.slow
 def test_run_revokes_when_the_command_is_missing(logged_in):
     result = run_lava("run", "--", "definitely-not-a-command-xyz")
     assert result.code == 127  # as a shell says
     assert json.loads(run_lava("keys", "list", "--json").stdout) == []
 
 
+@pytest.mark.slow
 def test_run_keep_keeps_the_key(logged_in):
     result = run_lava("run", "--keep", "--name", "kept", "--", sys.executable, "-c", "pass")
     assert result.code == 0
     assert [k["name"] for k in json.loads(run_lava("keys", "list", "--json").stdout)] == ["kept"]
 
 
+@pytest.mark.slow
 def test_run_tool_variables(logged_in, tmp_path):
     out = tmp_path / "env.json"
     code = (
@@ -203,6 +208,7 @@ def test_run_passes_signals_and_still_revokes(logged_in, tmp_path, sig):
     assert json.loads(run_lava("keys", "list", "--json").stdout) == []
 
 
+@pytest.mark.slow
 def test_run_revokes_when_the_child_is_killed(logged_in):
     code = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"
     result = run_lava("run", "--", sys.executable, "-c", code)

@@ -32,6 +32,8 @@ from tests.conftest import FakeTTY, Result, run_lava, wait_for
 from tests.helpers.clock import FakeClock
 from tests.helpers.process import spawn_lava
 
+pytestmark = pytest.mark.slow  # real listeners and login deadlines; the browser is a process
+
 SECRET = "aks_test_" + "W" * 32
 URL_RE = re.compile(r"(http://127\.0\.0\.1:\d+/auth/connect\?\S+)")
 

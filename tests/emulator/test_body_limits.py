@@ -153,6 +153,7 @@ def test_a_chunked_body_is_refused_once_it_passes_the_cap(
         assert sent < 3 * MAX_BODY_BYTES, sent
 
 
+@pytest.mark.slow
 def test_a_body_under_the_cap_still_works(emu: EmulatorHandle, keys: dict[str, str]) -> None:
     padding = "word " * ((MAX_BODY_BYTES - 4096) // 5)
     payload = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": padding}]}

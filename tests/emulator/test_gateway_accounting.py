@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from tests.helpers.gateway import Emu, _session_emulator, emu  # noqa: F401
 
 
+@pytest.mark.slow
 def test_request_log_pages_and_matches_request_ids(emu: Emu) -> None:
     key_a, raw_a = emu.create_key(name="a")
     key_b, raw_b = emu.create_key(name="b", request_shape="anthropic")

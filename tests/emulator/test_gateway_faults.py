@@ -16,6 +16,8 @@ from lava_cli.emulator.gateway import GatewayOptions
 from tests.helpers.clock import FakeClock
 from tests.helpers.gateway import START, Emu, start_gateway
 
+pytestmark = pytest.mark.slow  # an emulator per test, injected delays and faults
+
 HELLO = [{"role": "user", "content": "hello"}]
 
 

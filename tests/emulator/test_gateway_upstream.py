@@ -20,6 +20,8 @@ from lava_cli.emulator.server import EmulatorHandle, start_in_thread
 from tests.helpers.clock import FakeClock
 from tests.helpers.gateway import START, Emu, start_gateway
 
+pytestmark = pytest.mark.slow  # the official SDKs, a stand-in provider and an emulator per module
+
 HELLO = [{"role": "user", "content": "hello"}]
 
 

@@ -21,6 +21,8 @@ from tests.conftest import run_lava
 from tests.helpers.fuzz import DOCUMENTED_EXIT_CODES, fuzz_settings, report
 from tests.helpers.servers import RawServer, reply
 
+pytestmark = pytest.mark.slow  # fuzzing: 300 generated answers
+
 SECRET = "aks_test_" + "h" * 32
 SPEND_KEY = "lava_sk_" + "h" * 40
 

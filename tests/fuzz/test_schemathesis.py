@@ -33,6 +33,8 @@ from lava_cli.emulator.server import build_app, start_in_thread
 from lava_cli.emulator.store import Store
 from tests.helpers.fuzz import fuzz_settings, report
 
+pytestmark = pytest.mark.slow  # fuzzing the whole OpenAPI document
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

@@ -7,6 +7,8 @@ import pytest
 
 from tests.helpers.gateway import Emu
 
+pytestmark = pytest.mark.slow  # the official SDK: ~1 s to import, collected only by make test
+
 MESSAGES: list[dict[str, str]] = [
     {"role": "system", "content": "Be brief."},
     {"role": "user", "content": "Hello there, how are you?"},

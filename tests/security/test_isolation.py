@@ -20,6 +20,8 @@ from tests.helpers.emulators import serve_emulator
 from tests.helpers.env import clean_env
 from tests.helpers.fuzz import report
 
+pytestmark = pytest.mark.slow  # security hunts: every wallet-scoped operation, file images searched
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -202,14 +204,12 @@ def _serve(tmp_path: Path, *extra: str) -> tuple[str, str]:
     return served.export_line, served.stop(timeout=10)
 
 
-@pytest.mark.slow
 def test_serve_listens_on_loopback_by_default_and_says_nothing(tmp_path):
     line, err = _serve(tmp_path)
     assert line.startswith("export LAVA_BASE_URL=http://127.0.0.1:")
     assert "WARNING" not in err
 
 
-@pytest.mark.slow
 def test_serve_warns_loudly_on_another_interface(tmp_path):
     line, err = _serve(tmp_path, "--host", "0.0.0.0")
     assert "LAVA_BASE_URL=http://0.0.0.0:" in line

@@ -44,6 +44,8 @@ from tests.helpers.fuzz import fuzz_settings, report
 from tests.helpers.process import spawn_lava
 from tests.helpers.servers import RawServer, reply
 
+pytestmark = pytest.mark.slow  # the canary hunt: every command and error path, real processes
+
 ROOT = Path(__file__).resolve().parents[2]
 CANARY_SECRET = "aks_test_CANARYsecret" + secrets.token_hex(12)
 CANARY_SPEND = "lava_sk_CANARYspend" + secrets.token_hex(16)
@@ -402,7 +404,6 @@ def _interrupt(
     return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 
-@pytest.mark.slow
 def test_canaries_through_ctrl_c(sandbox, capsys):
     hunt = Hunt()
     base = clean_env(LAVA_SECRET_KEY=CANARY_SECRET, LAVA_SPEND_KEY=CANARY_SPEND, LAVA_DEBUG="1",
@@ -439,7 +440,6 @@ def test_canaries_through_ctrl_c(sandbox, capsys):
     assert hunt.leaks == {}, "\n".join(hunt.examples)
 
 
-@pytest.mark.slow
 def test_ctrl_c_during_lava_run_reaches_the_child_and_revokes(canary_emulator, sandbox, capsys):
     report_file = sandbox / "child.json"
     child = (
@@ -546,7 +546,6 @@ def test_an_interrupted_save_keeps_the_old_file_0600_and_the_key(
     assert "lava_sk_CANARY" in result.stdout, "the key was created: it must not be lost"
 
 
-@pytest.mark.slow
 def test_a_killed_writer_leaves_the_old_file(tmp_path):
     """SIGKILL a process in the middle of rewriting a file in a loop: always old or new."""
     target = tmp_path / "config.json"

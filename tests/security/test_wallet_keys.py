@@ -57,6 +57,7 @@ def test_wallet_keys_in_argv_are_found(argv):
     assert secret_in_argv(argv) == WALLET
 
 
+@pytest.mark.slow
 def test_the_cli_refuses_a_wallet_key_in_argv(tmp_path: Path):
     """A real process: exit 2, one error line naming only the preview, nothing sent."""
     env = clean_env(LAVA_CONFIG_DIR=str(tmp_path / "cfg"), LAVA_SECRET_KEY="aks_test_" + "a" * 32)
