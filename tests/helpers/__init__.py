@@ -13,4 +13,5 @@ cannot break an unrelated one.
 - ``gateway``   an in-thread emulator with a fake clock, plus SDK clients for the gateway
 - ``fuzz``      hypothesis settings for the fuzzers, and how figures are reported
 - ``real_api``  the opt-in settings for running against a real Lava endpoint
+- ``speed``     the pytest plugin that keeps the ``slow`` marker honest (``make check``)
 """
