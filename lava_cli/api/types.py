@@ -13,14 +13,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lava_cli.errors import ApiError
+from lava_cli.parsing import EXPIRABLE
 
 if TYPE_CHECKING:
     from datetime import datetime
-
-# Statuses the server gives a key that can still expire; `expired` is derived from
-# `expires_at` by the CLI (the API keeps saying `active`), see SpendKey.status_at.
-EXPIRABLE = ("active", "paused")
-STATUSES = (*EXPIRABLE, "expired")
 
 
 class MalformedResponse(ApiError):

@@ -21,7 +21,16 @@ from lava_cli.cli.common import (
     emit_key,
 )
 from lava_cli.errors import LavaError, UsageError
-from lava_cli.parsing import expiry, parse_rate_limit, parse_request_limit, parse_spend_limit
+from lava_cli.parsing import (
+    expiry,
+    parse_name,
+    parse_names,
+    parse_rate_limit,
+    parse_request_limit,
+    parse_shape,
+    parse_spend_limit,
+    parse_status,
+)
 
 if TYPE_CHECKING:
     from lava_cli.api.types import SpendKey
@@ -65,33 +74,6 @@ ExpiresAtOpt = Annotated[
 ExpiresInOpt = Annotated[str | None, typer.Option("--expires-in", help="Duration: 30m, 2h, 7d.")]
 
 
-def _shape(value: str | None) -> str | None:
-    if value is None:
-        return None
-    shape = value.strip().lower()
-    if shape not in ("openai", "anthropic"):
-        raise UsageError(
-            f"--shape: unknown request shape {value!r}", hint="use openai or anthropic"
-        )
-    return shape
-
-
-def _names(values: list[str] | None, flag: str) -> list[str] | None:
-    if not values:
-        return None
-    cleaned = [v.strip() for v in values]
-    if any(not v for v in cleaned):
-        raise UsageError(f"{flag} cannot be empty")
-    return list(dict.fromkeys(cleaned))
-
-
-def _name(value: str) -> str:
-    name = value.strip()
-    if not 1 <= len(name) <= 255:
-        raise UsageError("--name must be 1 to 255 characters")
-    return name
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -123,12 +105,12 @@ def create(
     Example: lava keys create --name ci --spend-limit 5/total --expires-in 2h --save
     """
     check_format(format_, var)
-    body: dict[str, Any] = {"name": _name(name)}
-    if (s := _shape(shape)) is not None:
-        body["request_shape"] = s
-    if (models := _names(model, "--model")) is not None:
+    body: dict[str, Any] = {"name": parse_name(name)}
+    if shape is not None:
+        body["request_shape"] = parse_shape(shape)
+    if (models := parse_names(model or (), "--model")) is not None:
         body["allowed_models"] = models
-    if (providers := _names(provider, "--provider")) is not None:
+    if (providers := parse_names(provider or (), "--provider")) is not None:
         body["allowed_providers"] = providers
     if spend_limit is not None:
         body["spend_limit"] = parse_spend_limit(spend_limit)
@@ -170,12 +152,8 @@ def list_(
 
     Example: lava keys list --status active --json | jq -r '.[].name'
     """
-    from lava_cli.api.types import STATUSES
-
-    if status is not None and status not in STATUSES:
-        raise UsageError(
-            f"--status: unknown status {status!r}", hint=f"use one of {', '.join(STATUSES)}"
-        )
+    if status is not None:
+        status = parse_status(status)
     app_ = app_of(ctx)
     now = _now()
     keys = [
@@ -251,15 +229,15 @@ def update(
     """
     body: dict[str, Any] = {}
     if name is not None:
-        body["name"] = _name(name)
-    models = _names(model, "--model")
+        body["name"] = parse_name(name)
+    models = parse_names(model or (), "--model")
     if _either(models, all_models, "--model", "--all-models")[0]:
         body["allowed_models"] = models
-    providers = _names(provider, "--provider")
+    providers = parse_names(provider or (), "--provider")
     if _either(providers, all_providers, "--provider", "--all-providers")[0]:
         body["allowed_providers"] = providers
-    if (s := _shape(shape)) is not None:
-        body["request_shape"] = s
+    if shape is not None:
+        body["request_shape"] = parse_shape(shape)
     for flag, value, clear, field, parse in (
         ("--spend-limit", spend_limit, no_spend_limit, "spend_limit", parse_spend_limit),
         ("--request-limit", request_limit, no_request_limit, "request_limit", parse_request_limit),

@@ -64,7 +64,9 @@ def run(
         from lava_cli.tools.catalogue import get_tool
 
         spec = get_tool(tool)
-        if shape is not None and shape != spec.request_shape:
+        from lava_cli.parsing import parse_shape
+
+        if shape is not None and parse_shape(shape) != spec.request_shape:
             raise UsageError(f"--tool {tool} needs --shape {spec.request_shape}")
         shape = spec.request_shape
     body = build_body(name, spend_limit, expires_in, model, provider, shape)

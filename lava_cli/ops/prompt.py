@@ -37,18 +37,11 @@ class KeyChoice:
     source: str
 
 
-def _check_shape(value: str | None) -> str | None:
-    if value is not None and value not in ("openai", "anthropic"):
-        raise UsageError(
-            f"--shape: unknown request shape {value!r}", hint="use openai or anthropic"
-        )
-    return value
-
-
 def choose_key(app: AppContext, ref: str | None, shape: str | None) -> KeyChoice:
     from lava_cli.ops.keys import load_saved_key
+    from lava_cli.parsing import parse_shape
 
-    shape = _check_shape(shape)
+    shape = parse_shape(shape) if shape is not None else None
     if ref:
         kid, meta, raw = load_saved_key(app, ref)
         return KeyChoice(raw, shape or str(meta.get("request_shape") or "openai"), kid, "--key")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from lava_cli.errors import ApiNotFoundError, CommandNotRunError, LavaError, UsageError
+from lava_cli.errors import ApiNotFoundError, CommandNotRunError, LavaError
 
 if TYPE_CHECKING:
     from lava_cli.api.types import SpendKey
@@ -245,7 +245,7 @@ def build_body(
 ) -> dict[str, object]:
     from datetime import datetime, timezone
 
-    from lava_cli.parsing import expiry, parse_spend_limit
+    from lava_cli.parsing import expiry, parse_shape, parse_spend_limit
 
     body: dict[str, object] = {
         "name": name or default_name(),
@@ -257,9 +257,5 @@ def build_body(
     if providers:
         body["allowed_providers"] = list(providers)
     if shape is not None:
-        if shape not in ("openai", "anthropic"):
-            raise UsageError(
-                f"--shape: unknown request shape {shape!r}", hint="use openai or anthropic"
-            )
-        body["request_shape"] = shape
+        body["request_shape"] = parse_shape(shape)
     return body
