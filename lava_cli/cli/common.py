@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lava_cli.errors import LavaError, MaybeCreatedError, UsageError
+from lava_cli.errors import LavaError, UsageError
 
 if TYPE_CHECKING:
-    from lava_cli.api.types import SpendKey
+    from lava_cli.api.types import NewKey, SpendKey
     from lava_cli.context import AppContext
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the API object(s) as JSON.")]
@@ -112,7 +112,7 @@ def _emit_formatted(app: AppContext, key: SpendKey, raw: str, fmt: str, var: str
 
 def emit_key(
     app: AppContext,
-    key: SpendKey,
+    minted: NewKey,
     *,
     verb: str,
     save: bool,
@@ -126,12 +126,7 @@ def emit_key(
     Whatever fails after the server created the key, the key is printed or saved,
     never swallowed: a failed save is reported after the key was printed.
     """
-    raw = key.key
-    if not raw:
-        raise MaybeCreatedError(
-            f"the API did not return the new key's value ({key.spend_key_id})",
-            hint=f"rotate it to get a value: `lava keys rotate {key.spend_key_id}`",
-        )
+    key, raw = minted.key, minted.raw
     saved: str | None = None
     save_error: LavaError | None = None
     details_error: LavaError | None = None
@@ -177,15 +172,16 @@ def save_spend_key_safely(app: AppContext, key: SpendKey, raw: str) -> str:
         raise LavaError(f"cannot write the config: {exc.strerror}") from None
 
 
-def save_or_revoke(app: AppContext, key: SpendKey, raw: str) -> str:
+def save_or_revoke(app: AppContext, minted: NewKey) -> str:
     """Save a new key that is shown nowhere else, or revoke it; returns where it went.
 
     For keys the user never sees (`prompt`'s own key, `env --create`, `run --keep`):
     a key that cannot be kept must not stay live with nobody holding it, and printing
     it to stderr instead would leak a secret where logs collect it.
     """
+    key = minted.key
     try:
-        return save_spend_key_safely(app, key, raw)
+        return save_spend_key_safely(app, key, minted.raw)
     except LavaError as exc:
         try:
             app.client().revoke_spend_key(key.spend_key_id)

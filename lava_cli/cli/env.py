@@ -49,16 +49,15 @@ def _key_for(
         from lava_cli.ops.keys import check_can_save
 
         check_can_save(app)
-        key = app.client().create_spend_key(
+        minted = app.client().create_spend_key(
             {"name": name or tool.id, "request_shape": tool.request_shape}
         )
-        if not key.key:
-            raise UsageError("the API did not return the new key's value")
+        key = minted.key
         # The key reaches stdout only inside the output `eval` runs; unsaved, it would
         # stay live after the shell closes with nobody holding it.
-        where = save_or_revoke(app, key, key.key)
+        where = save_or_revoke(app, minted)
         app.out.note(f"Created spend key {key.name!r} ({key.spend_key_id}), saved in {where}.")
-        return EnvKey(key.key, key.request_shape, key.name)
+        return EnvKey(minted.raw, key.request_shape, key.name)
     env = env_credential("LAVA_SPEND_KEY")
     if env:
         return EnvKey(env, None, "LAVA_SPEND_KEY")

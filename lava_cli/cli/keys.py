@@ -127,8 +127,10 @@ def create(
         from lava_cli.ops.keys import check_can_save
 
         check_can_save(app_)
-    key = app_.client().create_spend_key(body)
-    emit_key(app_, key, verb="Created", save=save, quiet=quiet, json_=json_, fmt=format_, var=var)
+    minted = app_.client().create_spend_key(body)
+    emit_key(
+        app_, minted, verb="Created", save=save, quiet=quiet, json_=json_, fmt=format_, var=var
+    )
 
 
 # --- read -------------------------------------------------------------------------------
@@ -336,9 +338,9 @@ def rotate(
     keep = save or target.spend_key_id in saved_keys(app_)
     if keep:
         check_can_save(app_)  # refuse before the old value dies, not after
-    rotated = client.rotate_spend_key(target.spend_key_id)
+    minted = client.rotate_spend_key(target.spend_key_id)
     emit_key(
-        app_, rotated, verb="Rotated", save=keep, quiet=quiet, json_=json_, fmt=format_, var=var
+        app_, minted, verb="Rotated", save=keep, quiet=quiet, json_=json_, fmt=format_, var=var
     )
 
 

@@ -92,14 +92,13 @@ def provision(app: AppContext, shape: str) -> KeyChoice:
         found = _default_key(app, shape)
         if found is not None:
             return found
-        key = app.client().create_spend_key({"name": AUTO_KEY_NAME, "request_shape": shape})
-        if not key.key:
-            raise ApiError("the API did not return the new key's value")
-        where = save_or_revoke(app, key, key.key)
+        minted = app.client().create_spend_key({"name": AUTO_KEY_NAME, "request_shape": shape})
+        where = save_or_revoke(app, minted)
+    key = minted.key
     app.out.note(
         f"Created spend key {AUTO_KEY_NAME!r} ({key.spend_key_id}) and saved it in {where}."
     )
-    return KeyChoice(key.key, key.request_shape, key.spend_key_id, "provisioned")
+    return KeyChoice(minted.raw, key.request_shape, key.spend_key_id, "provisioned")
 
 
 def prompt_text(app: AppContext, text: str | None) -> str:

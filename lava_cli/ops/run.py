@@ -125,16 +125,13 @@ def run_with_key(app: AppContext, options: RunOptions) -> int:
         from lava_cli.ops.keys import check_can_save
 
         check_can_save(app)
-    key = client.create_spend_key(dict(options.body))
-    if not key.key:
-        client.revoke_spend_key(key.spend_key_id)
-        raise LavaError("the API did not return the new key's value (the key was revoked)")
+    minted = client.create_spend_key(dict(options.body))
     saved: str | None = None
     if options.keep:
         from lava_cli.cli.common import save_or_revoke
 
         try:
-            saved = save_or_revoke(app, key, key.key)
+            saved = save_or_revoke(app, minted)
         except LavaError as exc:
             raise LavaError(
                 f"--keep: {exc.message}; the command did not run",
@@ -144,9 +141,9 @@ def run_with_key(app: AppContext, options: RunOptions) -> int:
             ) from None
     code = 1
     try:
-        code = _spawn(app, key, key.key, options)
+        code = _spawn(app, minted.key, minted.raw, options)
     finally:
-        _finish(app, key, saved)
+        _finish(app, minted.key, saved)
     return code
 
 
