@@ -146,7 +146,9 @@ def emit_key(
         app.out.line(raw)
     else:
         try:
-            app.out.new_key(key, raw, verb=verb, saved=saved)
+            from lava_cli.render.keys import new_key
+
+            new_key(app.out, key, raw, verb=verb, saved=saved)
         except LavaError as exc:  # the details after the key: the key itself is out
             details_error = exc
     if interrupted:

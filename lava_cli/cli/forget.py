@@ -30,6 +30,7 @@ def forget(
     Example: lava keys forget old-ci
     """
     from lava_cli.ops.keys import find_saved, forget_spend_key, saved_keys
+    from lava_cli.render.keys import forgotten
 
     app = app_of(ctx)
     found = find_saved(app, key)
@@ -43,13 +44,4 @@ def forget(
             hint=f"saved here: {', '.join(names)}" if names else "no key is saved here",
         )
     kid, meta = found
-    name = str(meta.get("name") or kid)
-    if json_:
-        app.out.json({"spend_key_id": kid, "name": name, "forgotten": True})
-    elif quiet:
-        app.out.line(kid)
-    else:
-        app.out.note(
-            f"✓ Forgot the saved key {name!r} ({kid}); on the server it is unchanged "
-            f"(revoke it with `lava keys revoke {kid}` if it still exists)."
-        )
+    forgotten(app.out, kid, str(meta.get("name") or kid), quiet=quiet, json_=json_)

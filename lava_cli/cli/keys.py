@@ -33,8 +33,7 @@ from lava_cli.parsing import (
 )
 
 if TYPE_CHECKING:
-    from lava_cli.api.types import SpendKey
-    from lava_cli.context import AppContext
+    pass
 
 app = typer.Typer(
     help="Create and manage spend keys (lava_sk_…).",
@@ -167,7 +166,9 @@ def list_(
         for k in keys:
             app_.out.line(k.spend_key_id)
     else:
-        app_.out.keys(keys)
+        from lava_cli.render.keys import keys_table
+
+        keys_table(app_.out, keys)
 
 
 @app.command()
@@ -183,7 +184,9 @@ def show(ctx: typer.Context, key: KeyArg, json_: JsonOpt = False) -> None:
     if json_:
         app_.out.json(found.raw)
     else:
-        app_.out.key_detail(found)
+        from lava_cli.render.keys import key_detail
+
+        key_detail(app_.out, found)
 
 
 # --- update, pause, resume ----------------------------------------------------------------
@@ -276,19 +279,9 @@ def _put(
         sync_saved_key(app_, updated)
     except (LavaError, OSError) as exc:
         app_.out.warn(f"{verb.lower()}, but the saved copy's record was not updated: {exc}")
-    _done(app_, updated, verb, quiet=quiet, json_=json_)
+    from lava_cli.render.keys import changed
 
-
-def _done(app_: AppContext, key: SpendKey, verb: str, *, quiet: bool, json_: bool) -> None:
-    if json_:
-        app_.out.json(key.raw)
-    elif quiet:
-        app_.out.line(key.spend_key_id)
-    elif app_.stdout_tty:
-        app_.out.note(f"✓ {verb} {key.name} ({key.spend_key_id})")
-        app_.out.key_detail(key)
-    else:
-        app_.out.key_detail(key)
+    changed(app_.out, updated, verb, quiet=quiet, json_=json_)
 
 
 @app.command()
@@ -359,6 +352,7 @@ def revoke(
     from lava_cli.cli.common import confirm
     from lava_cli.errors import ApiNotFoundError, NotFoundError
     from lava_cli.ops.keys import forget_spend_key, gone_saved_key, resolve_key
+    from lava_cli.render.keys import revoked
 
     app_ = app_of(ctx)
     if not yes and not app_.can_prompt:
@@ -375,7 +369,7 @@ def revoke(
         gone = gone_saved_key(app_, client, key)
         if gone is None:
             raise
-        _revoked(app_, *gone, already=True, quiet=quiet, json_=json_)
+        revoked(app_.out, *gone, already=True, quiet=quiet, json_=json_)
         return
     if not yes and not confirm(
         app_, f"Revoke {target.name} ({target.spend_key_id})? It cannot be undone."
@@ -390,24 +384,7 @@ def revoke(
         forget_spend_key(app_, target.spend_key_id)
     except LavaError as exc:
         app_.out.warn(f"revoked, but the saved copy could not be removed: {exc.message}")
-    _revoked(app_, target.spend_key_id, target.name, already=already, quiet=quiet, json_=json_)
-
-
-def _revoked(
-    app_: AppContext, kid: str, name: str, *, already: bool, quiet: bool, json_: bool
-) -> None:
-    if json_:
-        app_.out.json(
-            {"spend_key_id": kid, "name": name, "success": True, "already_revoked": already}
-        )
-    elif quiet:
-        app_.out.line(kid)
-    elif app_.stdout_tty:
-        app_.out.note(
-            f"✓ {name} ({kid}) was already revoked" if already else f"✓ Revoked {name} ({kid})"
-        )
-    else:
-        app_.out.tsv([[kid, name, "revoked"]])
+    revoked(app_.out, target.spend_key_id, target.name, already=already, quiet=quiet, json_=json_)
 
 
 def _mount_check() -> None:

@@ -212,7 +212,7 @@ def spend_line(app: AppContext, choice: KeyChoice) -> str | None:
     """The key's spend this cycle, when the secret and the key id are known."""
     if choice.spend_key_id is None or app.find_secret() is None:
         return None
-    from lava_cli.render.output import spend_text
+    from lava_cli.render.keys import spend_text
 
     try:
         return "key " + spend_text(app.client().get_spend_key(choice.spend_key_id))

@@ -197,7 +197,7 @@ def _not_run(program: str, exc: OSError) -> CommandNotRunError:
 def _finish(app: AppContext, key: SpendKey, saved: str | None) -> None:
     """Summarise spend and revoke the key (unless kept). Never skipped, never raises:
     the command's exit code is what the caller gets, so a failed revoke is a warning."""
-    from lava_cli.render.output import requests_text, spend_text
+    from lava_cli.render.keys import requests_text, spend_text
 
     client = app.client()
     summary = ""
