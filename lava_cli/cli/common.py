@@ -133,7 +133,9 @@ def emit_key(
     interrupted = False
     if save:
         try:
-            saved = save_spend_key_safely(app, key, raw)
+            from lava_cli.ops.saved import save_spend_key
+
+            saved = save_spend_key(app, key, raw)
         except LavaError as exc:
             save_error = exc
         except KeyboardInterrupt:  # Ctrl-C mid-save: print the key below, then stop
@@ -163,17 +165,6 @@ def emit_key(
         raise details_error
 
 
-def save_spend_key_safely(app: AppContext, key: SpendKey, raw: str) -> str:
-    from lava_cli.ops.keys import save_spend_key
-
-    try:
-        return save_spend_key(app, key, raw)
-    except LavaError:
-        raise
-    except OSError as exc:
-        raise LavaError(f"cannot write the config: {exc.strerror}") from None
-
-
 def save_or_revoke(app: AppContext, minted: NewKey) -> str:
     """Save a new key that is shown nowhere else, or revoke it; returns where it went.
 
@@ -181,9 +172,11 @@ def save_or_revoke(app: AppContext, minted: NewKey) -> str:
     a key that cannot be kept must not stay live with nobody holding it, and printing
     it to stderr instead would leak a secret where logs collect it.
     """
+    from lava_cli.ops.saved import save_spend_key
+
     key = minted.key
     try:
-        return save_spend_key_safely(app, key, minted.raw)
+        return save_spend_key(app, key, minted.raw)
     except LavaError as exc:
         try:
             app.client().revoke_spend_key(key.spend_key_id)

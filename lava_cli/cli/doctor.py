@@ -274,7 +274,7 @@ def _saved_key(state: _State, kid: str, meta: dict[str, Any]) -> Check:
 
 
 def _saved_keys(app: AppContext, state: _State) -> Iterable[Check]:
-    from lava_cli.ops.keys import saved_keys
+    from lava_cli.ops.saved import saved_keys
 
     entries = saved_keys(app)
     if not entries:

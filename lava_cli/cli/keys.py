@@ -123,7 +123,7 @@ def create(
         body["status"] = "paused"
     app_ = app_of(ctx)
     if save:
-        from lava_cli.ops.keys import check_can_save
+        from lava_cli.ops.saved import check_can_save
 
         check_can_save(app_)
     minted = app_.client().create_spend_key(body)
@@ -265,7 +265,8 @@ def _put(
     ctx: typer.Context, ref: str, body: dict[str, Any], *, verb: str, quiet: bool, json_: bool
 ) -> None:
     from lava_cli.errors import ApiNotFoundError
-    from lava_cli.ops.keys import drop_if_gone, resolve_or_drop, sync_saved_key
+    from lava_cli.ops.keys import resolve_or_drop
+    from lava_cli.ops.saved import drop_if_gone, sync_saved_key
 
     app_ = app_of(ctx)
     client = app_.client()
@@ -321,7 +322,8 @@ def rotate(
 
     Limits and usage history stay. Example: lava keys rotate claude --save
     """
-    from lava_cli.ops.keys import check_can_save, resolve_or_drop, saved_keys
+    from lava_cli.ops.keys import resolve_or_drop
+    from lava_cli.ops.saved import check_can_save, saved_keys
 
     check_format(format_, var)
     app_ = app_of(ctx)
@@ -351,7 +353,8 @@ def revoke(
     """
     from lava_cli.cli.common import confirm
     from lava_cli.errors import ApiNotFoundError, NotFoundError
-    from lava_cli.ops.keys import forget_spend_key, gone_saved_key, resolve_key
+    from lava_cli.ops.keys import resolve_key
+    from lava_cli.ops.saved import forget_spend_key, gone_saved_key
     from lava_cli.render.keys import revoked
 
     app_ = app_of(ctx)

@@ -38,7 +38,7 @@ class KeyChoice:
 
 
 def choose_key(app: AppContext, ref: str | None, shape: str | None) -> KeyChoice:
-    from lava_cli.ops.keys import load_saved_key
+    from lava_cli.ops.saved import load_saved_key
     from lava_cli.parsing import parse_shape
 
     shape = parse_shape(shape) if shape is not None else None
@@ -59,7 +59,7 @@ def choose_key(app: AppContext, ref: str | None, shape: str | None) -> KeyChoice
 
 def _default_key(app: AppContext, shape: str | None) -> KeyChoice | None:
     """The profile's default saved key, when there is one."""
-    from lava_cli.ops.keys import load_saved_key, saved_keys
+    from lava_cli.ops.saved import load_saved_key, saved_keys
 
     default = app.profile_settings.get("default_key")
     if isinstance(default, str) and default in saved_keys(app):
@@ -78,7 +78,7 @@ def provision(app: AppContext, shape: str) -> KeyChoice:
     """
     from lava_cli.cli.common import save_or_revoke
     from lava_cli.config import state_lock
-    from lava_cli.ops.keys import check_can_save
+    from lava_cli.ops.saved import check_can_save
 
     if app.find_secret() is None:
         raise NotAuthenticatedError(
@@ -183,7 +183,7 @@ def _saved_key_gone(app: AppContext, choice: KeyChoice) -> bool:
     if choice.spend_key_id is None or app.find_secret() is None:
         return False
     from lava_cli.errors import ApiNotFoundError
-    from lava_cli.ops.keys import drop_if_gone
+    from lava_cli.ops.saved import drop_if_gone
 
     client = app.client()
     try:

@@ -122,7 +122,7 @@ def run_with_key(app: AppContext, options: RunOptions) -> int:
     """
     client = app.client()
     if options.keep:
-        from lava_cli.ops.keys import check_can_save
+        from lava_cli.ops.saved import check_can_save
 
         check_can_save(app)
     minted = client.create_spend_key(dict(options.body))
