@@ -7,20 +7,13 @@ request), then hands over to a plain function that talks to the API and renders.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-from lava_cli.cli.common import (
-    FormatOpt,
-    JsonOpt,
-    QuietOpt,
-    VarOpt,
-    app_of,
-    check_format,
-    emit_key,
-)
+from lava_cli.cli.common import JsonOpt, QuietOpt, app_of
 from lava_cli.errors import LavaError, UsageError
+from lava_cli.ops.handoff import HandOff, check_format, emit_key
 from lava_cli.parsing import (
     expiry,
     parse_name,
@@ -31,9 +24,6 @@ from lava_cli.parsing import (
     parse_spend_limit,
     parse_status,
 )
-
-if TYPE_CHECKING:
-    pass
 
 app = typer.Typer(
     help="Create and manage spend keys (lava_sk_…).",
@@ -48,6 +38,15 @@ KeyArg = Annotated[
 SaveOpt = Annotated[
     bool, typer.Option("--save", help="Keep the new raw key in the OS keyring (per key id).")
 ]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help="Hand the new key to a script: env (export line), dotenv, json, or github "
+        "(::add-mask:: + $GITHUB_ENV).",
+    ),
+]
+VarOpt = Annotated[str, typer.Option("--var", help="Variable name for --format env|dotenv|github.")]
 ShapeOpt = Annotated[
     str | None,
     typer.Option(
@@ -127,9 +126,8 @@ def create(
 
         check_can_save(app_)
     minted = app_.client().create_spend_key(body)
-    emit_key(
-        app_, minted, verb="Created", save=save, quiet=quiet, json_=json_, fmt=format_, var=var
-    )
+    how = HandOff(save=save, quiet=quiet, json_=json_, fmt=format_, var=var)
+    emit_key(app_, minted, "Created", how)
 
 
 # --- read -------------------------------------------------------------------------------
@@ -334,9 +332,8 @@ def rotate(
     if keep:
         check_can_save(app_)  # refuse before the old value dies, not after
     minted = client.rotate_spend_key(target.spend_key_id)
-    emit_key(
-        app_, minted, verb="Rotated", save=keep, quiet=quiet, json_=json_, fmt=format_, var=var
-    )
+    how = HandOff(save=keep, quiet=quiet, json_=json_, fmt=format_, var=var)
+    emit_key(app_, minted, "Rotated", how)
 
 
 @app.command()

@@ -128,7 +128,7 @@ def run_with_key(app: AppContext, options: RunOptions) -> int:
     minted = client.create_spend_key(dict(options.body))
     saved: str | None = None
     if options.keep:
-        from lava_cli.cli.common import save_or_revoke
+        from lava_cli.ops.handoff import save_or_revoke
 
         try:
             saved = save_or_revoke(app, minted)
