@@ -1,13 +1,11 @@
-"""Pieces every command module shares: the --json/--quiet options, the context
-accessor and confirmation. Typer only; the work behind them lives in ops/."""
+"""Pieces every command module shares: the --json/--quiet options and the context
+accessor. Typer only; the work behind them lives in ops/."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-
-from lava_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from lava_cli.context import AppContext
@@ -27,15 +25,3 @@ def app_of(ctx: typer.Context) -> AppContext:
     if not isinstance(obj, AppContext):  # pragma: no cover - the root callback always sets it
         raise RuntimeError("lava: no AppContext on the Typer context")
     return obj
-
-
-def confirm(app: AppContext, question: str) -> bool:
-    """Ask yes/no on the terminal (stderr), default no. Callers check can_prompt first."""
-    from lava_cli.safetext import printable
-
-    app.stderr.write(f"{printable(question)} [y/N] ")
-    app.stderr.flush()
-    answer = app.stdin.readline()
-    if not answer:
-        raise UsageError("no answer (end of input)", hint="add --yes to skip the question")
-    return answer.strip().lower() in ("y", "yes")

@@ -1,22 +1,127 @@
-"""Work shared by the spend-key commands: finding a key by id, name or preview.
+"""The work of `lava keys …`: a key's settings into a request body, finding a key by id,
+name or preview, and each command's run function.
 
-The saved-key store (`--save`) is `ops/saved.py`. Nothing here knows about Typer;
-everything takes the AppContext.
+`cli/keys.py` parses flags into the Options below and calls `run_<command>(app, opts)`.
+The body builder is the one place a key's settings become the API's fields, for
+`keys create`, `keys update` and `lava run` alike. The saved-key store is
+`ops/saved.py`; the shown-once hand-off of a new key is `ops/handoff.py`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
-from lava_cli.errors import ApiNotFoundError, NotFoundError, UsageError
+from lava_cli.errors import ApiNotFoundError, LavaError, NotFoundError, UsageError
+from lava_cli.parsing import (
+    expiry,
+    parse_name,
+    parse_names,
+    parse_rate_limit,
+    parse_request_limit,
+    parse_shape,
+    parse_spend_limit,
+    parse_status,
+)
 
 if TYPE_CHECKING:
     from lava_cli.api.client import LavaClient
     from lava_cli.api.types import SpendKey
     from lava_cli.context import AppContext
+    from lava_cli.ops.handoff import HandOff
 
 _ID_RE = re.compile(r"sk_[A-Za-z0-9]{6,64}")
+
+
+# --- a key's settings -> the create/update body ------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyChanges:
+    """A key's settings as typed on the command line, not parsed yet.
+
+    None (or empty, or False) means "not given": nothing is sent for it. The `all_*`,
+    `no_*` flags clear a setting (`update` only); giving both a value and its clear
+    flag is a usage error.
+    """
+
+    name: str | None = None
+    models: Sequence[str] = ()
+    providers: Sequence[str] = ()
+    shape: str | None = None
+    spend_limit: str | None = None
+    request_limit: str | None = None
+    rate_limit: str | None = None
+    expires_at: str | None = None
+    expires_in: str | None = None
+    paused: bool = False
+    all_models: bool = False
+    all_providers: bool = False
+    no_spend_limit: bool = False
+    no_request_limit: bool = False
+    no_rate_limit: bool = False
+    no_expiry: bool = False
+
+
+def build_body(changes: KeyChanges, now: datetime) -> dict[str, object]:
+    """The create/update request body: each setting given, parsed (exit 2 on bad input,
+    before any request); a cleared setting is sent as null. Expiry is relative to `now`."""
+    c = changes
+    when = expiry(c.expires_at, c.expires_in, now)
+    # One row per setting: API field, value given, cleared; flag, clear flag, parser.
+    settings: tuple[tuple[str, Any, bool, str, str, Callable[[Any], object]], ...] = (
+        ("name", c.name, False,
+         "--name", "", parse_name),
+        ("allowed_models", c.models or None, c.all_models,
+         "--model", "--all-models", _models),
+        ("allowed_providers", c.providers or None, c.all_providers,
+         "--provider", "--all-providers", _providers),
+        ("request_shape", c.shape, False,
+         "--shape", "", parse_shape),
+        ("spend_limit", c.spend_limit, c.no_spend_limit,
+         "--spend-limit", "--no-spend-limit", parse_spend_limit),
+        ("request_limit", c.request_limit, c.no_request_limit,
+         "--request-limit", "--no-request-limit", parse_request_limit),
+        ("rate_limit", c.rate_limit, c.no_rate_limit,
+         "--rate-limit", "--no-rate-limit", parse_rate_limit),
+        ("expires_at", when, c.no_expiry,
+         "--expires-at/--expires-in", "--no-expiry", str),
+    )  # fmt: skip
+    body: dict[str, object] = {}
+    for field, value, clear, flag, clear_flag, parse in settings:
+        if value is not None and clear:
+            raise UsageError(f"use {flag} or {clear_flag}, not both")
+        if value is not None:
+            body[field] = parse(value)
+        elif clear:
+            body[field] = None
+    if c.paused:
+        body["status"] = "paused"
+    return body
+
+
+def _models(values: Sequence[str]) -> list[str] | None:
+    return parse_names(values, "--model")
+
+
+def _providers(values: Sequence[str]) -> list[str] | None:
+    return parse_names(values, "--provider")
+
+
+def update_body(changes: KeyChanges, now: datetime) -> dict[str, object]:
+    """`build_body` for `keys update`, which must change something."""
+    body = build_body(changes, now)
+    if not body:
+        raise UsageError(
+            "nothing to update", hint="see `lava keys update --help` for what can change"
+        )
+    return body
+
+
+# --- finding a key ---------------------------------------------------------------------
 
 
 def resolve_key(client: LavaClient, ref: str) -> SpendKey:
@@ -67,3 +172,208 @@ def resolve_or_drop(app: AppContext, client: LavaClient, ref: str) -> SpendKey:
             f"spend key {name!r} ({kid}) no longer exists (revoked elsewhere?)",
             hint=exc.hint,
         ) from None
+
+
+# --- the commands ------------------------------------------------------------------------
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class CreateOptions:
+    body: Mapping[str, object]
+    how: HandOff
+
+
+def run_create(app: AppContext, opts: CreateOptions) -> None:
+    """Create the key, then hand its raw value over (saved first when asked)."""
+    from lava_cli.ops.handoff import emit_key
+
+    if opts.how.save:
+        from lava_cli.ops.saved import check_can_save
+
+        check_can_save(app)
+    minted = app.client().create_spend_key(dict(opts.body))
+    emit_key(app, minted, "Created", opts.how)
+
+
+@dataclass(frozen=True)
+class ListOptions:
+    status: str | None = None
+    quiet: bool = False
+    json_: bool = False
+
+
+def list_options(status: str | None, *, quiet: bool, json_: bool) -> ListOptions:
+    return ListOptions(parse_status(status) if status is not None else None, quiet, json_)
+
+
+def run_list(app: AppContext, opts: ListOptions) -> None:
+    """Every key (all pages), filtered by the status people see (`expired` derived)."""
+    moment = now()
+    keys = [
+        k
+        for k in app.client().iter_spend_keys()
+        if opts.status is None or k.status_at(moment) == opts.status
+    ]
+    if opts.json_:
+        app.out.json([k.raw for k in keys])
+    elif opts.quiet:
+        for k in keys:
+            app.out.line(k.spend_key_id)
+    else:
+        from lava_cli.render.keys import keys_table
+
+        keys_table(app.out, keys)
+
+
+@dataclass(frozen=True)
+class ShowOptions:
+    key: str
+    json_: bool = False
+
+
+def run_show(app: AppContext, opts: ShowOptions) -> None:
+    found = resolve_or_drop(app, app.client(), opts.key)
+    if opts.json_:
+        app.out.json(found.raw)
+    else:
+        from lava_cli.render.keys import key_detail
+
+        key_detail(app.out, found)
+
+
+@dataclass(frozen=True)
+class UpdateOptions:
+    """`keys update` (and `pause`, `resume`: a status change) after parsing."""
+
+    key: str
+    body: Mapping[str, object]
+    verb: str = "Updated"
+    quiet: bool = False
+    json_: bool = False
+
+
+def run_update(app: AppContext, opts: UpdateOptions) -> None:
+    """Send the changes; keep a saved copy's record (name, shape) in step."""
+    from lava_cli.ops.saved import drop_if_gone, sync_saved_key
+    from lava_cli.render.keys import changed
+
+    client = app.client()
+    target = resolve_or_drop(app, client, opts.key)
+    try:
+        updated = client.update_spend_key(target.spend_key_id, dict(opts.body))
+    except ApiNotFoundError:  # revoked between the lookup and the update
+        drop_if_gone(app, client, target.spend_key_id)
+        raise
+    try:
+        sync_saved_key(app, updated)
+    except (LavaError, OSError) as exc:
+        app.out.warn(f"{opts.verb.lower()}, but the saved copy's record was not updated: {exc}")
+    changed(app.out, updated, opts.verb, quiet=opts.quiet, json_=opts.json_)
+
+
+@dataclass(frozen=True)
+class RotateOptions:
+    key: str
+    how: HandOff
+
+
+def run_rotate(app: AppContext, opts: RotateOptions) -> None:
+    """A new value for the key; one saved before stays saved (with the new value)."""
+    from dataclasses import replace
+
+    from lava_cli.ops.handoff import emit_key
+    from lava_cli.ops.saved import check_can_save, saved_keys
+
+    client = app.client()
+    target = resolve_or_drop(app, client, opts.key)
+    # A key saved before stays saved: rotating it must not leave a dead value behind.
+    how = replace(opts.how, save=opts.how.save or target.spend_key_id in saved_keys(app))
+    if how.save:
+        check_can_save(app)  # refuse before the old value dies, not after
+    minted = client.rotate_spend_key(target.spend_key_id)
+    emit_key(app, minted, "Rotated", how)
+
+
+@dataclass(frozen=True)
+class RevokeOptions:
+    key: str
+    yes: bool = False
+    quiet: bool = False
+    json_: bool = False
+
+
+def run_revoke(app: AppContext, opts: RevokeOptions) -> None:
+    """Revoke after asking (unless --yes), and drop a saved copy. A key saved here but
+    revoked elsewhere succeeds (exit 0): no working key, no saved copy, as asked."""
+    from lava_cli.ops.saved import forget_spend_key, gone_saved_key
+    from lava_cli.render.keys import revoked
+
+    if not opts.yes and not app.can_prompt:
+        raise UsageError(
+            "revoking needs confirmation and there is no terminal to ask",
+            hint="add --yes to revoke without asking",
+        )
+    client = app.client()
+    try:
+        target = resolve_key(client, opts.key)
+    except NotFoundError:
+        gone = gone_saved_key(app, client, opts.key)
+        if gone is None:
+            raise
+        revoked(app.out, *gone, already=True, quiet=opts.quiet, json_=opts.json_)
+        return
+    kid = target.spend_key_id
+    if not opts.yes and not confirm(app, f"Revoke {target.name} ({kid})? It cannot be undone."):
+        raise UsageError("not revoked", hint="nothing was changed")
+    already = False
+    try:
+        client.revoke_spend_key(kid)
+    except ApiNotFoundError:  # revoked elsewhere since the lookup a moment ago
+        already = True
+    try:
+        forget_spend_key(app, kid)
+    except LavaError as exc:
+        app.out.warn(f"revoked, but the saved copy could not be removed: {exc.message}")
+    revoked(app.out, kid, target.name, already=already, quiet=opts.quiet, json_=opts.json_)
+
+
+def confirm(app: AppContext, question: str) -> bool:
+    """Ask yes/no on the terminal (stderr), default no. Callers check can_prompt first."""
+    from lava_cli.safetext import printable
+
+    app.stderr.write(f"{printable(question)} [y/N] ")
+    app.stderr.flush()
+    answer = app.stdin.readline()
+    if not answer:
+        raise UsageError("no answer (end of input)", hint="add --yes to skip the question")
+    return answer.strip().lower() in ("y", "yes")
+
+
+@dataclass(frozen=True)
+class ForgetOptions:
+    key: str
+    quiet: bool = False
+    json_: bool = False
+
+
+def run_forget(app: AppContext, opts: ForgetOptions) -> None:
+    """Drop a saved key from this profile; the server is never asked (exit 4: not saved)."""
+    from lava_cli.ops.saved import find_saved, forget_spend_key, saved_keys
+    from lava_cli.render.keys import forgotten
+
+    found = find_saved(app, opts.key)
+    if found is None or not forget_spend_key(app, found[0]):
+        names = sorted(
+            f"{meta.get('name')} ({kid})" if isinstance(meta, dict) else kid
+            for kid, meta in saved_keys(app).items()
+        )
+        raise NotFoundError(
+            f"no saved spend key {opts.key!r} in profile {app.profile!r}",
+            hint=f"saved here: {', '.join(names)}" if names else "no key is saved here",
+        )
+    kid, meta = found
+    forgotten(app.out, kid, str(meta.get("name") or kid), quiet=opts.quiet, json_=opts.json_)
