@@ -10,8 +10,7 @@ live with nobody holding them.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lava_cli.errors import LavaError, UsageError
 
@@ -22,8 +21,7 @@ if TYPE_CHECKING:
 KEY_FORMATS = ("env", "dotenv", "json", "github")
 
 
-@dataclass(frozen=True)
-class HandOff:
+class HandOff(NamedTuple):
     """How a new key leaves `keys create` and `keys rotate`: saved, and in which form."""
 
     save: bool = False

@@ -16,9 +16,8 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lava_cli.errors import ApiNotFoundError, CommandNotRunError, LavaError, UsageError
 
@@ -30,8 +29,7 @@ if TYPE_CHECKING:
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-@dataclass(frozen=True)
-class RunOptions:
+class RunOptions(NamedTuple):
     """`lava run` after parsing: the command, the key's create body (see
     `ops.keys.build_body`), the tool whose variables to set, and `--keep`."""
 
@@ -46,8 +44,6 @@ def run_options(
 ) -> RunOptions:
     """Check `lava run`'s flags (exit 2 before any request) and build the key's body:
     named after the run unless --name, with the shape `--tool` needs."""
-    from dataclasses import replace
-
     from lava_cli.ops.keys import build_body, now
 
     if tool is not None:
@@ -57,8 +53,8 @@ def run_options(
         spec = get_tool(tool)
         if changes.shape is not None and parse_shape(changes.shape) != spec.request_shape:
             raise UsageError(f"--tool {tool} needs --shape {spec.request_shape}")
-        changes = replace(changes, shape=spec.request_shape)
-    changes = replace(changes, name=changes.name or default_name())
+        changes = changes._replace(shape=spec.request_shape)
+    changes = changes._replace(name=changes.name or default_name())
     return RunOptions(command, build_body(changes, now()), tool, keep)
 
 
