@@ -11,20 +11,13 @@ from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 
-def run(
-    argv: Sequence[str],
-    *,
-    stdin: TextIO | None = None,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-) -> int:
-    """Run `lava` in-process and return the exit code (see `lava_cli.cli.app.invoke`).
-
-    Imported lazily so that `--version` and TAB never load the command machinery.
-    """
+def run(argv: Sequence[str], **streams: TextIO | None) -> int:
+    """Run `lava` in-process and return the exit code: `lava_cli.cli.app.invoke`, with
+    the same `stdin`/`stdout`/`stderr` keywords, imported only when called so that
+    `--version` and TAB never load the command machinery."""
     from lava_cli.cli.app import invoke
 
-    return invoke(argv, stdin=stdin, stdout=stdout, stderr=stderr)
+    return invoke(argv, **streams)
 
 
 def main() -> NoReturn:
