@@ -45,8 +45,7 @@ def _key_for(
         _, meta, raw = load_saved_key(app, ref)
         return EnvKey(raw, str(meta.get("request_shape") or "openai"), ref)
     if create:
-        from lava_cli.cli.common import save_or_revoke
-        from lava_cli.ops.keys import check_can_save
+        from lava_cli.ops.keys import check_can_save, save_or_revoke
 
         check_can_save(app)
         key = app.client().create_spend_key(
