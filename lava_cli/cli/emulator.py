@@ -7,20 +7,10 @@ from typing import Annotated
 
 import typer
 
-from lava_cli.cli.common import app_of
+from lava_cli.cli.common import app_of, command_group
 from lava_cli.cli.numbers import AsciiFloatRange, AsciiInt, AsciiIntRange
 
-app = typer.Typer(
-    help="Run a local emulator of Lava's API.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
-
-
-@app.callback()
-def _group() -> None:
-    """Run a local emulator of Lava's API."""  # a callback keeps a one-command app a group
+app = command_group("Run a local emulator of Lava's API.")
 
 
 @app.command()
@@ -99,4 +89,4 @@ def serve(
         upstreams=tuple(upstream or ()),
         fault_seed=fault_seed,
     )
-    emulator.serve(app_of(ctx), opts)
+    emulator.run_serve(app_of(ctx), opts)

@@ -148,7 +148,7 @@ def gateway_factory(
     return with_gateway_options(options)
 
 
-def serve(app: AppContext, opts: ServeOptions) -> None:
+def run_serve(app: AppContext, opts: ServeOptions) -> None:
     """Check every option, then serve until Ctrl-C (the emulator prints its exports)."""
     server = load_emulator()
     factory = gateway_factory(

@@ -46,3 +46,17 @@ def test_env_list_is_a_table_on_a_terminal_and_tsv_in_a_pipe(monkeypatch):
     piped = run_lava("env", "--list").stdout.splitlines()
     assert "claude-code\tanthropic\tenv\tClaude Code" in piped
     assert all(len(line.split("\t")) == 4 for line in piped)
+
+
+def test_auth_status_is_one_row_per_setting_in_both_forms(emulator, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("LAVA_SECRET_KEY", emulator.secrets[0])
+    monkeypatch.setenv("LAVA_BASE_URL", emulator.base_url)
+    tty = run_lava("auth", "status", tty=True)
+    assert tty.code == 0, tty.output
+    rows = [line.split() for line in tty.stdout.splitlines()]
+    assert rows[0] == ["profile", "default"]  # no header row: the names say it
+    assert ["base_url", emulator.base_url] in rows
+    assert emulator.secrets[0] not in tty.stdout  # only the preview
+    piped = run_lava("auth", "status").stdout.splitlines()
+    assert f"base_url\t{emulator.base_url}" in piped and "logged_in\tTrue" in piped
