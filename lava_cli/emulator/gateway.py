@@ -37,12 +37,11 @@ from starlette.routing import Route
 from starlette.types import Send
 
 from lava_cli.emulator import wire
-from lava_cli.emulator.app import ApiError, ManagementApi
 from lava_cli.emulator.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
 from lava_cli.emulator.catalogue import get_model
 from lava_cli.emulator.cycles import utc_now
 from lava_cli.emulator.faults import Faults
-from lava_cli.emulator.ledger import BadQuery, Charge, Ledger, usage_range
+from lava_cli.emulator.ledger import Charge, Ledger
 from lava_cli.emulator.limits import Refusal
 from lava_cli.emulator.replies import (
     DEFAULT_REPLY_TOKENS,
@@ -383,58 +382,12 @@ async def _once(body: bytes) -> AsyncIterator[bytes]:
     yield body
 
 
-# --- the read side: GET /v1/requests and GET /v1/usage (management secret) ----------
-
-
-def _json(body: dict[str, Any]) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
-
-
-class ReadSide:
-    """``GET /v1/requests`` and ``GET /v1/usage`` for the wallet of the Bearer secret.
-
-    Authentication and the error shape are the management API's (`ManagementApi`).
-    """
-
-    def __init__(self, store: Store, ledger: Ledger, clock: Callable[[], datetime]) -> None:
-        self.api = ManagementApi(store, clock)
-        self.ledger, self.clock = ledger, clock
-
-    async def requests(self, request: Request) -> Response:
-        wallet = self.api.wallet(request)
-        limit = self.api.page_limit(request)
-        params = request.query_params
-        try:
-            page = self.ledger.list_requests(
-                wallet.wallet_id,
-                cursor=params.get("cursor") or None,
-                limit=limit,
-                spend_key_id=params.get("spend_key_id") or None,
-            )
-        except BadQuery as exc:
-            raise ApiError(400, "invalid_request", str(exc)) from None
-        return _json(page)
-
-    async def usage(self, request: Request) -> Response:
-        wallet = self.api.wallet(request)
-        params = request.query_params
-        try:
-            start, end = usage_range(params.get("start"), params.get("end"), self.clock())
-            body = self.ledger.usage(wallet.wallet_id, start, end)
-        except BadQuery as exc:
-            raise ApiError(400, "invalid_request", str(exc)) from None
-        return _json(body)
-
-
 def gateway_routes(
     store: Store, clock: Callable[[], datetime] = utc_now, options: GatewayOptions | None = None
 ) -> list[Route]:
     """The gateway's Starlette routes, for `create_app(..., extra_routes=...)`."""
     gateway = Gateway(store, clock, options)
-    read = ReadSide(store, gateway.ledger, clock)
     return [
         Route("/v1/chat/completions", gateway.chat_completions, methods=["POST"]),
         Route("/v1/messages", gateway.messages, methods=["POST"]),
-        Route("/v1/requests", read.requests, methods=["GET"]),
-        Route("/v1/usage", read.usage, methods=["GET"]),
     ]

@@ -1,0 +1,247 @@
+"""The read side of the gateway's ledger: ``GET /v1/requests`` and ``GET /v1/usage``.
+
+Both answer for the wallet of the ``Authorization: Bearer`` secret, with the
+management API's authentication and error shape (`app.ManagementApi`). They only
+read the ``requests`` table the gateway's check-and-charge writes (ledger.py), so
+nothing here can change what a key may spend.
+
+- ``/v1/requests``: one page of the wallet's requests, newest first; ``cursor`` and
+  ``limit`` as for the spend-key list (paging.py); ``spend_key_id`` filters (ours).
+- ``/v1/usage``: daily UTC totals over ``[start, end)``, every day listed. ``start`` /
+  ``end`` are ISO 8601 moments or dates; a bare ``end`` date includes that day.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from lava_cli.emulator.app import ApiError, ManagementApi
+from lava_cli.emulator.cycles import as_utc, iso_z, parse_iso, parse_stored, stored_time, utc_now
+from lava_cli.emulator.ledger import decimal_text
+from lava_cli.emulator.schema import InvalidCursor, decode_cursor, encode_cursor
+from lava_cli.emulator.store import Store
+
+MAX_USAGE_DAYS = 366
+
+# The moments /v1/usage accepts (an emulator decision): nothing before the Unix epoch,
+# and room after the last one for the day arithmetic (a day past `end`, 30 days before
+# it), which would otherwise overflow `datetime` near the year 9999 and answer 500.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9999, 1, 1, tzinfo=timezone.utc)
+
+
+class BadQuery(ValueError):
+    """A query parameter of /v1/requests or /v1/usage the API answers with 400."""
+
+
+def _when(text: str | None, name: str, *, end: bool) -> datetime | None:
+    """An ISO 8601 moment; a bare date means its 00:00 UTC (for `end`: the next day's,
+    so ``end=2025-01-31`` includes the 31st)."""
+    if not text:
+        return None
+    try:
+        if not text.isascii():  # strptime's %Y would read `２０２５` as 2025
+            raise ValueError(text)
+        if len(text) == 10:
+            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+            return day + timedelta(days=1) if end else day
+        return parse_iso(text)
+    except ValueError:
+        raise BadQuery(f"{name}: {text!r} is not an ISO 8601 date or time") from None
+    except OverflowError:  # the day after 9999-12-31
+        raise BadQuery(_out_of_range(name, text)) from None
+
+
+def _out_of_range(name: str, text: str) -> str:
+    return f"{name}: {text!r} is out of range ({EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d})"
+
+
+def usage_range(
+    start_text: str | None, end_text: str | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """``GET /v1/usage``'s range: end defaults to now, start to 30 days before (00:00)."""
+    end = _when(end_text, "end", end=True) or now
+    start = _when(start_text, "start", end=False)
+    for name, text, moment in (("start", start_text, start), ("end", end_text, end)):
+        if moment is not None and not EARLIEST <= moment <= LATEST:
+            raise BadQuery(_out_of_range(name, text or ""))
+    if start is None:
+        start = (end - timedelta(days=30)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, end
+
+
+def _decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        return decode_cursor(cursor)
+    except InvalidCursor:
+        raise BadQuery(f"cursor: {cursor!r} is not a cursor this server issued") from None
+
+
+def list_requests(
+    store: Store,
+    wallet_id: str,
+    *,
+    cursor: str | None = None,
+    limit: int = 10,
+    spend_key_id: str | None = None,
+) -> dict[str, Any]:
+    """One page of the wallet's requests, newest first; the cursor is the last row
+    shown, so requests arriving meanwhile never shift a page."""
+    where = "wallet_id = ?"
+    params: list[Any] = [wallet_id]
+    if spend_key_id:
+        where += " AND spend_key_id = ?"
+        params.append(spend_key_id)
+    if cursor:
+        created_at, request_id = _decode_cursor(cursor)
+        where += " AND (created_at < ? OR (created_at = ? AND request_id < ?))"
+        params += [created_at, created_at, request_id]
+    with store.transaction() as db:
+        rows = db.execute(
+            f"SELECT * FROM requests WHERE {where}"  # noqa: S608 - fixed fragments only
+            " ORDER BY created_at DESC, request_id DESC LIMIT ?",
+            (*params, limit + 1),
+        ).fetchall()
+    page = rows[:limit]
+    has_more = len(rows) > limit
+    data = []
+    for row in page:
+        cost = decimal_text(row["cost_micros"])
+        data.append(
+            {
+                "request_id": row["request_id"],
+                "status": row["status"],
+                "provider": row["provider"],
+                "model": row["model"],
+                "endpoint": row["endpoint"],
+                "model_usage": {
+                    "input_tokens": row["input_tokens"],
+                    "output_tokens": row["output_tokens"],
+                    "total_tokens": row["input_tokens"] + row["output_tokens"],
+                    "total_cost": cost,
+                },
+                "cost": cost,
+                "created_at": iso_z(parse_stored(row["created_at"])),
+                "spend_key_id": row["spend_key_id"],
+            }
+        )
+    last = page[-1] if has_more else None
+    return {
+        "data": data,
+        "has_more": has_more,
+        "next_cursor": encode_cursor(last["created_at"], last["request_id"]) if last else None,
+    }
+
+
+def usage(store: Store, wallet_id: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """Daily (UTC) totals over ``[start, end)``, every day listed, plus the totals.
+
+    ``total_charge`` equals ``total_cost``: the emulator adds no fee.
+    """
+    start, end = as_utc(start), as_utc(end)
+    if end <= start:
+        raise BadQuery("end: must be after start")
+    first_day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    if (end - first_day).days > MAX_USAGE_DAYS:
+        raise BadQuery(f"the range spans more than {MAX_USAGE_DAYS} days")
+    with store.transaction() as db:
+        rows = db.execute(
+            "SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS n,"
+            " SUM(input_tokens + output_tokens) AS tokens, SUM(cost_micros) AS micros"
+            " FROM requests WHERE wallet_id = ? AND created_at >= ? AND created_at < ?"
+            " GROUP BY day",
+            (wallet_id, stored_time(start), stored_time(end)),
+        ).fetchall()
+    by_day = {row["day"]: row for row in rows}
+    items = []
+    total_n = total_tokens = total_micros = 0
+    day = first_day
+    while day < end:
+        following = day + timedelta(days=1)
+        row = by_day.get(day.strftime("%Y-%m-%d"))
+        n, tokens, micros = (row["n"], row["tokens"], row["micros"]) if row else (0, 0, 0)
+        total_n, total_tokens, total_micros = (
+            total_n + n,
+            total_tokens + tokens,
+            total_micros + micros,
+        )
+        items.append(
+            {
+                "date": day.strftime("%Y-%m-%d"),
+                "start": iso_z(max(day, start)),
+                "end": iso_z(min(following, end)),
+                "total_requests": n,
+                "total_usage_tokens": tokens,
+                "total_cost": decimal_text(micros),
+                "total_charge": decimal_text(micros),
+            }
+        )
+        day = following
+    return {
+        "items": items,
+        "totals": {
+            "start": iso_z(start),
+            "end": iso_z(end),
+            "total_requests": total_n,
+            "total_usage_tokens": total_tokens,
+            "total_cost": decimal_text(total_micros),
+            "total_charge": decimal_text(total_micros),
+        },
+    }
+
+
+def _json(body: dict[str, Any]) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
+
+
+class ReadSide:
+    """``GET /v1/requests`` and ``GET /v1/usage`` for the wallet of the Bearer secret.
+
+    Authentication and the error shape are the management API's (`ManagementApi`).
+    """
+
+    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+        self.api = ManagementApi(store, clock)
+        self.store, self.clock = store, clock
+
+    async def requests(self, request: Request) -> Response:
+        wallet = self.api.wallet(request)
+        limit = self.api.page_limit(request)
+        params = request.query_params
+        try:
+            page = list_requests(
+                self.store,
+                wallet.wallet_id,
+                cursor=params.get("cursor") or None,
+                limit=limit,
+                spend_key_id=params.get("spend_key_id") or None,
+            )
+        except BadQuery as exc:
+            raise ApiError(400, "invalid_request", str(exc)) from None
+        return _json(page)
+
+    async def usage(self, request: Request) -> Response:
+        wallet = self.api.wallet(request)
+        params = request.query_params
+        try:
+            start, end = usage_range(params.get("start"), params.get("end"), self.clock())
+            body = usage(self.store, wallet.wallet_id, start, end)
+        except BadQuery as exc:
+            raise ApiError(400, "invalid_request", str(exc)) from None
+        return _json(body)
+
+
+def read_routes(store: Store, clock: Callable[[], datetime] = utc_now) -> list[Route]:
+    """The read side's Starlette routes, for `server.ROUTE_PROVIDERS`."""
+    read = ReadSide(store, clock)
+    return [
+        Route("/v1/requests", read.requests, methods=["GET"]),
+        Route("/v1/usage", read.usage, methods=["GET"]),
+    ]
