@@ -14,7 +14,9 @@ cost up front and accepted only if ``current_spend + cost <= limit``: ``current_
 never exceeds the limit. An accepted request stays charged even if the client goes
 away or an injected ``drop-mid-stream`` cuts it. A model forwarded to an upstream
 provider (``GatewayOptions.upstreams``) is admitted on a worst-case reservation and
-settled at the usage the provider reports, never above the reservation (replies.py).
+settled at the usage the provider reports, never above the reservation (upstream.py).
+
+The request log and usage report this gateway writes are served by reads.py.
 
 Every answer, errors included, carries ``x-lava-request-id``. Errors use the
 endpoint's provider shape so the official SDKs raise their typed exceptions.
@@ -28,8 +30,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -38,26 +39,20 @@ from starlette.types import Send
 
 from lava_cli.emulator import wire
 from lava_cli.emulator.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
-from lava_cli.emulator.catalogue import get_model
+from lava_cli.emulator.catalogue import get_model, request_cost
 from lava_cli.emulator.cycles import utc_now
 from lava_cli.emulator.faults import Faults
 from lava_cli.emulator.ledger import Charge, Ledger
 from lava_cli.emulator.limits import Refusal
 from lava_cli.emulator.replies import (
     DEFAULT_REPLY_TOKENS,
-    UPSTREAM_RESERVE_TOKENS,
     Reply,
-    Upstream,
     conversation_texts,
     count_input_tokens,
-    forward,
     make_reply,
-    request_cost,
 )
 from lava_cli.emulator.store import Store
-
-if TYPE_CHECKING:
-    import httpx
+from lava_cli.emulator.upstream import Forwarder, Upstream, reserve
 
 ENDPOINTS = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages"}
 
@@ -71,8 +66,8 @@ class GatewayOptions:
     reply_tokens: the offline model's natural reply length; ``max_tokens`` can only
         shorten it.
     faults: injected failures (faults.py); None or empty for none.
-    upstreams: model id -> real provider to forward it to (replies.Upstream) instead of
-        the offline model; charged by reservation then settled (see replies.py).
+    upstreams: model id -> real provider to forward it to (upstream.Upstream) instead of
+        the offline model; charged by reservation then settled (see upstream.py).
     """
 
     token_delay_ms: float = 0.0
@@ -136,7 +131,7 @@ class Gateway:
         self.ledger = Ledger(store)
         self.clock = clock
         self.options = options or GatewayOptions()
-        self._client: httpx.AsyncClient | None = None
+        self.forwarder = Forwarder(self.ledger)
 
     async def chat_completions(self, request: Request) -> Response:
         return await self._serve(request, "openai")
@@ -188,7 +183,17 @@ class Gateway:
         if faults and faults.roll("slow-first-byte"):
             await asyncio.sleep(faults.first_byte_delay_s)
         if plan.upstream is not None:
-            return await self._forward(request, shape, request_id, plan, plan.upstream)
+            forwarded = await self.forwarder.relay(
+                request_id,
+                plan.charge,
+                plan.upstream,
+                plan.body,
+                stream=plan.request.stream,
+                anthropic_version=request.headers.get("anthropic-version"),
+            )
+            if isinstance(forwarded, Refusal):
+                return self._error(shape, request_id, forwarded)
+            return forwarded
         cut = bool(faults) and faults is not None and faults.roll("drop-mid-stream")
         return await self._answer(shape, request_id, plan, cut)
 
@@ -222,17 +227,10 @@ class Gateway:
         input_tokens = count_input_tokens(req.system, req.messages)
         upstream = self.options.upstreams.get(model.id)
         if upstream is not None:
-            if upstream.shape != shape:
-                return Refusal(
-                    400,
-                    "invalid_request",
-                    f"model: {model.id!r} is forwarded to an {upstream.shape}-shape provider; "
-                    f"call it through {ENDPOINTS[upstream.shape]}",
-                )
-            reserve = req.max_tokens or UPSTREAM_RESERVE_TOKENS
-            cost = request_cost(input_tokens, reserve, model.input_price, model.output_price)
-            charge = Charge(model.id, model.provider, ENDPOINTS[shape], input_tokens, reserve, cost)
-            return _Plan(req, Reply((), False), charge, upstream, data)
+            reserved = reserve(model, upstream, shape, input_tokens, req.max_tokens)
+            if isinstance(reserved, Refusal):
+                return reserved
+            return _Plan(req, Reply((), False), reserved, upstream, data)
         reply = make_reply(
             model.id,
             conversation_texts(req.system, req.messages),
@@ -308,52 +306,6 @@ class Gateway:
                 _once(body[: len(body) // 2]), headers=headers, media_type="application/json"
             )
         return Response(body, headers=headers, media_type="application/json")
-
-    async def _forward(
-        self, request: Request, shape: str, request_id: str, plan: _Plan, upstream: Upstream
-    ) -> Response:
-        """Relay the request to a real provider; settle its charge from the usage it
-        reports (capped at the reservation; zero when it fails)."""
-        import httpx
-
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0))
-        model = get_model(plan.charge.model)
-        assert model is not None
-
-        def settle(ok: bool, used_in: int | None, used_out: int | None) -> None:
-            reserved = plan.charge
-            if not ok:
-                self.ledger.settle(
-                    request_id, input_tokens=0, output_tokens=0, cost=Decimal(0), status="failed"
-                )
-                return
-            if used_in is None or used_out is None:
-                return  # no usage reported: the reservation stands
-            cost = request_cost(used_in, used_out, model.input_price, model.output_price)
-            self.ledger.settle(
-                request_id,
-                input_tokens=used_in,
-                output_tokens=used_out,
-                cost=min(cost, reserved.cost),
-            )
-
-        headers = {"x-lava-request-id": request_id}
-        try:
-            status, content = await forward(
-                self._client,
-                upstream,
-                plan.body,
-                stream=plan.request.stream,
-                anthropic_version=request.headers.get("anthropic-version"),
-                settle=settle,
-            )
-        except httpx.HTTPError as exc:
-            refusal = Refusal(502, "upstream_error", f"The upstream provider failed: {exc!r}")
-            return self._error(shape, request_id, refusal)
-        if isinstance(content, bytes):
-            return Response(content, status, headers=headers, media_type="application/json")
-        return StreamingResponse(content, headers=headers, media_type="text/event-stream")
 
     @staticmethod
     async def _paced(frames: Iterator[bytes] | list[bytes], delay: float) -> AsyncIterator[bytes]:

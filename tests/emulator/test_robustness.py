@@ -161,8 +161,8 @@ def test_a_forwarded_model_refuses_an_absurd_max_tokens_with_400() -> None:
     """The reservation of a forwarded request is max_tokens x price: 10**30 tokens
     overflowed the ledger's integer micro-dollars (500) before any upstream call."""
     from lava_cli.emulator.gateway import GatewayOptions
-    from lava_cli.emulator.replies import Upstream
     from lava_cli.emulator.server import start_in_thread, with_gateway_options
+    from lava_cli.emulator.upstream import Upstream
 
     dead = Upstream("openai", "http://127.0.0.1:9", "upstream-key")
     options = GatewayOptions(upstreams={"gpt-4o": dead})
