@@ -26,16 +26,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from lava_cli.emulator import catalogue
+from lava_cli.emulator import catalogue, paging
 from lava_cli.emulator.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
 from lava_cli.emulator.cycles import Clock, iso_z, parse_stored, utc_now
 from lava_cli.emulator.ids import SPEND_KEY_PREFIX
-from lava_cli.emulator.schema import InvalidCursor, KeyLimitReached, KeyRow, Wallet
+from lava_cli.emulator.schema import KeyLimitReached, KeyRow, Wallet
 from lava_cli.emulator.store import Store
 from lava_cli.emulator.validation import InvalidField, parse_create, parse_update
 
-MAX_PAGE = 100
-DEFAULT_PAGE = 10
 _CENTS = Decimal("0.01")
 
 
@@ -149,17 +147,6 @@ class ManagementApi:
             raise ApiError(400, "invalid_request", f"body: {exc}") from None
 
     @staticmethod
-    def page_limit(request: Request) -> int:
-        text = request.query_params.get("limit")
-        if text is None or text == "":
-            return DEFAULT_PAGE
-        if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-            raise ApiError(
-                400, "invalid_request", f"limit: must be an integer between 1 and {MAX_PAGE}"
-            )
-        return int(text)
-
-    @staticmethod
     def not_found(key_id: str) -> ApiError:
         return ApiError(404, "not_found", f"No such spend key: {key_id}")
 
@@ -180,13 +167,12 @@ class ManagementApi:
 
     async def list_keys(self, request: Request) -> Response:
         wallet = self.wallet(request)
-        limit = self.page_limit(request)
-        try:
-            page = self.store.list_keys(
-                wallet.wallet_id, request.query_params.get("cursor") or None, limit
-            )
-        except InvalidCursor:
-            raise ApiError(400, "invalid_request", "cursor: not a cursor from this API") from None
+        params = request.query_params
+        page = self.store.list_keys(
+            wallet.wallet_id,
+            paging.decode_cursor(params.get("cursor")),
+            paging.page_limit(params.get("limit")),
+        )
         return JSONResponse(
             {
                 "data": [self.key_json(k) for k in page.data],

@@ -22,10 +22,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from lava_cli.emulator import paging
 from lava_cli.emulator.app import ApiError, ManagementApi
 from lava_cli.emulator.cycles import as_utc, iso_z, parse_iso, parse_stored, stored_time, utc_now
 from lava_cli.emulator.ledger import decimal_text
-from lava_cli.emulator.schema import InvalidCursor, decode_cursor, encode_cursor
 from lava_cli.emulator.store import Store
 
 MAX_USAGE_DAYS = 366
@@ -77,42 +77,31 @@ def usage_range(
     return start, end
 
 
-def _decode_cursor(cursor: str) -> tuple[str, str]:
-    try:
-        return decode_cursor(cursor)
-    except InvalidCursor:
-        raise BadQuery(f"cursor: {cursor!r} is not a cursor this server issued") from None
-
-
 def list_requests(
     store: Store,
     wallet_id: str,
     *,
-    cursor: str | None = None,
-    limit: int = 10,
+    after: paging.Position | None = None,
+    limit: int = paging.DEFAULT_PAGE,
     spend_key_id: str | None = None,
 ) -> dict[str, Any]:
-    """One page of the wallet's requests, newest first; the cursor is the last row
-    shown, so requests arriving meanwhile never shift a page."""
+    """One page of the wallet's requests, newest first, after the position of a
+    decoded cursor (paging.py)."""
     where = "wallet_id = ?"
     params: list[Any] = [wallet_id]
     if spend_key_id:
         where += " AND spend_key_id = ?"
         params.append(spend_key_id)
-    if cursor:
-        created_at, request_id = _decode_cursor(cursor)
-        where += " AND (created_at < ? OR (created_at = ? AND request_id < ?))"
-        params += [created_at, created_at, request_id]
+    condition, after_params = paging.after(after, "request_id")
     with store.transaction() as db:
         rows = db.execute(
-            f"SELECT * FROM requests WHERE {where}"  # noqa: S608 - fixed fragments only
+            f"SELECT * FROM requests WHERE {where}{condition}"  # noqa: S608 - fixed fragments
             " ORDER BY created_at DESC, request_id DESC LIMIT ?",
-            (*params, limit + 1),
+            (*params, *after_params, limit + 1),
         ).fetchall()
-    page = rows[:limit]
-    has_more = len(rows) > limit
+    page = paging.cut(rows, limit, lambda row: (row["created_at"], row["request_id"]))
     data = []
-    for row in page:
+    for row in page.data:
         cost = decimal_text(row["cost_micros"])
         data.append(
             {
@@ -132,12 +121,7 @@ def list_requests(
                 "spend_key_id": row["spend_key_id"],
             }
         )
-    last = page[-1] if has_more else None
-    return {
-        "data": data,
-        "has_more": has_more,
-        "next_cursor": encode_cursor(last["created_at"], last["request_id"]) if last else None,
-    }
+    return {"data": data, "has_more": page.has_more, "next_cursor": page.next_cursor}
 
 
 def usage(store: Store, wallet_id: str, start: datetime, end: datetime) -> dict[str, Any]:
@@ -213,18 +197,14 @@ class ReadSide:
 
     async def requests(self, request: Request) -> Response:
         wallet = self.api.wallet(request)
-        limit = self.api.page_limit(request)
         params = request.query_params
-        try:
-            page = list_requests(
-                self.store,
-                wallet.wallet_id,
-                cursor=params.get("cursor") or None,
-                limit=limit,
-                spend_key_id=params.get("spend_key_id") or None,
-            )
-        except BadQuery as exc:
-            raise ApiError(400, "invalid_request", str(exc)) from None
+        page = list_requests(
+            self.store,
+            wallet.wallet_id,
+            after=paging.decode_cursor(params.get("cursor")),
+            limit=paging.page_limit(params.get("limit")),
+            spend_key_id=params.get("spend_key_id") or None,
+        )
         return _json(page)
 
     async def usage(self, request: Request) -> Response:

@@ -6,15 +6,11 @@ see the tables and dataclasses without the query code.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import sqlite3
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
-
-from lava_cli.emulator.cycles import parse_stored
 
 MAX_KEYS_PER_WALLET = 10
 DEFAULT_BALANCE = Decimal("100.00")
@@ -70,10 +66,6 @@ CREATE INDEX IF NOT EXISTS requests_by_wallet ON requests (wallet_id, created_at
 
 class KeyLimitReached(Exception):
     """The wallet already has `MAX_KEYS_PER_WALLET` keys that are not revoked (409)."""
-
-
-class InvalidCursor(ValueError):
-    """A paging cursor this store did not issue (400)."""
 
 
 @dataclass(frozen=True)
@@ -146,13 +138,6 @@ class Wallet:
     created_at: str
 
 
-@dataclass(frozen=True)
-class KeyPage:
-    data: list[KeyRow]
-    has_more: bool
-    next_cursor: str | None
-
-
 def json_list(value: tuple[str, ...] | None) -> str | None:
     return None if value is None else json.dumps(list(value))
 
@@ -202,37 +187,6 @@ def row_to_key(row: sqlite3.Row) -> KeyRow:
         created_at=row["created_at"],
         revoked_at=row["revoked_at"],
     )
-
-
-def encode_cursor(created_at: str, key_id: str) -> str:
-    raw = json.dumps([created_at, key_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    """Inverse of `encode_cursor` (padding optional); `InvalidCursor` for anything else.
-
-    A cursor comes back from the client, so it is hostile input: it may decode to
-    deeply nested JSON, to other types, or to strings SQLite cannot bind (lone
-    surrogates), and each must be a 400, not a 500.
-    """
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = json.loads(raw)
-    except (binascii.Error, ValueError, RecursionError):
-        raise InvalidCursor(cursor) from None
-    if not (
-        isinstance(value, list)
-        and len(value) == 2
-        and all(isinstance(part, str) and part.isascii() for part in value)
-    ):
-        raise InvalidCursor(cursor)
-    created_at, row_id = value
-    try:
-        parse_stored(created_at)
-    except ValueError:
-        raise InvalidCursor(cursor) from None
-    return created_at, row_id
 
 
 def to_micros(amount: Decimal) -> int:

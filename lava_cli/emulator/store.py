@@ -33,16 +33,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from lava_cli.emulator import ids
+from lava_cli.emulator import ids, paging
 from lava_cli.emulator.cycles import Clock, cycle_start, stored_time, utc_now
 from lava_cli.emulator.schema import (
     DEFAULT_BALANCE,
     MAX_KEYS_PER_WALLET,
     SCHEMA,
     SETTINGS_FIELDS,
-    InvalidCursor,
     KeyLimitReached,
-    KeyPage,
     KeyRow,
     KeySettings,
     KeyUsage,
@@ -50,8 +48,6 @@ from lava_cli.emulator.schema import (
     RequestLimit,
     SpendLimit,
     Wallet,
-    decode_cursor,
-    encode_cursor,
     from_micros,
     row_to_key,
     settings_columns,
@@ -59,9 +55,7 @@ from lava_cli.emulator.schema import (
 )
 
 __all__ = [
-    "InvalidCursor",
     "KeyLimitReached",
-    "KeyPage",
     "KeyRow",
     "KeySettings",
     "KeyUsage",
@@ -273,29 +267,20 @@ class Store:
         row = self._get(key_id, wallet_id)
         return None if row is None or row.status == "revoked" else row
 
-    def list_keys(self, wallet_id: str, cursor: str | None = None, limit: int = 10) -> KeyPage:
-        """One page of the wallet's live keys, newest first (ties broken by id).
-
-        The cursor is the position of the last key shown, so keys created or revoked
-        meanwhile never shift a page. Raises InvalidCursor.
-        """
-        where = "wallet_id = ? AND status != 'revoked'"
-        params: list[Any] = [wallet_id]
-        if cursor:
-            created_at, key_id = decode_cursor(cursor)
-            where += " AND (created_at < ? OR (created_at = ? AND spend_key_id < ?))"
-            params += [created_at, created_at, key_id]
+    def list_keys(
+        self, wallet_id: str, after: paging.Position | None = None, limit: int = 10
+    ) -> paging.Page[KeyRow]:
+        """One page of the wallet's live keys, newest first (ties broken by id), after
+        the position of a decoded cursor (paging.py)."""
+        condition, params = paging.after(after, "spend_key_id")
+        query = (
+            "SELECT * FROM spend_keys WHERE wallet_id = ? AND status != 'revoked'"  # noqa: S608
+            f"{condition} ORDER BY created_at DESC, spend_key_id DESC LIMIT ?"
+        )
         with self._lock:
-            rows = self._conn.execute(
-                f"SELECT * FROM spend_keys WHERE {where}"  # noqa: S608
-                " ORDER BY created_at DESC, spend_key_id DESC LIMIT ?",
-                (*params, limit + 1),
-            ).fetchall()
-        keys = [row_to_key(r) for r in rows[:limit]]
-        has_more = len(rows) > limit
-        last = keys[-1] if has_more else None
-        next_cursor = encode_cursor(last.created_at, last.spend_key_id) if last else None
-        return KeyPage(keys, has_more, next_cursor)
+            rows = self._conn.execute(query, (wallet_id, *params, limit + 1)).fetchall()
+        keys = [row_to_key(r) for r in rows]
+        return paging.cut(keys, limit, lambda key: (key.created_at, key.spend_key_id))
 
     def update_key(self, wallet_id: str, key_id: str, changes: Mapping[str, Any]) -> KeyRow | None:
         """Apply a partial update (KeySettings field -> new value); None if not found."""

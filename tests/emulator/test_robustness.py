@@ -241,6 +241,19 @@ def test_hostile_cursors_are_400(api: httpx.Client, path: str, cursor: str) -> N
     assert message.startswith("cursor:"), message
 
 
+def test_both_lists_refuse_a_cursor_alike_without_echoing_it(api: httpx.Client) -> None:
+    """One cursor codec (paging.py): /v1/spend_keys and /v1/requests answer a cursor
+    they did not issue with the same 400, which does not send the cursor back (a client
+    chooses its size: this one is 27 KB)."""
+    cursor = _cursor(b"[" * 20_000)
+    keys, requests = (
+        api.get(path, params={"cursor": cursor}) for path in ("/spend_keys", "/requests")
+    )
+    assert (keys.status_code, requests.status_code) == (400, 400)
+    assert keys.json() == requests.json()
+    assert cursor not in requests.text and len(requests.content) < 200
+
+
 @pytest.mark.parametrize(
     "content",
     [
