@@ -17,7 +17,6 @@ see `server.build_app`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from decimal import Decimal
 from typing import Any
 
 from starlette.applications import Starlette
@@ -30,11 +29,10 @@ from lava_cli.emulator import catalogue, paging
 from lava_cli.emulator.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
 from lava_cli.emulator.cycles import Clock, iso_z, parse_stored, utc_now
 from lava_cli.emulator.ids import SPEND_KEY_PREFIX
+from lava_cli.emulator.money import money
 from lava_cli.emulator.schema import KeyLimitReached, KeyRow, Wallet
 from lava_cli.emulator.store import Store
 from lava_cli.emulator.validation import InvalidField, parse_create, parse_update
-
-_CENTS = Decimal("0.01")
 
 
 class ApiError(Exception):
@@ -54,13 +52,6 @@ def error_response(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "code": code}}, status, headers)
-
-
-def money(amount: Decimal) -> str:
-    """A decimal string with at least 2 decimals and no trailing noise: 1.50, 0.000123."""
-    if amount == amount.quantize(_CENTS):
-        return f"{amount.quantize(_CENTS):f}"
-    return f"{amount.normalize():f}"
 
 
 def _time(stored: str | None) -> str | None:

@@ -26,15 +26,13 @@ from lava_cli.emulator.limits import (
     check_shape,
     check_spend_limit,
 )
-from lava_cli.emulator.schema import to_micros
+from lava_cli.emulator.money import from_micros, money, to_micros
 
 if TYPE_CHECKING:
     import sqlite3
 
     from lava_cli.emulator.schema import KeyRow
     from lava_cli.emulator.store import Store
-
-_MICROS = Decimal(1_000_000)
 
 
 @dataclass(frozen=True)
@@ -47,13 +45,6 @@ class Charge:
     input_tokens: int
     output_tokens: int
     cost: Decimal
-
-
-def decimal_text(micros: int) -> str:
-    """Micro-dollars as a decimal string with 2 to 6 decimals: ``1.50``, ``0.000123``."""
-    text = f"{(Decimal(micros) / _MICROS).quantize(Decimal('0.000001')):f}"
-    whole, _, frac = text.partition(".")
-    return f"{whole}.{frac.rstrip('0').ljust(2, '0')}"
 
 
 @dataclass
@@ -200,7 +191,7 @@ class Ledger:
                     refusal = check_spend_limit(
                         spend.amount,
                         spend.cycle,
-                        Decimal(usage.micros) / _MICROS,
+                        from_micros(usage.micros),
                         plan.cost,
                         next_reset(spend.cycle, now),
                     )
@@ -240,6 +231,6 @@ class Ledger:
             db.execute(
                 "UPDATE requests SET input_tokens = ?, output_tokens = ?, cost = ?,"
                 " cost_micros = ?, status = ? WHERE request_id = ?",
-                (input_tokens, output_tokens, str(cost), to_micros(cost), status, request_id),
+                (input_tokens, output_tokens, money(cost), to_micros(cost), status, request_id),
             )
             self._usage.forget(row["spend_key_id"])

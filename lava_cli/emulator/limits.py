@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from lava_cli.emulator.money import money
+
 SHAPE_ENDPOINTS = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages"}
 
 
@@ -40,13 +42,6 @@ class Refusal:
 
 def _utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _money(amount: Decimal) -> str:
-    """Dollars with at least 2 decimals and no trailing noise: 1.00, 0.000123."""
-    text = f"{amount.normalize():f}"
-    whole, _, frac = text.partition(".")
-    return f"${whole}.{frac.ljust(2, '0')}"
 
 
 def check_key_state(
@@ -150,8 +145,8 @@ def check_spend_limit(
     return Refusal(
         402,
         "spend_limit_exceeded",
-        f"Spend limit exceeded: {_money(amount)} per {cycle} cycle, {_money(current)} spent, "
-        f"this request would cost {_money(cost)}; {when}",
+        f"Spend limit exceeded: ${money(amount)} per {cycle} cycle, ${money(current)} spent, "
+        f"this request would cost ${money(cost)}; {when}",
         retryable=False,
     )
 

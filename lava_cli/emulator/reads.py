@@ -25,7 +25,7 @@ from starlette.routing import Route
 from lava_cli.emulator import paging
 from lava_cli.emulator.app import ApiError, ManagementApi
 from lava_cli.emulator.cycles import as_utc, iso_z, parse_iso, parse_stored, stored_time, utc_now
-from lava_cli.emulator.ledger import decimal_text
+from lava_cli.emulator.money import decimal_text
 from lava_cli.emulator.store import Store
 
 MAX_USAGE_DAYS = 366

@@ -12,9 +12,10 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
+from lava_cli.emulator.money import money
+
 MAX_KEYS_PER_WALLET = 10
 DEFAULT_BALANCE = Decimal("100.00")
-_MICROS = Decimal(1_000_000)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS wallets (
@@ -55,7 +56,7 @@ CREATE TABLE IF NOT EXISTS requests (
     status        TEXT NOT NULL,
     input_tokens  INTEGER NOT NULL,
     output_tokens INTEGER NOT NULL,
-    cost          TEXT NOT NULL,         -- decimal dollars, as shown by the API
+    cost          TEXT NOT NULL,         -- decimal dollars, in the API's text (money.py)
     cost_micros   INTEGER NOT NULL,      -- the same in micro-dollars, for exact SUM()
     created_at    TEXT NOT NULL
 );
@@ -149,7 +150,7 @@ def settings_columns(s: KeySettings) -> dict[str, Any]:
         "request_shape": s.request_shape,
         "allowed_models": json_list(s.allowed_models),
         "allowed_providers": json_list(s.allowed_providers),
-        "spend_limit_amount": str(s.spend_limit.amount) if s.spend_limit else None,
+        "spend_limit_amount": money(s.spend_limit.amount) if s.spend_limit else None,
         "spend_limit_cycle": s.spend_limit.cycle if s.spend_limit else None,
         "request_limit_count": s.request_limit.count if s.request_limit else None,
         "request_limit_cycle": s.request_limit.cycle if s.request_limit else None,
@@ -187,15 +188,3 @@ def row_to_key(row: sqlite3.Row) -> KeyRow:
         created_at=row["created_at"],
         revoked_at=row["revoked_at"],
     )
-
-
-def to_micros(amount: Decimal) -> int:
-    """Dollars to integer micro-dollars; refuses sub-micro precision rather than round."""
-    micros = amount * _MICROS
-    if micros != micros.to_integral_value():
-        raise ValueError(f"{amount} has more than 6 decimals")
-    return int(micros)
-
-
-def from_micros(micros: int) -> Decimal:
-    return Decimal(micros) / _MICROS

@@ -35,6 +35,7 @@ from typing import Any
 
 from lava_cli.emulator import ids, paging
 from lava_cli.emulator.cycles import Clock, cycle_start, stored_time, utc_now
+from lava_cli.emulator.money import from_micros, money, to_micros
 from lava_cli.emulator.schema import (
     DEFAULT_BALANCE,
     MAX_KEYS_PER_WALLET,
@@ -48,10 +49,8 @@ from lava_cli.emulator.schema import (
     RequestLimit,
     SpendLimit,
     Wallet,
-    from_micros,
     row_to_key,
     settings_columns,
-    to_micros,
 )
 
 __all__ = [
@@ -191,7 +190,7 @@ class Store:
             db.execute(
                 "INSERT INTO wallets (wallet_id, secret_hash, balance, created_at)"
                 " VALUES (?, ?, ?, ?)",
-                (wallet.wallet_id, ids.hash_secret(secret), f"{balance:.2f}", wallet.created_at),
+                (wallet.wallet_id, ids.hash_secret(secret), money(balance), wallet.created_at),
             )
             return wallet
 
@@ -395,7 +394,7 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     request_id, key.wallet_id, key.spend_key_id, provider, model, endpoint,
-                    status, input_tokens, output_tokens, str(cost), to_micros(cost), when,
+                    status, input_tokens, output_tokens, money(cost), to_micros(cost), when,
                 ),
             )  # fmt: skip
         return request_id
