@@ -27,8 +27,8 @@ from starlette.routing import BaseRoute, Route
 
 from lava_cli.emulator import catalogue, paging
 from lava_cli.emulator.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
+from lava_cli.emulator.contract import MAX_KEYS_PER_WALLET, REVOKED, SPEND_KEY_PREFIX
 from lava_cli.emulator.cycles import Clock, iso_z, parse_stored, utc_now
-from lava_cli.emulator.ids import SPEND_KEY_PREFIX
 from lava_cli.emulator.money import money
 from lava_cli.emulator.schema import KeyLimitReached, KeyRow, Wallet
 from lava_cli.emulator.store import Store
@@ -152,7 +152,8 @@ class ManagementApi:
             raise ApiError(
                 409,
                 "spend_key_limit_reached",
-                "This wallet already has 10 spend keys; revoke one to create another",
+                f"This wallet already has {MAX_KEYS_PER_WALLET} spend keys; revoke one to create "
+                "another",
             ) from None
         return JSONResponse(self.key_json(key, raw), 201)
 
@@ -212,7 +213,7 @@ class ManagementApi:
         token = bearer_token(request)
         if token is not None and token.startswith(SPEND_KEY_PREFIX):
             key = self.store.key_for_raw(token)
-            if key is None or key.status == "revoked":
+            if key is None or key.status == REVOKED:
                 raise ApiError(401, "invalid_api_key", "Invalid API key")
             models = catalogue.allowed_models(
                 key.settings.allowed_models, key.settings.allowed_providers

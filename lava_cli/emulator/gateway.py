@@ -40,6 +40,7 @@ from starlette.types import Send
 from lava_cli.emulator import wire
 from lava_cli.emulator.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
 from lava_cli.emulator.catalogue import get_model, request_cost
+from lava_cli.emulator.contract import SHAPE_ENDPOINTS
 from lava_cli.emulator.cycles import utc_now
 from lava_cli.emulator.faults import Faults
 from lava_cli.emulator.ledger import Charge, Ledger
@@ -53,8 +54,6 @@ from lava_cli.emulator.replies import (
 )
 from lava_cli.emulator.store import Store
 from lava_cli.emulator.upstream import Forwarder, Upstream, reserve
-
-ENDPOINTS = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages"}
 
 
 @dataclass(frozen=True)
@@ -243,7 +242,7 @@ class Gateway:
         charge = Charge(
             model=model.id,
             provider=model.provider,
-            endpoint=ENDPOINTS[shape],
+            endpoint=SHAPE_ENDPOINTS[shape],
             input_tokens=input_tokens,
             output_tokens=reply.output_tokens,
             cost=cost,

@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from lava_cli.emulator.contract import TOTAL
 from lava_cli.emulator.cycles import cycle_start, next_reset, parse_stored, stored_time
 from lava_cli.emulator.limits import (
     Refusal,
@@ -79,8 +80,8 @@ class _UsageCache:
             self._by_key.clear()
             self._last_rowid = top
         s, r = key.settings.spend_limit, key.settings.request_limit
-        request_from = stored_time(cycle_start(r.cycle if r else "total", now))
-        spend_from = stored_time(cycle_start(s.cycle if s else "total", now))
+        request_from = stored_time(cycle_start(r.cycle if r else TOTAL, now))
+        spend_from = stored_time(cycle_start(s.cycle if s else TOTAL, now))
         cached = self._by_key.get(key.spend_key_id)
         if cached and (cached.request_from, cached.spend_from) == (request_from, spend_from):
             return cached

@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from lava_cli.emulator.contract import ACTIVE, SHAPE_ENDPOINTS
 from lava_cli.emulator.money import money
-
-SHAPE_ENDPOINTS = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ def check_key_state(
     """401 for a key that does not exist or cannot be used right now."""
     if status is None:
         return Refusal(401, "invalid_api_key", "Invalid API key", retryable=False)
-    if status != "active":
+    if status != ACTIVE:
         return Refusal(
             401, "invalid_api_key", f"Invalid API key: the spend key is {status}", retryable=False
         )

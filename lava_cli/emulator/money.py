@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-MICROS_PER_DOLLAR = 1_000_000
+from lava_cli.emulator.contract import MONEY_MAX_DECIMALS, MONEY_MIN_DECIMALS
+
+MICROS_PER_DOLLAR = 10**MONEY_MAX_DECIMALS
 _MICROS = Decimal(MICROS_PER_DOLLAR)
 
 
@@ -40,5 +42,5 @@ def decimal_text(micros: int) -> str:
     """The same text from integer micro-dollars, as SQLite sums them: ``1_500_000`` is
     ``1.50``, ``123`` is ``0.000123``, ``0`` is ``0.00``."""
     whole, fraction = divmod(abs(micros), MICROS_PER_DOLLAR)
-    digits = f"{fraction:06d}".rstrip("0").ljust(2, "0")
+    digits = f"{fraction:0{MONEY_MAX_DECIMALS}d}".rstrip("0").ljust(MONEY_MIN_DECIMALS, "0")
     return f"{'-' if micros < 0 else ''}{whole}.{digits}"

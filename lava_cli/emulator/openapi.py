@@ -10,6 +10,7 @@ routes in step: a route added without a document entry fails the suite.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,20 +19,48 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from lava_cli import __version__
+from lava_cli.emulator.bodies import MAX_BODY_BYTES
+from lava_cli.emulator.contract import (
+    AMOUNT_PATTERN,
+    CYCLES,
+    DEFAULT_PAGE,
+    ID_CHARS,
+    MAX_COUNT,
+    MAX_KEYS_PER_WALLET,
+    MAX_LIST_ITEMS,
+    MAX_NAME,
+    MAX_PAGE,
+    MONEY_MAX_DECIMALS,
+    MONEY_MIN_DECIMALS,
+    PREVIEW_CHARS,
+    PREVIEW_MASK,
+    RAW_KEY_CHARS,
+    SHAPES,
+    SPEND_KEY_ID_PREFIX,
+    SPEND_KEY_PREFIX,
+    STATUSES,
+)
 from lava_cli.emulator.cycles import Clock, utc_now
 from lava_cli.emulator.store import Store
 from lava_cli.emulator.wire import MAX_TOKENS
 
 Schema = dict[str, Any]
 
-_CYCLE: Schema = {"type": "string", "enum": ["daily", "weekly", "monthly", "total"]}
-_COUNT: Schema = {"type": "integer", "minimum": 1, "maximum": 5_000_000}
-_DECIMAL: Schema = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]+$"}
+_CYCLE: Schema = {"type": "string", "enum": list(CYCLES)}
+_STATUS: Schema = {"type": "string", "enum": list(STATUSES)}
+_SHAPE: Schema = {"type": "string", "enum": list(SHAPES)}
+_COUNT: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_COUNT}
+# Amounts the API writes (money.py).
+_DECIMAL: Schema = {
+    "type": "string",
+    "pattern": rf"^-?[0-9]+\.[0-9]{{{MONEY_MIN_DECIMALS},{MONEY_MAX_DECIMALS}}}$",
+}
+_NAME: Schema = {"type": "string", "minLength": 1, "maxLength": MAX_NAME}
 _NAMES: Schema = {
     "type": ["array", "null"],
-    "items": {"type": "string", "minLength": 1, "maxLength": 255},
+    "items": _NAME,
     "minItems": 1,
-    "maxItems": 100,
+    "maxItems": MAX_LIST_ITEMS,
 }
 
 
@@ -52,17 +81,16 @@ def _ref(name: str) -> Schema:
 
 _SPEND_LIMIT = _obj(
     ["amount", "cycle"],
-    {"amount": {"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,2})?$"}, "cycle": _CYCLE},
+    {"amount": {"type": "string", "pattern": f"^{AMOUNT_PATTERN}$"}, "cycle": _CYCLE},
     extra=False,
 )
 _REQUEST_LIMIT = _obj(["count", "cycle"], {"count": _COUNT, "cycle": _CYCLE}, extra=False)
-_RATE_LIMIT = _obj(
-    ["rpm"], {"rpm": _COUNT, "burst": {"type": ["integer", "null"], "minimum": 1}}, extra=False
-)
+_RATE_LIMIT = _obj(["rpm"], {"rpm": _COUNT, "burst": _nullable(_COUNT)}, extra=False)
+# The create/update body; its keys are contract.SETTINGS_FIELDS (tests/emulator holds it).
 _SETTINGS: Schema = {
-    "name": {"type": "string", "minLength": 1, "maxLength": 255},
-    "status": {"type": "string", "enum": ["active", "paused"]},
-    "request_shape": {"type": "string", "enum": ["openai", "anthropic"]},
+    "name": _NAME,
+    "status": _STATUS,
+    "request_shape": _SHAPE,
     "allowed_models": _NAMES,
     "allowed_providers": _NAMES,
     "spend_limit": _nullable(_SPEND_LIMIT),
@@ -73,11 +101,17 @@ _SETTINGS: Schema = {
 
 _TIME: Schema = {"type": "string", "format": "date-time"}
 _SPEND_KEY_FIELDS: Schema = {
-    "spend_key_id": {"type": "string", "pattern": "^sk_[A-Za-z0-9]{24}$"},
-    "key_preview": {"type": "string", "pattern": r"^lava_sk_.{8}\*{4}$"},
+    "spend_key_id": {
+        "type": "string",
+        "pattern": f"^{re.escape(SPEND_KEY_ID_PREFIX)}[A-Za-z0-9]{{{ID_CHARS}}}$",
+    },
+    "key_preview": {
+        "type": "string",
+        "pattern": f"^{re.escape(SPEND_KEY_PREFIX)}.{{{PREVIEW_CHARS}}}{re.escape(PREVIEW_MASK)}$",
+    },
     "name": {"type": "string"},
-    "status": {"type": "string", "enum": ["active", "paused"]},
-    "request_shape": {"type": "string", "enum": ["openai", "anthropic"]},
+    "status": _STATUS,
+    "request_shape": _SHAPE,
     "wallet_id": {"type": "string"},
     "allowed_models": {"type": ["array", "null"], "items": {"type": "string"}},
     "allowed_providers": {"type": ["array", "null"], "items": {"type": "string"}},
@@ -146,7 +180,13 @@ SCHEMAS: dict[str, Schema] = {
     "SpendKey": _obj(list(_SPEND_KEY_FIELDS), _SPEND_KEY_FIELDS, extra=False),
     "NewSpendKey": _obj(
         [*_SPEND_KEY_FIELDS, "key"],
-        {**_SPEND_KEY_FIELDS, "key": {"type": "string", "pattern": "^lava_sk_[A-Za-z0-9_-]{40}$"}},
+        {
+            **_SPEND_KEY_FIELDS,
+            "key": {
+                "type": "string",
+                "pattern": f"^{re.escape(SPEND_KEY_PREFIX)}[A-Za-z0-9_-]{{{RAW_KEY_CHARS}}}$",
+            },
+        },
         extra=False,
     ),
     "SpendKeyCreate": _obj(["name"], _SETTINGS, extra=False),
@@ -293,8 +333,8 @@ _WHY = {
     402: "Spend limit reached for this cycle",
     403: "Refused by policy, or the wrong kind of key",
     404: "Not found",
-    409: "The wallet already holds 10 spend keys",
-    413: "The request body is over the emulator's 8 MiB limit",
+    409: f"The wallet already holds {MAX_KEYS_PER_WALLET} spend keys",
+    413: f"The request body is over the emulator's {MAX_BODY_BYTES // 2**20} MiB limit",
     429: "Rate or request limit reached",
     500: "Injected fault (lava emulator serve --fault 500)",
     502: "The upstream provider failed (forwarded models only)",
@@ -317,7 +357,11 @@ _SECRET: list[Schema] = [{"secret": []}]
 _KEY_ID = {"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _PAGE = [
     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE},
+    },
 ]
 _HTML = {"text/html": {"schema": {"type": "string"}}}
 

@@ -18,11 +18,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from lava_cli.emulator.contract import DEFAULT_PAGE, MAX_PAGE
 from lava_cli.emulator.cycles import parse_stored
 from lava_cli.emulator.validation import InvalidField
-
-MAX_PAGE = 100
-DEFAULT_PAGE = 10
 
 Position = tuple[str, str]  # (created_at in stored form, row id)
 T = TypeVar("T")

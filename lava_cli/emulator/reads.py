@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from lava_cli.emulator import paging
 from lava_cli.emulator.app import ApiError, ManagementApi
+from lava_cli.emulator.contract import DEFAULT_PAGE
 from lava_cli.emulator.cycles import as_utc, iso_z, parse_iso, parse_stored, stored_time, utc_now
 from lava_cli.emulator.money import decimal_text
 from lava_cli.emulator.store import Store
@@ -82,7 +83,7 @@ def list_requests(
     wallet_id: str,
     *,
     after: paging.Position | None = None,
-    limit: int = paging.DEFAULT_PAGE,
+    limit: int = DEFAULT_PAGE,
     spend_key_id: str | None = None,
 ) -> dict[str, Any]:
     """One page of the wallet's requests, newest first, after the position of a

@@ -8,20 +8,29 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from lava_cli.emulator.contract import (
+    REVOKED,
+    SHAPES,
+    STATUSES,
+)
 from lava_cli.emulator.money import money
 
-MAX_KEYS_PER_WALLET = 10
 DEFAULT_BALANCE = Decimal("100.00")
 
-SCHEMA = """
+
+def _sql_in(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS wallets (
     wallet_id   TEXT PRIMARY KEY,
     secret_hash TEXT NOT NULL UNIQUE,
-    balance     TEXT NOT NULL DEFAULT '100.00',
+    balance     TEXT NOT NULL DEFAULT '{money(DEFAULT_BALANCE)}',
     created_at  TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS spend_keys (
@@ -30,8 +39,8 @@ CREATE TABLE IF NOT EXISTS spend_keys (
     key_hash            TEXT NOT NULL UNIQUE,
     key_preview         TEXT NOT NULL,
     name                TEXT NOT NULL,
-    status              TEXT NOT NULL CHECK (status IN ('active', 'paused', 'revoked')),
-    request_shape       TEXT NOT NULL CHECK (request_shape IN ('openai', 'anthropic')),
+    status              TEXT NOT NULL CHECK (status IN ({_sql_in((*STATUSES, REVOKED))})),
+    request_shape       TEXT NOT NULL CHECK (request_shape IN ({_sql_in(SHAPES)})),
     allowed_models      TEXT,            -- JSON array, NULL = all
     allowed_providers   TEXT,            -- JSON array, NULL = all
     spend_limit_amount  TEXT,            -- decimal, NULL = no limit
@@ -66,7 +75,7 @@ CREATE INDEX IF NOT EXISTS requests_by_wallet ON requests (wallet_id, created_at
 
 
 class KeyLimitReached(Exception):
-    """The wallet already has `MAX_KEYS_PER_WALLET` keys that are not revoked (409)."""
+    """The wallet already has `contract.MAX_KEYS_PER_WALLET` keys not revoked (409)."""
 
 
 @dataclass(frozen=True)
@@ -89,20 +98,20 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class KeySettings:
-    """What a client may set on a spend key (create body; PUT changes a subset)."""
+    """What a client may set on a spend key (create body; PUT changes a subset).
+
+    The fields are `contract.SETTINGS_FIELDS`, in that order (tests/emulator holds it).
+    """
 
     name: str
-    status: str = "active"
-    request_shape: str = "openai"
+    status: str = STATUSES[0]
+    request_shape: str = SHAPES[0]
     allowed_models: tuple[str, ...] | None = None
     allowed_providers: tuple[str, ...] | None = None
     spend_limit: SpendLimit | None = None
     request_limit: RequestLimit | None = None
     rate_limit: RateLimit | None = None
     expires_at: str | None = None  # stored form, see cycles.stored_time
-
-
-SETTINGS_FIELDS = frozenset(f.name for f in fields(KeySettings))
 
 
 @dataclass(frozen=True)

@@ -34,13 +34,18 @@ from pathlib import Path
 from typing import Any
 
 from lava_cli.emulator import ids, paging
+from lava_cli.emulator.contract import (
+    DEFAULT_PAGE,
+    MAX_KEYS_PER_WALLET,
+    REVOKED,
+    SETTINGS_FIELDS,
+    TOTAL,
+)
 from lava_cli.emulator.cycles import Clock, cycle_start, stored_time, utc_now
 from lava_cli.emulator.money import from_micros, money, to_micros
 from lava_cli.emulator.schema import (
     DEFAULT_BALANCE,
-    MAX_KEYS_PER_WALLET,
     SCHEMA,
-    SETTINGS_FIELDS,
     KeyLimitReached,
     KeyRow,
     KeySettings,
@@ -229,8 +234,8 @@ class Store:
         key_id = ids.new_spend_key_id()
         with self.transaction() as db:
             (count,) = db.execute(
-                "SELECT COUNT(*) FROM spend_keys WHERE wallet_id = ? AND status != 'revoked'",
-                (wallet_id,),
+                "SELECT COUNT(*) FROM spend_keys WHERE wallet_id = ? AND status != ?",
+                (wallet_id, REVOKED),
             ).fetchone()
             if count >= MAX_KEYS_PER_WALLET:
                 raise KeyLimitReached(wallet_id)
@@ -264,26 +269,26 @@ class Store:
     def get_key(self, wallet_id: str, key_id: str) -> KeyRow | None:
         """The wallet's key, or None when unknown, revoked or another wallet's."""
         row = self._get(key_id, wallet_id)
-        return None if row is None or row.status == "revoked" else row
+        return None if row is None or row.status == REVOKED else row
 
     def list_keys(
-        self, wallet_id: str, after: paging.Position | None = None, limit: int = 10
+        self, wallet_id: str, after: paging.Position | None = None, limit: int = DEFAULT_PAGE
     ) -> paging.Page[KeyRow]:
         """One page of the wallet's live keys, newest first (ties broken by id), after
         the position of a decoded cursor (paging.py)."""
         condition, params = paging.after(after, "spend_key_id")
         query = (
-            "SELECT * FROM spend_keys WHERE wallet_id = ? AND status != 'revoked'"  # noqa: S608
+            "SELECT * FROM spend_keys WHERE wallet_id = ? AND status != ?"  # noqa: S608
             f"{condition} ORDER BY created_at DESC, spend_key_id DESC LIMIT ?"
         )
         with self._lock:
-            rows = self._conn.execute(query, (wallet_id, *params, limit + 1)).fetchall()
+            rows = self._conn.execute(query, (wallet_id, REVOKED, *params, limit + 1)).fetchall()
         keys = [row_to_key(r) for r in rows]
         return paging.cut(keys, limit, lambda key: (key.created_at, key.spend_key_id))
 
     def update_key(self, wallet_id: str, key_id: str, changes: Mapping[str, Any]) -> KeyRow | None:
         """Apply a partial update (KeySettings field -> new value); None if not found."""
-        unknown = set(changes) - SETTINGS_FIELDS
+        unknown = set(changes).difference(SETTINGS_FIELDS)
         if unknown:
             raise ValueError(f"not key settings: {sorted(unknown)}")
         with self.transaction() as db:
@@ -318,8 +323,8 @@ class Store:
             if self.get_key(wallet_id, key_id) is None:
                 return False
             db.execute(
-                "UPDATE spend_keys SET status = 'revoked', revoked_at = ? WHERE spend_key_id = ?",
-                (self._now(), key_id),
+                "UPDATE spend_keys SET status = ?, revoked_at = ? WHERE spend_key_id = ?",
+                (REVOKED, self._now(), key_id),
             )
             return True
 
@@ -349,8 +354,8 @@ class Store:
         """
         moment = self.clock() if now is None else now
         s, r = key.settings.spend_limit, key.settings.request_limit
-        spend_from = stored_time(cycle_start(s.cycle if s else "total", moment))
-        count_from = stored_time(cycle_start(r.cycle if r else "total", moment))
+        spend_from = stored_time(cycle_start(s.cycle if s else TOTAL, moment))
+        count_from = stored_time(cycle_start(r.cycle if r else TOTAL, moment))
         with self._lock:
             row = self._conn.execute(
                 "SELECT COUNT(*) AS n, COALESCE(SUM(cost_micros), 0) AS spent,"

@@ -30,14 +30,14 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import Response, StreamingResponse
 
 from lava_cli.emulator.catalogue import Model, get_model, request_cost
+from lava_cli.emulator.contract import SHAPE_ENDPOINTS, SHAPES
 from lava_cli.emulator.ledger import Charge, Ledger
-from lava_cli.emulator.limits import SHAPE_ENDPOINTS, Refusal
+from lava_cli.emulator.limits import Refusal
 
 if TYPE_CHECKING:
     import httpx
 
 RESERVE_TOKENS = 4096
-UPSTREAM_SHAPES = ("openai", "anthropic")
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def parse_upstream(text: str, api_key: str) -> tuple[str, Upstream]:
     """``MODEL=SHAPE:BASE_URL`` (e.g. ``gpt-4o=openai:https://api.openai.com/v1``)."""
     model, sep, rest = text.partition("=")
     shape, colon, base_url = rest.partition(":")
-    if not sep or not colon or not model.strip() or shape not in UPSTREAM_SHAPES:
+    if not sep or not colon or not model.strip() or shape not in SHAPES:
         raise ValueError(
             f"upstream {text!r}: write MODEL=SHAPE:BASE_URL with SHAPE openai or anthropic, "
             "e.g. gpt-4o=openai:https://api.openai.com/v1"

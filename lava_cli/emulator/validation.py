@@ -4,7 +4,8 @@ Each problem raises `InvalidField`, whose message starts with the field's dotted
 (``spend_limit.amount: …``) so the 400 answer names it, as the contract requires.
 Strict on purpose: unknown fields, booleans posing as integers, numbers posing as
 decimal strings and unknown cycles are refused, so a client bug shows up here rather
-than as a surprising key.
+than as a surprising key. The limits and choices themselves are contract.py's, shared
+with the OpenAPI document (a test holds that the two agree at every limit).
 """
 
 from __future__ import annotations
@@ -14,14 +15,21 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from lava_cli.emulator.cycles import CYCLES, parse_iso, stored_time
+from lava_cli.emulator.contract import (
+    AMOUNT_DECIMALS,
+    AMOUNT_PATTERN,
+    CYCLES,
+    MAX_COUNT,
+    MAX_LIST_ITEMS,
+    MAX_NAME,
+    SHAPES,
+    STATUSES,
+)
+from lava_cli.emulator.cycles import parse_iso, stored_time
 from lava_cli.emulator.schema import KeySettings, RateLimit, RequestLimit, SpendLimit
 
-MAX_NAME = 255
-MAX_COUNT = 5_000_000
-MAX_LIST_ITEMS = 100
-# [0-9], not \d: in Python \d matches every Unicode digit, so "١٠٠" would be $100.
-_AMOUNT_RE = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
+_AMOUNT_RE = re.compile(AMOUNT_PATTERN)
+_CENTS = Decimal(1).scaleb(-AMOUNT_DECIMALS)
 
 
 class InvalidField(ValueError):
@@ -86,11 +94,11 @@ def parse_name(value: Any) -> str:
 
 
 def parse_status(value: Any) -> str:
-    return _choice(value, "status", ("active", "paused"))
+    return _choice(value, "status", STATUSES)
 
 
 def parse_shape(value: Any) -> str:
-    return _choice(value, "request_shape", ("openai", "anthropic"))
+    return _choice(value, "request_shape", SHAPES)
 
 
 def _allow_list(value: Any, field: str) -> tuple[str, ...] | None:
@@ -126,12 +134,13 @@ def parse_spend_limit(value: Any) -> SpendLimit | None:
     amount = obj.get("amount")
     if not isinstance(amount, str) or not _AMOUNT_RE.fullmatch(amount):
         raise InvalidField(
-            "spend_limit.amount", 'must be a decimal string with at most 2 decimals, like "5.00"'
+            "spend_limit.amount",
+            f'must be a decimal string with at most {AMOUNT_DECIMALS} decimals, like "5.00"',
         )
     if Decimal(amount) <= 0:
         raise InvalidField("spend_limit.amount", "must be greater than 0")
     return SpendLimit(
-        Decimal(amount).quantize(Decimal("0.01")), _cycle(obj.get("cycle"), "spend_limit.cycle")
+        Decimal(amount).quantize(_CENTS), _cycle(obj.get("cycle"), "spend_limit.cycle")
     )
 
 
