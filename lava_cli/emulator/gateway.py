@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,7 +39,7 @@ from starlette.types import Send
 
 from lava_cli.emulator import wire
 from lava_cli.emulator.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
-from lava_cli.emulator.catalogue import get_model, request_cost
+from lava_cli.emulator.catalogue import Model, get_model, request_cost
 from lava_cli.emulator.contract import SHAPE_ENDPOINTS
 from lava_cli.emulator.cycles import utc_now
 from lava_cli.emulator.faults import Faults
@@ -142,44 +142,11 @@ class Gateway:
 
     async def _serve(self, request: Request, shape: str) -> Response:
         request_id = _request_id()
+        plan = await self._admit(request, shape, request_id)
+        if isinstance(plan, Refusal):
+            return self._error(shape, request_id, plan)
         faults = self.options.faults
-        if faults:
-            if faults.roll("500"):
-                return self._error(
-                    shape,
-                    request_id,
-                    Refusal(500, "internal_error", "Injected fault: internal server error"),
-                )
-            if faults.roll("429"):
-                return self._error(
-                    shape,
-                    request_id,
-                    Refusal(
-                        429, "rate_limit_exceeded", "Injected fault: rate limited", retry_after=1
-                    ),
-                )
-        raw_key = raw_key_from(request.headers)
-        checked = self.ledger.check_key(raw_key, shape, self.clock())
-        if isinstance(checked, Refusal):
-            return self._error(shape, request_id, checked)  # the body is never read
-        try:
-            body = await read_body(request)
-        except BodyTooLarge as exc:
-            return self._error(
-                shape, request_id, Refusal(413, "request_too_large", str(exc), retryable=False)
-            )
-        plan = self._plan(shape, body)
-        outcome = self.ledger.admit(
-            raw_key=raw_key,
-            shape=shape,
-            plan=plan.charge if isinstance(plan, _Plan) else plan,
-            now=self.clock(),
-            request_id=request_id,
-        )
-        if outcome is not None:
-            return self._error(shape, request_id, outcome)
-        assert isinstance(plan, _Plan)  # admit() passes a Refusal plan back as the outcome
-        if faults and faults.roll("slow-first-byte"):
+        if faults is not None and faults.roll("slow-first-byte"):
             await asyncio.sleep(faults.first_byte_delay_s)
         if plan.upstream is not None:
             forwarded = await self.forwarder.relay(
@@ -193,36 +160,55 @@ class Gateway:
             if isinstance(forwarded, Refusal):
                 return self._error(shape, request_id, forwarded)
             return forwarded
-        cut = bool(faults) and faults is not None and faults.roll("drop-mid-stream")
+        cut = faults is not None and faults.roll("drop-mid-stream")
         return await self._answer(shape, request_id, plan, cut)
+
+    async def _admit(self, request: Request, shape: str, request_id: str) -> _Plan | Refusal:
+        """Every check of the module docstring, in its order; the plan once it is charged."""
+        refusal = self._injected_fault()
+        if refusal is not None:
+            return refusal
+        raw_key = raw_key_from(request.headers)
+        checked = self.ledger.check_key(raw_key, shape, self.clock())
+        if isinstance(checked, Refusal):
+            return checked  # the body is never read
+        try:
+            body = await read_body(request)
+        except BodyTooLarge as exc:
+            return Refusal(413, "request_too_large", str(exc), retryable=False)
+        plan = self._plan(shape, body)
+        refusal = self.ledger.admit(
+            raw_key=raw_key,
+            shape=shape,
+            plan=plan.charge if isinstance(plan, _Plan) else plan,
+            now=self.clock(),
+            request_id=request_id,
+        )
+        if refusal is not None:
+            return refusal  # admit() passes an invalid plan's refusal back, after the key's
+        assert isinstance(plan, _Plan)
+        return plan
+
+    def _injected_fault(self) -> Refusal | None:
+        """An injected 500 or 429 (faults.py), decided before anything else."""
+        faults = self.options.faults
+        if faults is not None and faults.roll("500"):
+            return Refusal(500, "internal_error", "Injected fault: internal server error")
+        if faults is not None and faults.roll("429"):
+            return Refusal(
+                429, "rate_limit_exceeded", "Injected fault: rate limited", retry_after=1
+            )
+        return None
 
     def _plan(self, shape: str, body: bytes) -> _Plan | Refusal:
         """Validate the body, find the model and price the reply (no I/O, no key)."""
-        try:
-            data = parse_json(body) if body else None
-        except InvalidJson as exc:
-            return Refusal(400, "invalid_request", str(exc))
-        try:
-            if shape == "openai":
-                req = wire.parse_openai_request(data)
-            else:
-                req = wire.parse_anthropic_request(data)
-        except wire.InvalidRequest as exc:
-            return Refusal(400, "invalid_request", str(exc))
-        model = get_model(req.model)
-        if model is None:
-            return Refusal(
-                404,
-                "model_not_found",
-                f"The model {req.model!r} does not exist (see GET /v1/models)",
-            )
-        if shape == "anthropic" and model.provider != "anthropic":
-            return Refusal(
-                400,
-                "invalid_request",
-                f"model: {req.model!r} is served by {model.provider!r}; /v1/messages serves "
-                "anthropic models only (use /v1/chat/completions with an OpenAI-shape key)",
-            )
+        parsed = _parse(shape, body)
+        if isinstance(parsed, Refusal):
+            return parsed
+        data, req = parsed
+        model = _model_for(shape, req.model)
+        if isinstance(model, Refusal):
+            return model
         input_tokens = count_input_tokens(req.system, req.messages)
         upstream = self.options.upstreams.get(model.id)
         if upstream is not None:
@@ -266,10 +252,12 @@ class Gateway:
         )
 
     async def _answer(self, shape: str, request_id: str, plan: _Plan, cut: bool) -> Response:
+        """The offline model's reply, streamed or whole, paced by the token delay; `cut`
+        (an injected ``drop-mid-stream``) sends about half of it, then drops the line."""
         headers = {"x-lava-request-id": request_id}
         delay = self.options.token_delay_ms / 1000.0
         if plan.request.stream:
-            frames = wire.reply_frames(
+            frames: Iterable[bytes] = wire.reply_frames(
                 shape,
                 request_id,
                 plan.charge.model,
@@ -278,15 +266,13 @@ class Gateway:
                 input_tokens=plan.charge.input_tokens,
                 include_usage=plan.request.include_usage,
             )
-            stream_headers = {**headers, "cache-control": "no-cache"}
             if cut:
-                return _CutStreamingResponse(
-                    self._paced(_first_half(list(frames)), delay),
-                    headers=stream_headers,
-                    media_type="text/event-stream",
-                )
-            return StreamingResponse(
-                self._paced(frames, delay), headers=stream_headers, media_type="text/event-stream"
+                frames = _first_half(list(frames))
+            streaming = _CutStreamingResponse if cut else StreamingResponse
+            return streaming(
+                self._paced(frames, delay),
+                headers={**headers, "cache-control": "no-cache"},
+                media_type="text/event-stream",
             )
         if delay:
             await asyncio.sleep(delay * plan.reply.output_tokens)
@@ -307,7 +293,7 @@ class Gateway:
         return Response(body, headers=headers, media_type="application/json")
 
     @staticmethod
-    async def _paced(frames: Iterator[bytes] | list[bytes], delay: float) -> AsyncIterator[bytes]:
+    async def _paced(frames: Iterable[bytes], delay: float) -> AsyncIterator[bytes]:
         """One frame per write after `delay`; without a delay, up to 64 frames per write
         (a 20,000-token stream: 0.64 s -> 0.08 s), still one SSE event per token."""
         if delay:
@@ -323,6 +309,35 @@ class Gateway:
                 batch = []
         if batch:
             yield b"".join(batch)
+
+
+def _parse(shape: str, body: bytes) -> tuple[Any, wire.ChatRequest] | Refusal:
+    """The body as JSON and as the endpoint's request (400 naming the problem)."""
+    try:
+        data = parse_json(body) if body else None
+        if shape == "openai":
+            return data, wire.parse_openai_request(data)
+        return data, wire.parse_anthropic_request(data)
+    except (InvalidJson, wire.InvalidRequest) as exc:
+        return Refusal(400, "invalid_request", str(exc))
+
+
+def _model_for(shape: str, model_id: str) -> Model | Refusal:
+    """The catalogue entry for a request's model: 404 when unknown; 400 for a model of
+    another provider on /v1/messages."""
+    model = get_model(model_id)
+    if model is None:
+        return Refusal(
+            404, "model_not_found", f"The model {model_id!r} does not exist (see GET /v1/models)"
+        )
+    if shape == "anthropic" and model.provider != "anthropic":
+        return Refusal(
+            400,
+            "invalid_request",
+            f"model: {model_id!r} is served by {model.provider!r}; /v1/messages serves "
+            "anthropic models only (use /v1/chat/completions with an OpenAI-shape key)",
+        )
+    return model
 
 
 def _first_half(frames: list[bytes]) -> list[bytes]:

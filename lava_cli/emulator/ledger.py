@@ -148,69 +148,91 @@ class Ledger:
         now: datetime,
         request_id: str,
     ) -> Refusal | None:
-        """Run the checks in the documented order and, if all pass, record the charge.
+        """Run the checks in the documented order (limits.py) and, if all pass, record
+        the charge: all of it inside ONE transaction, so no other request can take the
+        room a check just saw.
 
         `plan` is the already validated request (or why it is invalid: that answer
         comes after the key checks, so a bad key is always a 401 first). Returns the
         first refusal, or None once the request is recorded and charged.
         """
-        store = self.store
-        with store.transaction() as db:
-            checked = self.check_key(raw_key, shape, now)
-            if isinstance(checked, Refusal):
-                return checked
-            key, settings = checked, checked.settings
-            if isinstance(plan, Refusal):
+        with self.store.transaction() as db:
+            key = self.check_key(raw_key, shape, now)  # 1-2: 401, 403
+            if isinstance(key, Refusal):
+                return key
+            if isinstance(plan, Refusal):  # 3: the body (400, 404, 413)
                 return plan
-            refusal = check_allowed(
-                plan.model,
-                plan.provider,
-                None if settings.allowed_models is None else list(settings.allowed_models),
-                None if settings.allowed_providers is None else list(settings.allowed_providers),
+            # 4-7. A Refusal is always true, so `or` stops at the first one: a request
+            # refused by its allow-lists takes no rate-limit token.
+            refusal = (
+                self._check_allow_lists(key, plan)
+                or self._take_rate_token(key, now)
+                or self._check_cycle_limits(db, key, plan, now)
             )
             if refusal is not None:
                 return refusal
-            rate = settings.rate_limit
-            if rate is not None:
-                refusal = self.buckets.take(key.spend_key_id, rate.rpm, rate.burst, now)
-                if refusal is not None:
-                    return refusal
-            requests, spend = settings.request_limit, settings.spend_limit
-            if requests is not None or spend is not None:
-                usage = self._usage.current(db, key, now)
-                if requests is not None:
-                    refusal = check_request_limit(
-                        requests.count,
-                        requests.cycle,
-                        usage.requests,
-                        next_reset(requests.cycle, now),
-                        now,
-                    )
-                    if refusal is not None:
-                        return refusal
-                if spend is not None:
-                    refusal = check_spend_limit(
-                        spend.amount,
-                        spend.cycle,
-                        from_micros(usage.micros),
-                        plan.cost,
-                        next_reset(spend.cycle, now),
-                    )
-                    if refusal is not None:
-                        return refusal
-            store.record_request(
-                key,
-                provider=plan.provider,
-                model=plan.model,
-                endpoint=plan.endpoint,
-                input_tokens=plan.input_tokens,
-                output_tokens=plan.output_tokens,
-                cost=plan.cost,
-                request_id=request_id,
-                created_at=now,
-            )
-            self._usage.charged(db, key.spend_key_id, to_micros(plan.cost))
+            self._charge(db, key, plan, now, request_id)
         return None
+
+    @staticmethod
+    def _check_allow_lists(key: KeyRow, plan: Charge) -> Refusal | None:
+        """Step 4: the key's model and provider allow-lists (403)."""
+        settings = key.settings
+        return check_allowed(
+            plan.model,
+            plan.provider,
+            None if settings.allowed_models is None else list(settings.allowed_models),
+            None if settings.allowed_providers is None else list(settings.allowed_providers),
+        )
+
+    def _take_rate_token(self, key: KeyRow, now: datetime) -> Refusal | None:
+        """Step 5: one token from the key's bucket (429 when empty)."""
+        rate = key.settings.rate_limit
+        if rate is None:
+            return None
+        return self.buckets.take(key.spend_key_id, rate.rpm, rate.burst, now)
+
+    def _check_cycle_limits(
+        self, db: sqlite3.Connection, key: KeyRow, plan: Charge, now: datetime
+    ) -> Refusal | None:
+        """Steps 6 and 7: the request limit (429), then the spend limit with this
+        request's full cost (402), both against the key's usage in their cycles."""
+        requests, spend = key.settings.request_limit, key.settings.spend_limit
+        if requests is None and spend is None:
+            return None  # no usage to look up
+        usage = self._usage.current(db, key, now)
+        if requests is not None:
+            refusal = check_request_limit(
+                requests.count, requests.cycle, usage.requests, next_reset(requests.cycle, now), now
+            )
+            if refusal is not None:
+                return refusal
+        if spend is not None:
+            return check_spend_limit(
+                spend.amount,
+                spend.cycle,
+                from_micros(usage.micros),
+                plan.cost,
+                next_reset(spend.cycle, now),
+            )
+        return None
+
+    def _charge(
+        self, db: sqlite3.Connection, key: KeyRow, plan: Charge, now: datetime, request_id: str
+    ) -> None:
+        """Record the accepted request; the store derives spend and balance from it."""
+        self.store.record_request(
+            key,
+            provider=plan.provider,
+            model=plan.model,
+            endpoint=plan.endpoint,
+            input_tokens=plan.input_tokens,
+            output_tokens=plan.output_tokens,
+            cost=plan.cost,
+            request_id=request_id,
+            created_at=now,
+        )
+        self._usage.charged(db, key.spend_key_id, to_micros(plan.cost))
 
     def settle(
         self,

@@ -436,11 +436,9 @@ def _date_param(name: str) -> Schema:
     return {"name": name, "in": "query", "schema": {"type": "string"}}
 
 
-def build_document() -> Schema:
-    """The whole document (a fresh dict each call: callers may mutate it)."""
-    paths: dict[str, Schema] = {
-        **_spend_key_paths("/v1/spend_keys"),
-        **_spend_key_paths("/v1/manage/spend_keys"),
+def _catalogue_paths() -> dict[str, Schema]:
+    """The public catalogue and the wallet (management secret)."""
+    return {
         "/v1/models": {
             "get": _op(
                 "List models (with a spend key: only those it may use)",
@@ -465,8 +463,20 @@ def build_document() -> Schema:
                 security=_SECRET,
             )
         },
+    }
+
+
+def _gateway_paths() -> dict[str, Schema]:
+    """The two model endpoints (spend key), gateway.py."""
+    return {
         "/v1/chat/completions": {"post": _gateway_op("OpenAI-shape chat completion")},
         "/v1/messages": {"post": _gateway_op("Anthropic-shape message")},
+    }
+
+
+def _usage_paths() -> dict[str, Schema]:
+    """The gateway's read side (management secret), reads.py."""
+    return {
         "/v1/requests": {
             "get": _op(
                 "The wallet's request log, newest first",
@@ -488,6 +498,12 @@ def build_document() -> Schema:
                 security=_SECRET,
             )
         },
+    }
+
+
+def _login_paths() -> dict[str, Schema]:
+    """Browser login, authflow.py."""
+    return {
         "/v1/auth/callback": {
             "post": _op(
                 "Trade a one-time browser-login code for credentials",
@@ -539,6 +555,18 @@ def build_document() -> Schema:
                 tags=["login"],
             )
         },
+    }
+
+
+def build_document() -> Schema:
+    """The whole document (a fresh dict each call: callers may mutate it)."""
+    paths: dict[str, Schema] = {
+        **_spend_key_paths("/v1/spend_keys"),
+        **_spend_key_paths("/v1/manage/spend_keys"),
+        **_catalogue_paths(),
+        **_gateway_paths(),
+        **_usage_paths(),
+        **_login_paths(),
         "/openapi.json": {
             "get": _op(
                 "This document",
@@ -555,7 +583,7 @@ def build_document() -> Schema:
             "description": "A local emulator of Lava's API (docs/lava-api.md) for lava-cli.",
         },
         "servers": [{"url": "/"}],
-        "paths": paths,
+        "paths": copy.deepcopy(paths),
         "components": {
             "schemas": copy.deepcopy(SCHEMAS),
             "securitySchemes": {

@@ -14,6 +14,7 @@ nothing here can change what a key may spend.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -101,28 +102,32 @@ def list_requests(
             (*params, *after_params, limit + 1),
         ).fetchall()
     page = paging.cut(rows, limit, lambda row: (row["created_at"], row["request_id"]))
-    data = []
-    for row in page.data:
-        cost = decimal_text(row["cost_micros"])
-        data.append(
-            {
-                "request_id": row["request_id"],
-                "status": row["status"],
-                "provider": row["provider"],
-                "model": row["model"],
-                "endpoint": row["endpoint"],
-                "model_usage": {
-                    "input_tokens": row["input_tokens"],
-                    "output_tokens": row["output_tokens"],
-                    "total_tokens": row["input_tokens"] + row["output_tokens"],
-                    "total_cost": cost,
-                },
-                "cost": cost,
-                "created_at": iso_z(parse_stored(row["created_at"])),
-                "spend_key_id": row["spend_key_id"],
-            }
-        )
-    return {"data": data, "has_more": page.has_more, "next_cursor": page.next_cursor}
+    return {
+        "data": [_request_json(row) for row in page.data],
+        "has_more": page.has_more,
+        "next_cursor": page.next_cursor,
+    }
+
+
+def _request_json(row: sqlite3.Row) -> dict[str, Any]:
+    """One row of the request log as the API shows it (SDK 11.2's RestRequest, in part)."""
+    cost = decimal_text(row["cost_micros"])
+    return {
+        "request_id": row["request_id"],
+        "status": row["status"],
+        "provider": row["provider"],
+        "model": row["model"],
+        "endpoint": row["endpoint"],
+        "model_usage": {
+            "input_tokens": row["input_tokens"],
+            "output_tokens": row["output_tokens"],
+            "total_tokens": row["input_tokens"] + row["output_tokens"],
+            "total_cost": cost,
+        },
+        "cost": cost,
+        "created_at": iso_z(parse_stored(row["created_at"])),
+        "spend_key_id": row["spend_key_id"],
+    }
 
 
 def usage(store: Store, wallet_id: str, start: datetime, end: datetime) -> dict[str, Any]:
@@ -144,41 +149,39 @@ def usage(store: Store, wallet_id: str, start: datetime, end: datetime) -> dict[
             " GROUP BY day",
             (wallet_id, stored_time(start), stored_time(end)),
         ).fetchall()
-    by_day = {row["day"]: row for row in rows}
+    by_day = {row["day"]: (row["n"], row["tokens"], row["micros"]) for row in rows}
     items = []
-    total_n = total_tokens = total_micros = 0
     day = first_day
     while day < end:
         following = day + timedelta(days=1)
-        row = by_day.get(day.strftime("%Y-%m-%d"))
-        n, tokens, micros = (row["n"], row["tokens"], row["micros"]) if row else (0, 0, 0)
-        total_n, total_tokens, total_micros = (
-            total_n + n,
-            total_tokens + tokens,
-            total_micros + micros,
-        )
+        date = day.strftime("%Y-%m-%d")
+        n, tokens, micros = by_day.get(date, (0, 0, 0))
         items.append(
-            {
-                "date": day.strftime("%Y-%m-%d"),
-                "start": iso_z(max(day, start)),
-                "end": iso_z(min(following, end)),
-                "total_requests": n,
-                "total_usage_tokens": tokens,
-                "total_cost": decimal_text(micros),
-                "total_charge": decimal_text(micros),
-            }
+            {"date": date, **_totals(max(day, start), min(following, end), n, tokens, micros)}
         )
         day = following
+    days = by_day.values()
+    totals = _totals(
+        start,
+        end,
+        sum(n for n, _, _ in days),
+        sum(tokens for _, tokens, _ in days),
+        sum(micros for _, _, micros in days),
+    )
+    return {"items": items, "totals": totals}
+
+
+def _totals(
+    start: datetime, end: datetime, requests: int, tokens: int, micros: int
+) -> dict[str, Any]:
+    """One usage row: a day of the range, or the whole range."""
     return {
-        "items": items,
-        "totals": {
-            "start": iso_z(start),
-            "end": iso_z(end),
-            "total_requests": total_n,
-            "total_usage_tokens": total_tokens,
-            "total_cost": decimal_text(total_micros),
-            "total_charge": decimal_text(total_micros),
-        },
+        "start": iso_z(start),
+        "end": iso_z(end),
+        "total_requests": requests,
+        "total_usage_tokens": tokens,
+        "total_cost": decimal_text(micros),
+        "total_charge": decimal_text(micros),
     }
 
 

@@ -192,16 +192,13 @@ def start_in_thread(
         target=server.run, kwargs={"sockets": [sock]}, name="lava-emulator", daemon=True
     )
     thread.start()
-    deadline = time.monotonic() + _START_TIMEOUT_S
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            store.close()
-            if tmpdir:
-                shutil.rmtree(tmpdir, ignore_errors=True)
-            raise RuntimeError("the emulator did not start")
-        time.sleep(0.005)
+    if not _started(server, thread):
+        server.should_exit = True
+        sock.close()
+        store.close()
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        raise RuntimeError("the emulator did not start")
     bound_port = sock.getsockname()[1]
     return EmulatorHandle(
         server=server,
@@ -212,6 +209,16 @@ def start_in_thread(
         root_url=f"http://{_url_host(host)}:{bound_port}",
         tmpdir=tmpdir,
     )
+
+
+def _started(server: uvicorn.Server, thread: threading.Thread) -> bool:
+    """Wait until uvicorn serves; False when its thread died or `_START_TIMEOUT_S` passed."""
+    deadline = time.monotonic() + _START_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def serve(
@@ -256,13 +263,7 @@ def serve(
             err.flush()
 
         def announce() -> None:
-            out.write(f"# Lava emulator on {root} (database {path}); Ctrl-C stops it.\n")
-            out.write(f"export LAVA_BASE_URL={root}/v1\n")
-            if generated_secret:
-                out.write(f"export LAVA_SECRET_KEY={wallet_secrets[0]}\n")
-                out.write("# (a new wallet each start: set LAVA_SECRET_KEY to keep one)\n")
-            else:
-                out.write(f"# {len(wallet_secrets)} wallet(s) from the secrets you gave.\n")
+            out.write(_announcement(root, path, wallet_secrets, generated_secret))
             out.flush()
 
         config = uvicorn.Config(app, log_level="warning", lifespan="off")
@@ -273,6 +274,21 @@ def serve(
     finally:
         sock.close()
         store.close()
+
+
+def _announcement(root: str, path: Path, secrets: Sequence[str], generated: bool) -> str:
+    """The lines `serve` prints: a comment, then what a shell must ``eval``. The secret
+    only when it was generated, never one the user supplied."""
+    lines = [
+        f"# Lava emulator on {root} (database {path}); Ctrl-C stops it.",
+        f"export LAVA_BASE_URL={root}/v1",
+    ]
+    if generated:
+        lines.append(f"export LAVA_SECRET_KEY={secrets[0]}")
+        lines.append("# (a new wallet each start: set LAVA_SECRET_KEY to keep one)")
+    else:
+        lines.append(f"# {len(secrets)} wallet(s) from the secrets you gave.")
+    return "".join(line + "\n" for line in lines)
 
 
 def _open_store(path: Path) -> Store:

@@ -96,6 +96,18 @@ def _why(exc: sqlite3.Error) -> str:
     return f"{reason} ({exc})" if reason else str(exc)
 
 
+def _prepare(path: Path) -> None:
+    """Make the database's folder, or say why `path` cannot be a database file."""
+    if path.is_dir():
+        raise StoreUnavailable("it is a directory")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise StoreUnavailable(f"{path.parent} is not a directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreUnavailable(f"cannot create its folder: {exc.strerror or exc}") from None
+
+
 class Store:
     """SQLite-backed state. `path` None or ``":memory:"`` gives a private in-memory DB."""
 
@@ -107,14 +119,7 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         if self.path is not None:
-            if self.path.is_dir():
-                raise StoreUnavailable("it is a directory")
-            if self.path.parent.exists() and not self.path.parent.is_dir():
-                raise StoreUnavailable(f"{self.path.parent} is not a directory")
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreUnavailable(f"cannot create its folder: {exc.strerror or exc}") from None
+            _prepare(self.path)
         try:
             self._conn = sqlite3.connect(
                 ":memory:" if self.path is None else str(self.path),
