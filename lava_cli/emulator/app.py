@@ -16,8 +16,8 @@ see `server.build_app`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -29,10 +29,13 @@ from lava_cli.emulator import catalogue, paging
 from lava_cli.emulator.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
 from lava_cli.emulator.contract import MAX_KEYS_PER_WALLET, REVOKED, SPEND_KEY_PREFIX
 from lava_cli.emulator.cycles import Clock, iso_z, parse_stored, utc_now
+from lava_cli.emulator.limits import check_allowed
 from lava_cli.emulator.money import money
 from lava_cli.emulator.schema import KeyLimitReached, KeyRow, Wallet
 from lava_cli.emulator.store import Store
 from lava_cli.emulator.validation import InvalidField, parse_create, parse_update
+
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -58,14 +61,35 @@ def _time(stored: str | None) -> str | None:
     return None if stored is None else iso_z(parse_stored(stored))
 
 
-def bearer_token(request: Request) -> str | None:
-    """The token of ``Authorization: Bearer …``, else ``x-api-key`` (Anthropic style)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of ``Authorization: Bearer …``, or None."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    api_key = request.headers.get("x-api-key", "").strip()
-    return api_key or None
+    return None
+
+
+def presented_key(headers: Mapping[str, str]) -> str | None:
+    """The spend key a gateway-style request presents (the gateway, ``GET /v1/models``):
+    ``x-api-key`` when the header is there, else ``Authorization: Bearer``.
+
+    x-api-key wins, as ``ANTHROPIC_API_KEY`` wins over ``ANTHROPIC_AUTH_TOKEN`` in
+    Claude Code (docs/lava-api.md), so a client sending both is judged by one key.
+    """
+    api_key = headers.get("x-api-key")
+    if api_key:
+        return api_key.strip() or None
+    return bearer_token(headers)
+
+
+async def json_body(request: Request) -> Any:
+    """The JSON body, capped (413) and checked (400): see bodies.py."""
+    try:
+        return parse_json(await read_body(request))
+    except BodyTooLarge as exc:
+        raise ApiError(413, "request_too_large", str(exc)) from None
+    except InvalidJson as exc:
+        raise ApiError(400, "invalid_request", f"body: {exc}") from None
 
 
 class ManagementApi:
@@ -78,17 +102,15 @@ class ManagementApi:
     # -- helpers -----------------------------------------------------------------
 
     def wallet(self, request: Request) -> Wallet:
-        """The wallet of the request's secret; 401 unknown, 403 for a spend key."""
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        token = token.strip()
-        if scheme.lower() == "bearer" and token.startswith(SPEND_KEY_PREFIX):
+        """The wallet of the request's Bearer secret; 401 unknown, 403 for a spend key."""
+        token = bearer_token(request.headers)
+        if token is not None and token.startswith(SPEND_KEY_PREFIX):
             raise ApiError(
                 403,
                 "wrong_key_type",
                 "This endpoint needs a secret key (aks_…), not a spend key (lava_sk_…)",
             )
-        wallet = self.store.wallet_for_secret(token) if scheme.lower() == "bearer" else None
+        wallet = self.store.wallet_for_secret(token) if token is not None else None
         if wallet is None:
             raise ApiError(401, "invalid_api_key", "Invalid API key")
         return wallet
@@ -127,25 +149,26 @@ class ManagementApi:
             body["key"] = raw
         return body
 
-    @staticmethod
-    async def json_body(request: Request) -> Any:
-        """The JSON body, capped (413) and checked (400): see bodies.py."""
-        try:
-            return parse_json(await read_body(request))
-        except BodyTooLarge as exc:
-            raise ApiError(413, "request_too_large", str(exc)) from None
-        except InvalidJson as exc:
-            raise ApiError(400, "invalid_request", f"body: {exc}") from None
+    def target(self, request: Request) -> tuple[str, str]:
+        """The caller's wallet id (401/403 first) and the ``{key_id}`` of the path."""
+        return self.wallet(request).wallet_id, request.path_params["key_id"]
 
     @staticmethod
     def not_found(key_id: str) -> ApiError:
+        """404: unknown, revoked or another wallet's key all look the same to a caller."""
         return ApiError(404, "not_found", f"No such spend key: {key_id}")
+
+    def found(self, key_id: str, found: T | None) -> T:
+        """What the store found for `key_id`, or `not_found`."""
+        if found is None:
+            raise self.not_found(key_id)
+        return found
 
     # -- spend keys --------------------------------------------------------------
 
     async def create_key(self, request: Request) -> Response:
         wallet = self.wallet(request)
-        settings = parse_create(await self.json_body(request))
+        settings = parse_create(await json_body(request))
         try:
             key, raw = self.store.create_key(wallet.wallet_id, settings)
         except KeyLimitReached:
@@ -174,34 +197,24 @@ class ManagementApi:
         )
 
     async def get_key(self, request: Request) -> Response:
-        wallet = self.wallet(request)
-        key_id = request.path_params["key_id"]
-        key = self.store.get_key(wallet.wallet_id, key_id)
-        if key is None:
-            raise self.not_found(key_id)
+        wallet_id, key_id = self.target(request)
+        key = self.found(key_id, self.store.get_key(wallet_id, key_id))
         return JSONResponse(self.key_json(key))
 
     async def update_key(self, request: Request) -> Response:
-        wallet = self.wallet(request)
-        key_id = request.path_params["key_id"]
-        changes = parse_update(await self.json_body(request))
-        key = self.store.update_key(wallet.wallet_id, key_id, changes)
-        if key is None:
-            raise self.not_found(key_id)
+        wallet_id, key_id = self.target(request)
+        changes = parse_update(await json_body(request))
+        key = self.found(key_id, self.store.update_key(wallet_id, key_id, changes))
         return JSONResponse(self.key_json(key))
 
     async def rotate_key(self, request: Request) -> Response:
-        wallet = self.wallet(request)
-        key_id = request.path_params["key_id"]
-        rotated = self.store.rotate_key(wallet.wallet_id, key_id)
-        if rotated is None:
-            raise self.not_found(key_id)
-        return JSONResponse(self.key_json(*rotated))
+        wallet_id, key_id = self.target(request)
+        key, raw = self.found(key_id, self.store.rotate_key(wallet_id, key_id))
+        return JSONResponse(self.key_json(key, raw))
 
     async def revoke_key(self, request: Request) -> Response:
-        wallet = self.wallet(request)
-        key_id = request.path_params["key_id"]
-        if not self.store.revoke_key(wallet.wallet_id, key_id):
+        wallet_id, key_id = self.target(request)
+        if not self.store.revoke_key(wallet_id, key_id):
             raise self.not_found(key_id)
         return JSONResponse({"success": True})
 
@@ -210,14 +223,14 @@ class ManagementApi:
     async def list_models(self, request: Request) -> Response:
         """All models; with a spend key, only those its allow-lists admit."""
         models = catalogue.MODELS
-        token = bearer_token(request)
+        token = presented_key(request.headers)
         if token is not None and token.startswith(SPEND_KEY_PREFIX):
             key = self.store.key_for_raw(token)
             if key is None or key.status == REVOKED:
                 raise ApiError(401, "invalid_api_key", "Invalid API key")
-            models = catalogue.allowed_models(
-                key.settings.allowed_models, key.settings.allowed_providers
-            )
+            allowed = key.settings.allowed_models, key.settings.allowed_providers
+            # Exactly the models the gateway would not refuse with a 403 (limits.py).
+            models = tuple(m for m in models if check_allowed(m.id, m.provider, *allowed) is None)
         data = [
             {"id": m.id, "object": "model", "created": m.created, "owned_by": m.provider}
             for m in models

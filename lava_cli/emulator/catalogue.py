@@ -83,19 +83,6 @@ def models_for(provider: str | None = None) -> tuple[Model, ...]:
     return tuple(m for m in MODELS if m.provider == provider)
 
 
-def allowed_models(
-    allowed_ids: tuple[str, ...] | list[str] | None,
-    allowed_providers: tuple[str, ...] | list[str] | None,
-) -> tuple[Model, ...]:
-    """The models a spend key may use: both allow-lists must admit it (None = all)."""
-    return tuple(
-        m
-        for m in MODELS
-        if (allowed_ids is None or m.id in allowed_ids)
-        and (allowed_providers is None or m.provider in allowed_providers)
-    )
-
-
 def request_cost(
     input_tokens: int, output_tokens: int, input_price: Decimal, output_price: Decimal
 ) -> Decimal:

@@ -38,6 +38,7 @@ from starlette.routing import Route
 from starlette.types import Send
 
 from lava_cli.emulator import wire
+from lava_cli.emulator.app import presented_key
 from lava_cli.emulator.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
 from lava_cli.emulator.catalogue import Model, get_model, request_cost
 from lava_cli.emulator.contract import SHAPE_ENDPOINTS
@@ -105,19 +106,6 @@ def _request_id() -> str:
     return "req_" + secrets.token_hex(12)
 
 
-def raw_key_from(headers: Any) -> str | None:
-    """The spend key from ``x-api-key`` or ``Authorization: Bearer`` (either endpoint)."""
-    key = headers.get("x-api-key")
-    if key:
-        return str(key).strip() or None
-    auth = headers.get("authorization")
-    if auth:
-        scheme, _, value = str(auth).partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip()
-    return None
-
-
 class Gateway:
     """The two gateway endpoints, bound to a store, a clock and options."""
 
@@ -168,7 +156,7 @@ class Gateway:
         refusal = self._injected_fault()
         if refusal is not None:
             return refusal
-        raw_key = raw_key_from(request.headers)
+        raw_key = presented_key(request.headers)
         checked = self.ledger.check_key(raw_key, shape, self.clock())
         if isinstance(checked, Refusal):
             return checked  # the body is never read
@@ -261,9 +249,8 @@ class Gateway:
                 shape,
                 request_id,
                 plan.charge.model,
-                plan.reply.pieces,
-                truncated=plan.reply.truncated,
-                input_tokens=plan.charge.input_tokens,
+                plan.reply,
+                plan.charge.input_tokens,
                 include_usage=plan.request.include_usage,
             )
             if cut:
@@ -277,13 +264,7 @@ class Gateway:
         if delay:
             await asyncio.sleep(delay * plan.reply.output_tokens)
         reply = wire.reply_body(
-            shape,
-            request_id,
-            plan.charge.model,
-            plan.reply.text,
-            truncated=plan.reply.truncated,
-            input_tokens=plan.charge.input_tokens,
-            output_tokens=plan.charge.output_tokens,
+            shape, request_id, plan.charge.model, plan.reply, plan.charge.input_tokens
         )
         body = json.dumps(reply, separators=(",", ":")).encode()
         if cut:

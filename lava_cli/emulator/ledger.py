@@ -16,8 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from lava_cli.emulator.contract import TOTAL
-from lava_cli.emulator.cycles import cycle_start, next_reset, parse_stored, stored_time
+from lava_cli.emulator.cycles import next_reset, parse_stored
 from lava_cli.emulator.limits import (
     Refusal,
     TokenBuckets,
@@ -27,13 +26,12 @@ from lava_cli.emulator.limits import (
     check_shape,
     check_spend_limit,
 )
-from lava_cli.emulator.money import from_micros, money, to_micros
+from lava_cli.emulator.money import from_micros, to_micros
+from lava_cli.emulator.schema import KeyRow
+from lava_cli.emulator.store import Store, cycle_starts
 
 if TYPE_CHECKING:
     import sqlite3
-
-    from lava_cli.emulator.schema import KeyRow
-    from lava_cli.emulator.store import Store
 
 
 @dataclass(frozen=True)
@@ -79,9 +77,7 @@ class _UsageCache:
         if top != self._last_rowid:
             self._by_key.clear()
             self._last_rowid = top
-        s, r = key.settings.spend_limit, key.settings.request_limit
-        request_from = stored_time(cycle_start(r.cycle if r else TOTAL, now))
-        spend_from = stored_time(cycle_start(s.cycle if s else TOTAL, now))
+        request_from, spend_from = cycle_starts(key.settings, now)
         cached = self._by_key.get(key.spend_key_id)
         if cached and (cached.request_from, cached.spend_from) == (request_from, spend_from):
             return cached
@@ -179,10 +175,7 @@ class Ledger:
         """Step 4: the key's model and provider allow-lists (403)."""
         settings = key.settings
         return check_allowed(
-            plan.model,
-            plan.provider,
-            None if settings.allowed_models is None else list(settings.allowed_models),
-            None if settings.allowed_providers is None else list(settings.allowed_providers),
+            plan.model, plan.provider, settings.allowed_models, settings.allowed_providers
         )
 
     def _take_rate_token(self, key: KeyRow, now: datetime) -> Refusal | None:
@@ -245,15 +238,13 @@ class Ledger:
     ) -> None:
         """Replace a forwarded request's reserved charge by what it really cost (the
         caller caps `cost` at the reservation, so limits still hold)."""
-        with self.store.transaction() as db:
-            row = db.execute(
-                "SELECT spend_key_id FROM requests WHERE request_id = ?", (request_id,)
-            ).fetchone()
-            if row is None:
-                return
-            db.execute(
-                "UPDATE requests SET input_tokens = ?, output_tokens = ?, cost = ?,"
-                " cost_micros = ?, status = ? WHERE request_id = ?",
-                (input_tokens, output_tokens, money(cost), to_micros(cost), status, request_id),
+        with self.store.transaction():
+            key_id = self.store.reprice_request(
+                request_id,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                cost=cost,
+                status=status,
             )
-            self._usage.forget(row["spend_key_id"])
+            if key_id is not None:
+                self._usage.forget(key_id)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -81,8 +82,8 @@ def check_shape(key_shape: str, endpoint_shape: str) -> Refusal | None:
 def check_allowed(
     model: str,
     provider: str,
-    allowed_models: list[str] | None,
-    allowed_providers: list[str] | None,
+    allowed_models: Sequence[str] | None,
+    allowed_providers: Sequence[str] | None,
 ) -> Refusal | None:
     """403 when the key's allow-lists (None = everything) leave out the model or provider."""
     if allowed_models is not None and model not in allowed_models:

@@ -46,6 +46,8 @@ from lava_cli.emulator.wire import MAX_TOKENS
 
 Schema = dict[str, Any]
 
+_STRING: Schema = {"type": "string"}
+_TALLY: Schema = {"type": "integer", "minimum": 0}
 _CYCLE: Schema = {"type": "string", "enum": list(CYCLES)}
 _STATUS: Schema = {"type": "string", "enum": list(STATUSES)}
 _SHAPE: Schema = {"type": "string", "enum": list(SHAPES)}
@@ -79,6 +81,34 @@ def _ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def _array(items: Schema) -> Schema:
+    return {"type": "array", "items": items}
+
+
+def _strings(*names: str) -> Schema:
+    """An object whose fields are all required strings (error bodies, forms)."""
+    return _obj(names, {name: _STRING for name in names})
+
+
+def _list(item: Schema, **more: Schema) -> Schema:
+    """An OpenAI-style list answer: ``{"object": "list", "data": [...]}``, and `more`."""
+    return _obj(
+        ["object", "data", *more], {"object": {"const": "list"}, "data": _array(item), **more}
+    )
+
+
+def _page(item: Schema) -> Schema:
+    """A list answer cut by paging.py: the items, and the cursor to the next page."""
+    return _obj(
+        ["data", "has_more", "next_cursor"],
+        {
+            "data": _array(item),
+            "has_more": {"type": "boolean"},
+            "next_cursor": {"type": ["string", "null"]},
+        },
+    )
+
+
 _SPEND_LIMIT = _obj(
     ["amount", "cycle"],
     {"amount": {"type": "string", "pattern": f"^{AMOUNT_PATTERN}$"}, "cycle": _CYCLE},
@@ -109,18 +139,18 @@ _SPEND_KEY_FIELDS: Schema = {
         "type": "string",
         "pattern": f"^{re.escape(SPEND_KEY_PREFIX)}.{{{PREVIEW_CHARS}}}{re.escape(PREVIEW_MASK)}$",
     },
-    "name": {"type": "string"},
+    "name": _STRING,
     "status": _STATUS,
     "request_shape": _SHAPE,
-    "wallet_id": {"type": "string"},
-    "allowed_models": {"type": ["array", "null"], "items": {"type": "string"}},
-    "allowed_providers": {"type": ["array", "null"], "items": {"type": "string"}},
+    "wallet_id": _STRING,
+    "allowed_models": {"type": ["array", "null"], "items": _STRING},
+    "allowed_providers": {"type": ["array", "null"], "items": _STRING},
     "spend_limit": _nullable(_obj(["amount", "cycle"], {"amount": _DECIMAL, "cycle": _CYCLE})),
     "current_spend": _DECIMAL,
     "total_spend": _DECIMAL,
     "request_limit": _nullable(_REQUEST_LIMIT),
-    "current_requests": {"type": "integer", "minimum": 0},
-    "total_requests": {"type": "integer", "minimum": 0},
+    "current_requests": _TALLY,
+    "total_requests": _TALLY,
     "rate_limit": _nullable(_RATE_LIMIT),
     "expires_at": {"type": ["string", "null"], "format": "date-time"},
     "last_used_at": {"type": ["string", "null"], "format": "date-time"},
@@ -133,22 +163,15 @@ _USAGE_ROW = _obj(
         "date": {"type": "string", "format": "date"},
         "start": _TIME,
         "end": _TIME,
-        "total_requests": {"type": "integer", "minimum": 0},
-        "total_usage_tokens": {"type": "integer", "minimum": 0},
+        "total_requests": _TALLY,
+        "total_usage_tokens": _TALLY,
         "total_cost": _DECIMAL,
         "total_charge": _DECIMAL,
     },
 )
 
 SCHEMAS: dict[str, Schema] = {
-    "Error": _obj(
-        ["error"],
-        {
-            "error": _obj(
-                ["message", "code"], {"message": {"type": "string"}, "code": {"type": "string"}}
-            )
-        },
-    ),
+    "Error": _obj(["error"], {"error": _strings("message", "code")}),
     "GatewayError": {
         "anyOf": [
             _obj(
@@ -157,9 +180,9 @@ SCHEMAS: dict[str, Schema] = {
                     "error": _obj(
                         ["message", "type", "code"],
                         {
-                            "message": {"type": "string"},
-                            "type": {"type": "string"},
-                            "code": {"type": "string"},
+                            "message": _STRING,
+                            "type": _STRING,
+                            "code": _STRING,
                             "param": {"type": ["string", "null"]},
                         },
                     )
@@ -169,10 +192,7 @@ SCHEMAS: dict[str, Schema] = {
                 ["type", "error"],
                 {
                     "type": {"const": "error"},
-                    "error": _obj(
-                        ["type", "message"],
-                        {"type": {"type": "string"}, "message": {"type": "string"}},
-                    ),
+                    "error": _strings("type", "message"),
                 },
             ),
         ]
@@ -191,79 +211,48 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "SpendKeyCreate": _obj(["name"], _SETTINGS, extra=False),
     "SpendKeyUpdate": _obj([], _SETTINGS, extra=False),
-    "SpendKeyPage": _obj(
-        ["data", "has_more", "next_cursor"],
-        {
-            "data": {"type": "array", "items": _ref("SpendKey")},
-            "has_more": {"type": "boolean"},
-            "next_cursor": {"type": ["string", "null"]},
-        },
-    ),
+    "SpendKeyPage": _page(_ref("SpendKey")),
     "Success": _obj(["success"], {"success": {"const": True}}),
-    "ModelList": _obj(
-        ["object", "data"],
-        {
-            "object": {"const": "list"},
-            "data": {
-                "type": "array",
-                "items": _obj(
-                    ["id", "object", "created", "owned_by"],
+    "ModelList": _list(
+        _obj(
+            ["id", "object", "created", "owned_by"],
+            {
+                "id": _STRING,
+                "object": {"const": "model"},
+                "created": {"type": "integer"},
+                "owned_by": _STRING,
+            },
+        )
+    ),
+    "ServiceList": _list(
+        _obj(
+            ["id", "provider", "pricing"],
+            {
+                "id": _STRING,
+                "provider": _STRING,
+                "pricing": _obj(
+                    ["type", "input", "output"],
                     {
-                        "id": {"type": "string"},
-                        "object": {"const": "model"},
-                        "created": {"type": "integer"},
-                        "owned_by": {"type": "string"},
+                        "type": {"const": "tokens_1m"},
+                        "input": {"type": "number"},
+                        "output": {"type": "number"},
                     },
                 ),
             },
-        },
+        ),
+        providers=_array(
+            _obj(
+                ["id", "label", "entry_count"],
+                {"id": _STRING, "label": _STRING, "entry_count": {"type": "integer"}},
+            )
+        ),
     ),
-    "ServiceList": _obj(
-        ["object", "data", "providers"],
-        {
-            "object": {"const": "list"},
-            "data": {
-                "type": "array",
-                "items": _obj(
-                    ["id", "provider", "pricing"],
-                    {
-                        "id": {"type": "string"},
-                        "provider": {"type": "string"},
-                        "pricing": _obj(
-                            ["type", "input", "output"],
-                            {
-                                "type": {"const": "tokens_1m"},
-                                "input": {"type": "number"},
-                                "output": {"type": "number"},
-                            },
-                        ),
-                    },
-                ),
-            },
-            "providers": {
-                "type": "array",
-                "items": _obj(
-                    ["id", "label", "entry_count"],
-                    {
-                        "id": {"type": "string"},
-                        "label": {"type": "string"},
-                        "entry_count": {"type": "integer"},
-                    },
-                ),
-            },
-        },
-    ),
-    "Wallet": _obj(
-        ["wallet_id", "balance"], {"wallet_id": {"type": "string"}, "balance": _DECIMAL}
-    ),
+    "Wallet": _obj(["wallet_id", "balance"], {"wallet_id": _STRING, "balance": _DECIMAL}),
     "ChatRequest": _obj(
         ["model", "messages"],
         {
-            "model": {"type": "string"},
-            "messages": {
-                "type": "array",
-                "items": _obj(["role"], {"role": {"type": "string"}}),
-            },
+            "model": _STRING,
+            "messages": _array(_obj(["role"], {"role": _STRING})),
             "max_tokens": {"type": "integer", "minimum": 1, "maximum": MAX_TOKENS},
             "stream": {"type": "boolean"},
         },
@@ -280,46 +269,36 @@ SCHEMAS: dict[str, Schema] = {
             ),
         ]
     },
-    "RequestPage": _obj(
-        ["data", "has_more", "next_cursor"],
-        {
-            "data": {
-                "type": "array",
-                "items": _obj(
-                    ["request_id", "status", "provider", "model", "endpoint", "model_usage"],
+    "RequestPage": _page(
+        _obj(
+            ["request_id", "status", "provider", "model", "endpoint", "model_usage"],
+            {
+                "request_id": _STRING,
+                "status": _STRING,
+                "model_usage": _obj(
+                    ["input_tokens", "output_tokens", "total_tokens", "total_cost"],
                     {
-                        "request_id": {"type": "string"},
-                        "status": {"type": "string"},
-                        "model_usage": _obj(
-                            ["input_tokens", "output_tokens", "total_tokens", "total_cost"],
-                            {
-                                "input_tokens": {"type": "integer"},
-                                "output_tokens": {"type": "integer"},
-                                "total_tokens": {"type": "integer"},
-                                "total_cost": _DECIMAL,
-                            },
-                        ),
-                        "cost": _DECIMAL,
-                        "created_at": _TIME,
-                        "spend_key_id": {"type": "string"},
+                        "input_tokens": {"type": "integer"},
+                        "output_tokens": {"type": "integer"},
+                        "total_tokens": {"type": "integer"},
+                        "total_cost": _DECIMAL,
                     },
                 ),
+                "cost": _DECIMAL,
+                "created_at": _TIME,
+                "spend_key_id": _STRING,
             },
-            "has_more": {"type": "boolean"},
-            "next_cursor": {"type": ["string", "null"]},
-        },
+        )
     ),
-    "Usage": _obj(
-        ["items", "totals"], {"items": {"type": "array", "items": _USAGE_ROW}, "totals": _USAGE_ROW}
-    ),
+    "Usage": _obj(["items", "totals"], {"items": _array(_USAGE_ROW), "totals": _USAGE_ROW}),
     "Credentials": _obj(
         ["secret_key", "secret_key_id", "wallet_id", "merchant_id", "account_id"],
         {
             "secret_key": {"type": "string", "pattern": "^aks_(test|live)_"},
-            "secret_key_id": {"type": "string"},
-            "wallet_id": {"type": "string"},
-            "merchant_id": {"type": "string"},
-            "account_id": {"type": "string"},
+            "secret_key_id": _STRING,
+            "wallet_id": _STRING,
+            "merchant_id": _STRING,
+            "account_id": _STRING,
         },
     ),
 }
@@ -352,18 +331,23 @@ def _responses(ok: int, ok_body: Schema, *errors: int, error: str = "Error") -> 
     return out
 
 
+def _query(name: str) -> Schema:
+    """A string query parameter."""
+    return {"name": name, "in": "query", "schema": _STRING}
+
+
 _AUTH = (401, 403)
 _SECRET: list[Schema] = [{"secret": []}]
-_KEY_ID = {"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_KEY_ID = {"name": "key_id", "in": "path", "required": True, "schema": _STRING}
 _PAGE = [
-    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+    _query("cursor"),
     {
         "name": "limit",
         "in": "query",
         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE},
     },
 ]
-_HTML = {"text/html": {"schema": {"type": "string"}}}
+_HTML = {"text/html": {"schema": _STRING}}
 
 
 def _op(summary: str, responses: Schema, **extra: Any) -> Schema:
@@ -417,8 +401,8 @@ def _spend_key_paths(base: str) -> dict[str, Schema]:
 
 def _gateway_op(summary: str) -> Schema:
     responses = _responses(200, _ref("ChatReply"), 400, 401, 402, 403, 404, 413, 429, 500, 502)
-    responses["200"]["content"]["text/event-stream"] = {"schema": {"type": "string"}}
-    header = {"x-lava-request-id": {"required": True, "schema": {"type": "string"}}}
+    responses["200"]["content"]["text/event-stream"] = {"schema": _STRING}
+    header = {"x-lava-request-id": {"required": True, "schema": _STRING}}
     for status, answer in responses.items():
         answer["headers"] = header
         if status != "200":
@@ -430,10 +414,6 @@ def _gateway_op(summary: str) -> Schema:
         security=[{"spendKey": []}, {"spendKeyHeader": []}],
         requestBody=_body("ChatRequest"),
     )
-
-
-def _date_param(name: str) -> Schema:
-    return {"name": name, "in": "query", "schema": {"type": "string"}}
 
 
 def _catalogue_paths() -> dict[str, Schema]:
@@ -451,7 +431,7 @@ def _catalogue_paths() -> dict[str, Schema]:
             "get": _op(
                 "Public catalogue with prices per 1M tokens",
                 _responses(200, _ref("ServiceList")),
-                parameters=[{"name": "provider", "in": "query", "schema": {"type": "string"}}],
+                parameters=[_query("provider")],
                 tags=["catalogue"],
             )
         },
@@ -483,7 +463,7 @@ def _usage_paths() -> dict[str, Schema]:
                 _responses(200, _ref("RequestPage"), 400, *_AUTH),
                 parameters=[
                     *_PAGE,
-                    {"name": "spend_key_id", "in": "query", "schema": {"type": "string"}},
+                    _query("spend_key_id"),
                 ],
                 tags=["usage"],
                 security=_SECRET,
@@ -493,7 +473,7 @@ def _usage_paths() -> dict[str, Schema]:
             "get": _op(
                 "Daily usage totals (UTC days) over [start, end)",
                 _responses(200, _ref("Usage"), 400, *_AUTH),
-                parameters=[_date_param("start"), _date_param("end")],
+                parameters=[_query("start"), _query("end")],
                 tags=["usage"],
                 security=_SECRET,
             )
@@ -510,7 +490,7 @@ def _login_paths() -> dict[str, Schema]:
                 _responses(200, _ref("Credentials"), 400, 413),
                 requestBody={
                     "required": True,
-                    "content": _json(_obj(["code"], {"code": {"type": "string"}})),
+                    "content": _json(_strings("code")),
                 },
                 tags=["login"],
             )
@@ -523,8 +503,8 @@ def _login_paths() -> dict[str, Schema]:
                     "400": {"description": "Bad state or port", "content": _HTML},
                 },
                 parameters=[
-                    {"name": "state", "in": "query", "schema": {"type": "string"}},
-                    {"name": "port", "in": "query", "schema": {"type": "string"}},
+                    _query("state"),
+                    _query("port"),
                 ],
                 tags=["login"],
             )
@@ -541,14 +521,7 @@ def _login_paths() -> dict[str, Schema]:
                     "required": True,
                     "content": {
                         "application/x-www-form-urlencoded": {
-                            "schema": _obj(
-                                ["state", "port", "decision"],
-                                {
-                                    "state": {"type": "string"},
-                                    "port": {"type": "string"},
-                                    "decision": {"type": "string"},
-                                },
-                            )
+                            "schema": _strings("state", "port", "decision")
                         }
                     },
                 },

@@ -72,6 +72,16 @@ __all__ = [
 ]
 
 
+def cycle_starts(settings: KeySettings, now: datetime) -> tuple[str, str]:
+    """Since when (stored form) the request limit and the spend limit count at `now`:
+    the start of each limit's cycle; the epoch for ``total`` or no limit at all."""
+    requests, spend = settings.request_limit, settings.spend_limit
+    return (
+        stored_time(cycle_start(requests.cycle if requests else TOTAL, now)),
+        stored_time(cycle_start(spend.cycle if spend else TOTAL, now)),
+    )
+
+
 class StoreUnavailable(Exception):
     """The file cannot be the emulator's database; the message says why, without the
     path (the caller names the file, e.g. as ``--db``)."""
@@ -357,10 +367,7 @@ class Store:
         ``current_requests`` from the request limit's; a key without that limit (or
         with a ``total`` cycle) has current equal to total.
         """
-        moment = self.clock() if now is None else now
-        s, r = key.settings.spend_limit, key.settings.request_limit
-        spend_from = stored_time(cycle_start(s.cycle if s else TOTAL, moment))
-        count_from = stored_time(cycle_start(r.cycle if r else TOTAL, moment))
+        count_from, spend_from = cycle_starts(key.settings, self.clock() if now is None else now)
         with self._lock:
             row = self._conn.execute(
                 "SELECT COUNT(*) AS n, COALESCE(SUM(cost_micros), 0) AS spent,"
@@ -408,6 +415,24 @@ class Store:
                 ),
             )  # fmt: skip
         return request_id
+
+    def reprice_request(
+        self, request_id: str, *, input_tokens: int, output_tokens: int, cost: Decimal, status: str
+    ) -> str | None:
+        """Overwrite a recorded request's usage and cost (a forwarded request settling);
+        its key's id, or None when there is no such request."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT spend_key_id FROM requests WHERE request_id = ?", (request_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE requests SET input_tokens = ?, output_tokens = ?, cost = ?,"
+                " cost_micros = ?, status = ? WHERE request_id = ?",
+                (input_tokens, output_tokens, money(cost), to_micros(cost), status, request_id),
+            )
+            return str(row["spend_key_id"])
 
     def reset(self) -> None:
         """Forget every key and request but keep the wallets (tests call it per case)."""

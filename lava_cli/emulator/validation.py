@@ -49,12 +49,12 @@ def _object(value: Any, field: str, allowed: tuple[str, ...]) -> dict[str, Any]:
     return value
 
 
-def _int(value: Any, field: str, *, required: bool = True) -> int | None:
-    if value is None and not required:
-        return None
+def _count(value: Any, field: str, *, nullable: bool = False) -> int:
+    """A whole number from 1 to MAX_COUNT (`nullable` only changes the message: the
+    caller handles null)."""
     # bool is an int subclass in Python; true must not pass as 1.
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidField(field, "must be an integer" + ("" if required else " or null"))
+        raise InvalidField(field, "must be an integer" + (" or null" if nullable else ""))
     if not 1 <= value <= MAX_COUNT:
         raise InvalidField(field, f"must be between 1 and {MAX_COUNT}")
     return value
@@ -67,12 +67,6 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _cycle(value: Any, field: str) -> str:
-    if not isinstance(value, str) or value not in CYCLES:
-        raise InvalidField(field, f"must be one of {', '.join(CYCLES)}")
-    return value
 
 
 def _choice(value: Any, field: str, choices: tuple[str, ...]) -> str:
@@ -140,7 +134,7 @@ def parse_spend_limit(value: Any) -> SpendLimit | None:
     if Decimal(amount) <= 0:
         raise InvalidField("spend_limit.amount", "must be greater than 0")
     return SpendLimit(
-        Decimal(amount).quantize(_CENTS), _cycle(obj.get("cycle"), "spend_limit.cycle")
+        Decimal(amount).quantize(_CENTS), _choice(obj.get("cycle"), "spend_limit.cycle", CYCLES)
     )
 
 
@@ -148,18 +142,21 @@ def parse_request_limit(value: Any) -> RequestLimit | None:
     if value is None:
         return None
     obj = _object(value, "request_limit", ("count", "cycle"))
-    count = _int(obj.get("count"), "request_limit.count")
-    assert count is not None
-    return RequestLimit(count, _cycle(obj.get("cycle"), "request_limit.cycle"))
+    return RequestLimit(
+        _count(obj.get("count"), "request_limit.count"),
+        _choice(obj.get("cycle"), "request_limit.cycle", CYCLES),
+    )
 
 
 def parse_rate_limit(value: Any) -> RateLimit | None:
     if value is None:
         return None
     obj = _object(value, "rate_limit", ("rpm", "burst"))
-    rpm = _int(obj.get("rpm"), "rate_limit.rpm")
-    assert rpm is not None
-    return RateLimit(rpm, _int(obj.get("burst"), "rate_limit.burst", required=False))
+    burst = obj.get("burst")
+    return RateLimit(
+        _count(obj.get("rpm"), "rate_limit.rpm"),
+        None if burst is None else _count(burst, "rate_limit.burst", nullable=True),
+    )
 
 
 def parse_expires_at(value: Any) -> str | None:
