@@ -10,8 +10,12 @@ Handlers are ``async`` and call the store synchronously: SQLite answers in
 microseconds and the store serialises access with its own lock, so there is no
 thread pool to reason about.
 
-More routes (the gateway) come in through ``extra_routes``; they are matched first,
-see `server.build_app`.
+Shared with the other route modules: `ApiError` (an answer in that shape; a raised
+`validation.InvalidField` is a 400 too), `ManagementApi.wallet` (the Bearer secret's
+wallet), `json_body` and `presented_key` (the spend key of a gateway-style request).
+
+More routes (the gateway, its read side, browser login, ``/openapi.json``) come in
+through ``extra_routes``; they are matched first, see `server.build_app`.
 """
 
 from __future__ import annotations

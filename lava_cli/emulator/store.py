@@ -17,7 +17,8 @@ Design choices, and why:
 - Raw spend keys and wallet secrets are stored only as SHA-256 hashes.
 
 The gateway's check-and-charge uses `transaction()` (``BEGIN IMMEDIATE``), reads the
-key and its usage, then calls `record_request()` inside the same transaction.
+key and its usage, then calls `record_request()` inside the same transaction; a
+forwarded request is settled later with `reprice_request()`. Paging is paging.py's.
 """
 
 from __future__ import annotations
