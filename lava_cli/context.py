@@ -27,7 +27,7 @@ from lava_cli.errors import LavaError
 
 if TYPE_CHECKING:
     from lava_cli.api.client import LavaClient
-    from lava_cli.output import Output
+    from lava_cli.render.output import Output
 
 
 def _isatty(stream: TextIO) -> bool:
@@ -77,7 +77,7 @@ class AppContext:
 
     @cached_property
     def out(self) -> Output:
-        from lava_cli.output import Output
+        from lava_cli.render.output import Output
 
         return Output(self)
 

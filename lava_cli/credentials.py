@@ -69,8 +69,8 @@ def scrub(text: str) -> str:
     """Replace every secret-looking token inside free text with its preview."""
 
     def replace(match: re.Match[str]) -> str:
-        if match.string.startswith("****", match.end()):
-            return match.group(0)  # already a preview
+        if match.string.startswith("****", match.end()) and len(match.group(2)) <= 8:
+            return match.group(0)  # already a preview (prefix + 8 characters + ****)
         return redact(match.group(0))
 
     return _SECRET_RE.sub(replace, text)
@@ -98,6 +98,14 @@ def secret_in_argv(argv: Iterable[str]) -> str | None:
         if found:
             return found[0]
     return None
+
+
+_RAW_SPEND_KEY_RE = re.compile(r"lava_sk_[A-Za-z0-9_\-]{16,200}")
+
+
+def is_raw_spend_key(value: str) -> bool:
+    """True for a whole spend key value: the prefix and URL-safe characters, nothing else."""
+    return _RAW_SPEND_KEY_RE.fullmatch(value) is not None
 
 
 def looks_like_secret(value: str) -> bool:

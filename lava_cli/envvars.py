@@ -38,7 +38,7 @@ def env_int(name: str, default: int, minimum: int, maximum: int) -> int:
     if not text:
         return default
     stripped = text.strip()
-    ok = stripped.isascii() and stripped.isdigit() and len(stripped) <= 9
+    ok = stripped.isascii() and stripped.isdigit() and len(stripped) <= 12
     if not ok or not minimum <= int(stripped) <= maximum:
         raise UsageError(
             f"{name}={text!r} is not a whole number from {minimum} to {maximum}",

@@ -26,9 +26,15 @@ class ExitCode(enum.IntEnum):
 
 
 class LavaError(Exception):
-    """Base class: a message for the user, a hint, an exit code."""
+    """Base class: a message for the user, a hint, an exit code.
+
+    `shown_once` carries a raw key the server minted when the failure came after it
+    (an unreadable create/rotate answer): `main` writes it to stdout before the error,
+    because a shown-once key must never be swallowed by a failure.
+    """
 
     exit_code: ExitCode = ExitCode.API_ERROR
+    shown_once: str | None = None
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)

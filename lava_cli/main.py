@@ -83,6 +83,11 @@ def run(
                 err_stream.write("\ninterrupted\n")
             return int(code) if isinstance(code, int) else ExitCode.OK
         except LavaError as err:
+            if err.shown_once:
+                from lava_cli.safetext import printable
+
+                sys.stdout.write(printable(err.shown_once) + "\n")
+                sys.stdout.flush()
             _print_error(err, err_stream, holder[0] if holder else None)
             return err.exit_code
         except KeyboardInterrupt:
@@ -149,7 +154,7 @@ def main() -> NoReturn:
         sys.exit(0)
     if "_LAVA_COMPLETE" in os.environ:
         # A TAB press: answer command and option names from the generated index.
-        from lava_cli.fastcomplete import answer
+        from lava_cli.completion.fast import answer
 
         answered = answer(os.environ)
         if answered is not None:

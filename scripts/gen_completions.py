@@ -1,7 +1,7 @@
 """Regenerate completions/ and the TAB index from the CLI itself (`make completions`).
 
 The scripts are what Typer prints for `_LAVA_COMPLETE=source_<shell> lava`. The index
-(`lava_cli/_completion_index.py`) holds every command's subcommand and option
+(`lava_cli/completion/index.py`) holds every command's subcommand and option
 completions as Typer's own completion classes format them, so a TAB press can be
 answered without loading Typer (see lava_cli/fastcomplete.py). A test fails when the
 committed copies differ, so they never go stale.
@@ -28,12 +28,12 @@ def generate(shell: str) -> str:
     return out.stdout
 
 
-INDEX = ROOT / "lava_cli" / "_completion_index.py"
+INDEX = ROOT / "lava_cli" / "completion" / "index.py"
 HELP_ORDER = {"-h": 1, "--help": 2}  # after every other option, as Click adds it last
 
 
 def completion_index() -> str:
-    """The source of `_completion_index.py`, read off the fully built command tree."""
+    """The source of `completion/index.py`, read off the fully built command tree."""
     # Typer cleans zsh/fish/PowerShell help texts by rendering them with rich, which
     # wraps them at the terminal's width (a newline inside zsh's `_arguments` spec).
     # One line each, whatever terminal runs this: the index must not depend on it.

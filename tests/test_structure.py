@@ -88,7 +88,7 @@ def test_completion_returns_subcommands():
 
 
 def test_completion_scripts_are_fresh(tmp_path):
-    scripts, index = tmp_path / "completions", tmp_path / "_completion_index.py"
+    scripts, index = tmp_path / "completions", tmp_path / "index.py"
     subprocess.run(
         [
             sys.executable,
@@ -99,7 +99,7 @@ def test_completion_scripts_are_fresh(tmp_path):
         capture_output=True,
     )
     pairs = [(ROOT / "completions" / f.name, f) for f in scripts.iterdir()]
-    pairs.append((ROOT / "lava_cli" / index.name, index))
+    pairs.append((ROOT / "lava_cli" / "completion" / index.name, index))
     for committed, generated in pairs:
         assert committed.read_text() == generated.read_text(), (
             f"{committed.relative_to(ROOT)} is stale: run `make completions`"

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from lava_cli import __version__
+from lava_cli.api.bounded import Watchdog, read_capped
 from lava_cli.api.types import MalformedResponse, Page, SpendKey
 from lava_cli.config import check_base_url
 from lava_cli.credentials import scrub
@@ -29,6 +30,7 @@ from lava_cli.errors import (
     ApiUnavailableError,
     MaybeCreatedError,
 )
+from lava_cli.limits import Limits
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_RETRIES = 3
@@ -36,8 +38,17 @@ RETRY_AFTER_CAP_S = 20.0
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 8.0
 PAGE_LIMIT = 100
+CONNECT_TIMEOUT_S = 10.0
+MAYBE_CREATED_HINT = (
+    "the key may have been created or rotated anyway: check with "
+    "`lava keys list` before trying again"
+)
 
 Logger = Callable[[str], None]
+
+
+class _DeadlinePassed(Exception):
+    """The whole-call deadline passed mid-attempt (the watchdog shut the socket)."""
 
 
 def _error_message(body: Any) -> tuple[str | None, str | None]:
@@ -170,8 +181,14 @@ class LavaClient:
         max_retries: int = MAX_RETRIES,
         log: Logger | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        limits: Limits | None = None,
     ) -> None:
+        """`timeout` is the deadline for one whole call, retries included (LAVA_TIMEOUT);
+        `limits` (size caps, page cap) default to the LAVA_* environment."""
         self.base_url = check_base_url(base_url)
+        self.limits = limits if limits is not None else Limits.from_env()
+        self._timeout = timeout
+        self._watchdog = Watchdog()
         self._secret = secret
         self._max_retries = max_retries
         self._log = log
@@ -189,6 +206,7 @@ class LavaClient:
 
     def close(self) -> None:
         self._http.close()
+        self._watchdog.close()
 
     def __enter__(self) -> LavaClient:
         return self
@@ -216,12 +234,18 @@ class LavaClient:
         headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        """One request with bounded retries. Returns a 2xx response or raises."""
+        """One request with bounded retries. Returns a 2xx response (body read) or raises.
+
+        The deadline (`timeout`, LAVA_TIMEOUT) covers the whole call: every attempt from
+        connecting to the body's last byte, and the waits between attempts. A retry that
+        could not finish in the time left is not started.
+        """
         idempotent = method in ("GET", "PUT", "DELETE", "HEAD")
         headers = dict(headers or {})
         if auth and self._secret:
             headers["Authorization"] = f"Bearer {self._secret}"
         url = self.base_url + path
+        deadline = time.monotonic() + self._timeout
         attempt = 0
         while True:
             attempt += 1
@@ -229,11 +253,10 @@ class LavaClient:
             if self._log:
                 self._log(f"> {method} {url}")
             try:
-                response = self._http.request(method, path.lstrip("/"), headers=headers, **kwargs)
-                response.read()
+                response = self._attempt(method, path, headers, deadline, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # Nothing reached the server: safe to retry whatever the method.
-                wait = self._backoff(attempt, None)
+                wait = self._retry_wait(attempt, None, deadline)
                 if self._log:
                     self._log(f"< connection failed: {type(exc).__name__}")
                 if wait is None:
@@ -244,25 +267,31 @@ class LavaClient:
                     ) from None
                 self._sleep(wait)
                 continue
-            except (httpx.TransportError, httpx.DecodingError) as exc:
-                sent_maybe = not isinstance(exc, httpx.ConnectError)
+            except (httpx.TransportError, httpx.DecodingError, _DeadlinePassed) as exc:
+                late = isinstance(exc, (_DeadlinePassed, httpx.TimeoutException))
+                late = late or time.monotonic() >= deadline
+                reason = f"timed out after {self._timeout:g} s, LAVA_TIMEOUT" if late else None
+                reason = reason or _transport_reason(exc)
                 if self._log:
-                    self._log(f"< failed: {type(exc).__name__}")
-                if not idempotent and sent_maybe:
+                    self._log(f"< failed: {reason}")
+                if not idempotent:
                     raise MaybeCreatedError(
-                        f"no answer from {self.base_url} after the request was sent "
-                        f"({_transport_reason(exc)})",
-                        hint="the key may have been created or rotated anyway: check with "
-                        "`lava keys list` before trying again",
+                        f"no answer from {self.base_url} after the request was sent ({reason})",
+                        hint=MAYBE_CREATED_HINT,
                     ) from None
-                wait = self._backoff(attempt, None)
+                wait = None if late else self._retry_wait(attempt, None, deadline)
                 if wait is None:
                     raise ApiUnavailableError(
-                        f"no answer from {self.base_url} ({_transport_reason(exc)})",
-                        hint="retry in a minute; check your network and --base-url",
+                        f"no {'complete ' if late else ''}answer from {self.base_url} ({reason})",
+                        hint="retry in a minute; check your network and --base-url"
+                        + ("; a slow link may need a larger LAVA_TIMEOUT" if late else ""),
                     ) from None
                 self._sleep(wait)
                 continue
+            except ApiUnavailableError as exc:  # the answer was over the size cap
+                if idempotent:
+                    raise
+                raise MaybeCreatedError(exc.message, hint=MAYBE_CREATED_HINT) from None
             elapsed_ms = (time.monotonic() - started) * 1000
             if self._log:
                 request_id = response.headers.get("x-lava-request-id", "")
@@ -274,13 +303,55 @@ class LavaClient:
                 return response
             error = error_for_response(response)
             if idempotent and response.status_code in RETRY_STATUSES:
-                wait = self._backoff(attempt, error.retry_after)
+                wait = self._retry_wait(attempt, error.retry_after, deadline)
                 if wait is not None:
                     if self._log:
                         self._log(f"  retrying in {wait:.1f} s")
                     self._sleep(wait)
                     continue
             raise error
+
+    def _retry_wait(self, attempt: int, retry_after: float | None, deadline: float) -> float | None:
+        """The back-off before retry `attempt`, or None when retries or time ran out."""
+        wait = self._backoff(attempt, retry_after)
+        if wait is None or time.monotonic() + wait >= deadline:
+            return None
+        return wait
+
+    def _attempt(
+        self, method: str, path: str, headers: dict[str, str], deadline: float, **kwargs: Any
+    ) -> httpx.Response:
+        """Send once and read the whole body, within the deadline and the size cap."""
+        left = deadline - time.monotonic()
+        if left <= 0:  # a back-off sleep overshot: nothing is sent, so not "maybe created"
+            raise httpx.ConnectTimeout("no time left to connect")
+        request = self._http.build_request(
+            method,
+            path.lstrip("/"),
+            headers=headers,
+            # Each socket wait is bounded by the time left; the watchdog bounds their sum.
+            timeout=httpx.Timeout(left, connect=min(left, CONNECT_TIMEOUT_S)),
+            extensions={"trace": self._watchdog.trace},
+            **kwargs,
+        )
+        self._watchdog.arm(deadline)
+        try:
+            streamed = self._http.send(request, stream=True)
+            try:
+                response = read_capped(streamed, self.limits.max_response_bytes, self.base_url)
+            finally:
+                streamed.close()
+        except httpx.TransportError:
+            if self._watchdog.fired:
+                raise _DeadlinePassed from None
+            raise
+        finally:
+            self._watchdog.disarm()
+        if self._watchdog.fired:
+            # A body that ends at connection close looks complete when the watchdog
+            # shut the socket: it is not.
+            raise _DeadlinePassed
+        return response
 
     def _json(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> Any:
         response = self._send(method, path, auth=auth, **kwargs)
@@ -303,10 +374,12 @@ class LavaClient:
         return Page.from_json(self._json("GET", "/spend_keys", params=params))
 
     def iter_spend_keys(self, page_size: int = PAGE_LIMIT) -> Iterator[SpendKey]:
-        """Every spend key, following next_cursor to the end (with a loop guard)."""
+        """Every spend key, following next_cursor to the end, for at most LAVA_MAX_PAGES
+        pages: a server that always says has_more (with a new cursor each time) would
+        otherwise keep the loop, and its memory, growing forever."""
         cursor: str | None = None
         seen: set[str] = set()
-        while True:
+        for _ in range(self.limits.max_pages):
             page = self.list_spend_keys_page(cursor, page_size)
             for item in page.data:
                 yield SpendKey.from_json(item)
@@ -316,18 +389,24 @@ class LavaClient:
                 raise MalformedResponse("the API sent the same page cursor twice")
             cursor = page.next_cursor
             seen.add(cursor or "")
+        raise ApiUnavailableError(
+            f"the API was still listing spend keys after {self.limits.max_pages} pages "
+            "(LAVA_MAX_PAGES)",
+            hint="a wallet holds at most 10 keys, so check --base-url points at the Lava "
+            "API; raise LAVA_MAX_PAGES if this list is really that long",
+        )
 
     def get_spend_key(self, spend_key_id: str) -> SpendKey:
         return SpendKey.from_json(self._json("GET", f"/spend_keys/{_seg(spend_key_id)}"))
 
     def create_spend_key(self, body: dict[str, Any]) -> SpendKey:
-        return SpendKey.from_json(self._json("POST", "/spend_keys", json=body))
+        return _new_key(self._json("POST", "/spend_keys", json=body))
 
     def update_spend_key(self, spend_key_id: str, body: dict[str, Any]) -> SpendKey:
         return SpendKey.from_json(self._json("PUT", f"/spend_keys/{_seg(spend_key_id)}", json=body))
 
     def rotate_spend_key(self, spend_key_id: str) -> SpendKey:
-        return SpendKey.from_json(self._json("POST", f"/spend_keys/{_seg(spend_key_id)}/rotate"))
+        return _new_key(self._json("POST", f"/spend_keys/{_seg(spend_key_id)}/rotate"))
 
     def revoke_spend_key(self, spend_key_id: str) -> None:
         body = self._json("DELETE", f"/spend_keys/{_seg(spend_key_id)}")
@@ -369,6 +448,32 @@ class LavaClient:
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """A GET for endpoints without a typed wrapper yet (usage, requests)."""
         return self._json("GET", path, params=params)
+
+
+def _new_key(body: Any) -> SpendKey:
+    """A create/rotate answer. When it carries a raw key but is otherwise unreadable, the
+    error keeps the key (`shown_once`) so it is printed anyway: it exists on the server
+    and is never shown again."""
+    try:
+        return SpendKey.from_json(body)
+    except MalformedResponse as exc:
+        raw = body.get("key") if isinstance(body, dict) else None
+        if not isinstance(raw, str) or not raw:
+            raise
+        kid = body.get("spend_key_id")
+        name = kid if isinstance(kid, str) else "the new key"
+        why = exc.message.removeprefix("unexpected answer from the API: ")
+        exc.message = (
+            f"the API's answer about {name} is unreadable ({why}); "
+            "the key it minted was printed above"
+        )
+        exc.hint = (
+            f"see its details with `lava keys show {name}`"
+            if isinstance(kid, str)
+            else ("find it with `lava keys list`")
+        )
+        exc.shown_once = raw
+        raise
 
 
 def tls_verify(base_url: str) -> bool:

@@ -15,11 +15,13 @@ from typing import Any
 import httpx
 
 from lava_cli import __version__
+from lava_cli.api.bounded import Watchdog, read_capped
 from lava_cli.api.client import Logger, direct_mounts, error_for_response, tls_verify
 from lava_cli.api.streaming import SSEParser, StreamState, cut_short
 from lava_cli.api.types import MalformedResponse
 from lava_cli.config import check_base_url
 from lava_cli.errors import ApiUnavailableError
+from lava_cli.limits import Limits
 
 ANTHROPIC_VERSION = "2023-06-01"
 CONNECT_ATTEMPTS = 3
@@ -67,12 +69,24 @@ class Completion:
 
 class GatewayClient:
     def __init__(
-        self, base_url: str, spend_key: str, *, timeout: float = 120.0, log: Logger | None = None
+        self,
+        base_url: str,
+        spend_key: str,
+        *,
+        timeout: float = 120.0,
+        log: Logger | None = None,
+        limits: Limits | None = None,
     ) -> None:
+        """`timeout` is the deadline for a whole non-streamed reply (LAVA_TIMEOUT); a
+        stream is bounded by its idle limit instead. `limits` default to the LAVA_*
+        environment."""
         self.base_url = check_base_url(base_url)
         self._log = log
         self.request_id: str | None = None
         self._key = spend_key
+        self._timeout = timeout
+        self._limits = limits if limits is not None else Limits.from_env()
+        self._watchdog = Watchdog()
         self._http = httpx.Client(
             headers={"User-Agent": f"lava-cli/{__version__}"},
             timeout=httpx.Timeout(timeout, connect=10.0),
@@ -82,6 +96,7 @@ class GatewayClient:
 
     def close(self) -> None:
         self._http.close()
+        self._watchdog.close()
 
     def _path(self, shape: str) -> str:
         return self.base_url + ("/messages" if shape == "anthropic" else "/chat/completions")
@@ -92,17 +107,50 @@ class GatewayClient:
             return {"x-api-key": self._key, "anthropic-version": ANTHROPIC_VERSION}
         return {"Authorization": f"Bearer {self._key}"}
 
+    def _late(self, stream: bool) -> ApiUnavailableError:
+        if stream:
+            return ApiUnavailableError(
+                f"the stream sent nothing new for {self._limits.stream_idle:g} s "
+                "(LAVA_STREAM_IDLE)",
+                hint="the server or network stalled; what arrived was kept; a slow model "
+                "may need a larger LAVA_STREAM_IDLE (seconds)",
+            )
+        return ApiUnavailableError(
+            f"the gateway did not answer within {self._timeout:g} s (LAVA_TIMEOUT)",
+            hint="retry, or raise LAVA_TIMEOUT (seconds); the request may have been billed",
+        )
+
     def _open(self, shape: str, body: dict[str, Any], stream: bool) -> httpx.Response:
+        """Send the prompt; a reply (stream=False) or an error body is read whole, capped.
+
+        Without `stream` the deadline covers every attempt and the whole reply. With it,
+        the idle limit covers each attempt up to the headers, and the watchdog stays armed
+        for `stream` to push on at each event.
+        """
         url = self._path(shape)
+        budget = self._limits.stream_idle if stream else self._timeout
+        deadline = time.monotonic() + budget
         for attempt in range(1, CONNECT_ATTEMPTS + 1):
+            if stream:
+                deadline = time.monotonic() + budget
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._late(stream)
             if self._log:
                 self._log(f"> POST {url}")
+            request = self._http.build_request(
+                "POST",
+                url,
+                json=body,
+                headers=self._headers(shape),
+                timeout=httpx.Timeout(left, connect=min(left, 10.0)),
+                extensions={"trace": self._watchdog.trace},
+            )
+            self._watchdog.arm(deadline)
             try:
-                request = self._http.build_request(
-                    "POST", url, json=body, headers=self._headers(shape)
-                )
-                response = self._http.send(request, stream=stream)
+                response = self._http.send(request, stream=True)
             except (httpx.ConnectError, httpx.ConnectTimeout):
+                self._watchdog.disarm()
                 if attempt == CONNECT_ATTEMPTS:
                     raise ApiUnavailableError(
                         f"cannot connect to {self.base_url}",
@@ -110,12 +158,10 @@ class GatewayClient:
                     ) from None
                 time.sleep(0.3 * attempt)
                 continue
-            except httpx.TimeoutException:
-                raise ApiUnavailableError(
-                    "the gateway did not answer in time",
-                    hint="retry; the request may have been billed",
-                ) from None
             except httpx.TransportError as exc:
+                self._watchdog.disarm()
+                if self._watchdog.fired or isinstance(exc, httpx.TimeoutException):
+                    raise self._late(stream) from None
                 raise ApiUnavailableError(
                     f"the gateway connection failed ({type(exc).__name__})"
                 ) from None
@@ -125,33 +171,65 @@ class GatewayClient:
                 self._log(f"< {response.status_code} {response.reason_phrase}{rid}")
             if not response.is_success:
                 try:
-                    response.read()
+                    whole = self._read(response, stream)
                 except (httpx.TransportError, httpx.DecodingError):
                     # The error body broke off: the status alone still says what happened.
-                    response = httpx.Response(
+                    whole = httpx.Response(
                         response.status_code, headers=response.headers, request=request
                     )
-                finally:
-                    response.close()
-                raise error_for_response(response, gateway=True)
+                raise error_for_response(whole, gateway=True)
+            if not stream:
+                try:
+                    return self._read(response, stream)
+                except (httpx.TransportError, httpx.DecodingError) as exc:
+                    raise ApiUnavailableError(
+                        f"the gateway's answer broke off ({type(exc).__name__})",
+                        hint="retry; the request may have been billed",
+                    ) from None
             return response
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _read(self, response: httpx.Response, stream: bool) -> httpx.Response:
+        """The body, capped and within the deadline; always closes and disarms."""
+        try:
+            whole = read_capped(response, self._limits.max_response_bytes, "the gateway")
+        except (httpx.TransportError, httpx.DecodingError):
+            if self._watchdog.fired:
+                raise self._late(stream) from None
+            raise
+        finally:
+            response.close()
+            self._watchdog.disarm()
+        if self._watchdog.fired:  # a body that ends at connection close looked complete
+            raise self._late(stream)
+        return whole
 
     def stream(self, shape: str, prompt: PromptRequest, state: StreamState) -> Iterator[str]:
         """Yield the reply text of each network read as it arrives (the caller writes and
         flushes once per piece); usage and the finish reason land in `state`. A dropped
-        connection, or a stream that stops before its final event, raises (exit 6)."""
+        connection, or a stream that stops before its final event, raises (exit 6), and
+        so does a stream with no meaningful event for LAVA_STREAM_IDLE seconds: keep-alive
+        comments, empty events and `ping` events do not count as progress."""
         response = self._open(shape, prompt.body(shape, stream=True), stream=True)
-        parser = SSEParser()
+        parser = SSEParser(self._limits.max_event_bytes)
+        idle = self._limits.stream_idle
         try:
-            for text in response.iter_text():
+            for chunk in response.iter_bytes():
                 texts: list[str] = []
-                for event, data in parser.feed(text):
+                progress = False
+                for event, data in parser.feed(chunk):
                     state.handle(event, data, texts)
+                    progress = progress or event != "ping"
                 if texts:
+                    self._watchdog.hold()  # the reader's time (`| less`) is not idleness
                     yield "".join(texts)
+                    self._watchdog.release(time.monotonic() + idle)
+                elif progress:
+                    self._watchdog.extend(time.monotonic() + idle)
                 if state.done:
                     return
+            if self._watchdog.fired:  # the shut socket looked like the end of the stream
+                raise self._late(stream=True)
             texts = []
             for event, data in parser.close():
                 state.handle(event, data, texts)
@@ -159,12 +237,15 @@ class GatewayClient:
                 yield "".join(texts)
             if not state.done:
                 raise cut_short()
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            if self._watchdog.fired:
+                raise self._late(stream=True) from None
             raise ApiUnavailableError(
                 f"the stream was cut ({type(exc).__name__})",
                 hint="the server or network dropped the connection; what arrived was kept",
             ) from None
         finally:
+            self._watchdog.disarm()
             response.close()
 
     def complete(self, shape: str, prompt: PromptRequest) -> Completion:

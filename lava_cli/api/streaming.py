@@ -1,6 +1,6 @@
 """Server-sent events for the gateway, in both providers' shapes.
 
-Decoding is incremental: `SSEParser.feed` takes the text of one network read and
+Decoding is incremental: `SSEParser.feed` takes the bytes of one network read and
 returns the complete (event, data) messages in it; `OpenAIStream` and
 `AnthropicStream` turn those into the reply's text and keep the token usage and how
 the reply ended. The caller flushes its output once per network read,
@@ -16,39 +16,71 @@ from typing import Any
 
 from lava_cli.api.types import MalformedResponse
 from lava_cli.errors import ApiError, ApiUnavailableError
+from lava_cli.limits import MAX_EVENT_BYTES, human_size
 
 _raw_decode = json.JSONDecoder().raw_decode
 
 
 class SSEParser:
-    """Incremental SSE framing: text in, complete (event name, data) messages out."""
+    """Incremental SSE framing: bytes in, complete (event name, data) messages out.
 
-    def __init__(self) -> None:
-        self._partial = ""
+    It works on bytes so that its cap is exact: a line still waiting for its end, or
+    an event's data lines together, may hold at most `max_event_bytes`
+    (LAVA_MAX_EVENT_BYTES). A reply's total size is not capped (a 20,000-token stream
+    is normal); one endless line or event is, so it cannot eat the memory. Lines are
+    decoded one by one: UTF-8 never uses the newline byte inside a character.
+    """
+
+    def __init__(self, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
+        self._max = max_event_bytes
+        self._pending: list[bytes] = []  # the unfinished line, in pieces (no re-copying)
+        self._pending_size = 0
         self._event = "message"
         self._data: list[str] = []
+        self._data_size = 0
 
-    def feed(self, text: str) -> list[tuple[str, str]]:
-        lines = (self._partial + text).split("\n")
-        self._partial = lines.pop()
+    def feed(self, chunk: bytes) -> list[tuple[str, str]]:
+        lines = chunk.split(b"\n")
+        rest = lines.pop()
         out: list[tuple[str, str]] = []
-        for raw in lines:
-            line = raw[:-1] if raw.endswith("\r") else raw
-            if not line:
+        if lines and self._pending:
+            lines[0] = b"".join(self._pending) + lines[0]
+            self._pending, self._pending_size = [], 0
+        # One loop, no call per line: a long reply is tens of thousands of lines.
+        for line in lines:
+            raw = line[:-1] if line.endswith(b"\r") else line
+            if not raw:
                 if self._data:
                     out.append((self._event, "\n".join(self._data)))
-                self._event, self._data = "message", []
-            elif line.startswith("data:"):
-                self._data.append(line[6:] if line.startswith("data: ") else line[5:])
-            elif line.startswith("event:"):
-                self._event = line[6:].strip()
+                    self._data, self._data_size = [], 0
+                self._event = "message"
+            elif raw.startswith(b"data:"):
+                self._data_size += len(raw)
+                if self._data_size > self._max:
+                    raise self._too_large()
+                value = raw[6:] if raw.startswith(b"data: ") else raw[5:]
+                self._data.append(value.decode("utf-8", "replace"))
+            elif raw.startswith(b"event:"):
+                self._event = raw[6:].decode("utf-8", "replace").strip()
             # comments (":") and unknown fields are ignored, as the SSE spec says
+        if rest:
+            self._pending.append(rest)
+            self._pending_size += len(rest)
+            if self._pending_size + self._data_size > self._max:
+                raise self._too_large()
         return out
+
+    def _too_large(self) -> ApiUnavailableError:
+        return ApiUnavailableError(
+            f"the gateway sent a stream event larger than {human_size(self._max)} "
+            "(LAVA_MAX_EVENT_BYTES)",
+            hint="the stream is malformed; what arrived was kept; if events this big are "
+            "expected, raise LAVA_MAX_EVENT_BYTES (a number of bytes)",
+        )
 
     def close(self) -> list[tuple[str, str]]:
         """Messages left when the stream ends without a final blank line."""
-        out = self.feed("\n\n") if self._partial or self._data else []
-        return out
+        return self.feed(b"\n\n") if self._pending or self._data else []
 
 
 def _load(data: str) -> dict[str, Any]:

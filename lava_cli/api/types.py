@@ -9,7 +9,7 @@ prints what the API sent, untouched.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lava_cli.errors import ApiError
@@ -51,28 +51,36 @@ def _int(obj: dict[str, Any], name: str, default: int = 0) -> int:
     return value
 
 
-def _decimal(obj: dict[str, Any], name: str, *, optional: bool = False) -> Decimal | None:
-    value = obj.get(name)
-    if value is None:
-        if optional:
-            return None
-        return Decimal(0)
+# Amounts beyond this are no money any wallet holds: a hostile or broken server's
+# "1e999999" would otherwise pass as finite and crash every formatter downstream.
+MAX_AMOUNT_DIGITS = 15
+
+
+def money_of(value: Any, what: str) -> Decimal:
+    """A decimal amount the API sent (string or number), exactly, or MalformedResponse."""
     # Decimal() also reads other scripts' digits ("١٠" is 10): the API writes 0-9 only.
     if (
         isinstance(value, bool)
         or not isinstance(value, (str, int, float))
         or (isinstance(value, str) and not value.isascii())
     ):
-        raise MalformedResponse(f"unexpected answer from the API: {name!r} is not a number")
+        raise MalformedResponse(f"unexpected answer from the API: {what} is not a number")
     try:
         result = Decimal(str(value))
-    except InvalidOperation:
-        raise MalformedResponse(
-            f"unexpected answer from the API: {name!r} is not a number"
-        ) from None
+    except ArithmeticError:
+        raise MalformedResponse(f"unexpected answer from the API: {what} is not a number") from None
     if not result.is_finite():
-        raise MalformedResponse(f"unexpected answer from the API: {name!r} is not finite")
+        raise MalformedResponse(f"unexpected answer from the API: {what} is not finite")
+    if result and result.adjusted() >= MAX_AMOUNT_DIGITS:
+        raise MalformedResponse(f"unexpected answer from the API: {what} is implausibly large")
     return result
+
+
+def _decimal(obj: dict[str, Any], name: str, *, optional: bool = False) -> Decimal | None:
+    value = obj.get(name)
+    if value is None:
+        return None if optional else Decimal(0)
+    return money_of(value, repr(name))
 
 
 def _str_list(obj: dict[str, Any], name: str) -> tuple[str, ...] | None:
@@ -130,7 +138,7 @@ class SpendKey:
 
     def is_expired(self, now: datetime) -> bool:
         """True once `expires_at` has passed (an unreadable time counts as no expiry)."""
-        from lava_cli.usage_report import parse_time
+        from lava_cli.ops.usage import parse_time
 
         expires = parse_time(self.expires_at)
         return expires is not None and expires <= now

@@ -117,7 +117,7 @@ def _offer_web(app: AppContext) -> bool:
     """At a desktop terminal, ask whether to log in through the browser (default yes)."""
     if not app.can_prompt:
         return False
-    from lava_cli.weblogin import browser_available
+    from lava_cli.ops.weblogin import browser_available
 
     if not browser_available():
         return False
@@ -156,7 +156,7 @@ def login(
     if web and with_token:
         raise UsageError("--web and --with-token are two different ways to log in: pick one")
     if web or (not with_token and _offer_web(app)):
-        from lava_cli.weblogin import web_login
+        from lava_cli.ops.weblogin import web_login
 
         value, where = web_login(
             app, lambda secret: login_with_secret(app, secret, insecure_storage=insecure_storage)

@@ -73,6 +73,7 @@ def check_format(fmt: str | None, var: str) -> None:
 def _emit_formatted(app: AppContext, key: SpendKey, raw: str, fmt: str, var: str) -> None:
     import os
 
+    from lava_cli.api.types import MalformedResponse
     from lava_cli.tools.render import quote_dotenv, quote_posix
 
     if fmt == "json":
@@ -82,6 +83,19 @@ def _emit_formatted(app: AppContext, key: SpendKey, raw: str, fmt: str, var: str
     elif fmt == "dotenv":
         app.out.line(f"{var}={quote_dotenv(raw)}")
     else:  # github: mask first, so no later log line can show it
+        from lava_cli.credentials import is_raw_spend_key
+
+        if not is_raw_spend_key(raw):
+            # A newline in the value would let the server add its own lines (variables,
+            # PATH) to every later step of the job: show it, never export it.
+            from lava_cli.safetext import printable
+
+            app.out.line(printable(raw))
+            raise MalformedResponse(
+                f"the key the API returned for {key.spend_key_id} is not a plain lava_sk_ "
+                "value, so it was printed above and not written to $GITHUB_ENV",
+                hint="check --base-url points at the Lava API",
+            )
         app.out.line(f"::add-mask::{raw}")
         path = os.environ["GITHUB_ENV"]
         try:
@@ -153,7 +167,7 @@ def emit_key(
 
 
 def save_spend_key_safely(app: AppContext, key: SpendKey, raw: str) -> str:
-    from lava_cli.spendkeys import save_spend_key
+    from lava_cli.ops.keys import save_spend_key
 
     try:
         return save_spend_key(app, key, raw)

@@ -210,8 +210,8 @@ def _clock(state: _State) -> Iterable[Check]:
 
 
 def _secret_valid(state: _State) -> Iterable[Check]:
-    from lava_cli.output import money
-    from lava_cli.usage_report import money_of
+    from lava_cli.api.types import money_of
+    from lava_cli.render.output import money
 
     assert state.client is not None
     keys = list(state.client.iter_spend_keys())
@@ -230,9 +230,9 @@ def _secret_valid(state: _State) -> Iterable[Check]:
 
 
 def _saved_key(state: _State, kid: str, meta: dict[str, Any]) -> Check:
-    from lava_cli.cli.check import evaluate, fix_hint
     from lava_cli.credentials import load_secret, spend_key_entry
-    from lava_cli.usage_report import DANGER_AT, fraction, parse_time
+    from lava_cli.ops.check import evaluate, fix_hint
+    from lava_cli.ops.usage import DANGER_AT, fraction, parse_time
 
     assert state.keys is not None
     name = f"saved key {meta.get('name') or kid}"
@@ -274,7 +274,7 @@ def _saved_key(state: _State, kid: str, meta: dict[str, Any]) -> Check:
 
 
 def _saved_keys(app: AppContext, state: _State) -> Iterable[Check]:
-    from lava_cli.spendkeys import saved_keys
+    from lava_cli.ops.keys import saved_keys
 
     entries = saved_keys(app)
     if not entries:
@@ -415,7 +415,7 @@ def _render(app: AppContext, results: list[Check]) -> None:
     if not app.stdout_tty:
         app.out.tsv([[c.status, c.check, c.detail, c.fix or "-"] for c in results])
         return
-    from lava_cli.output import markup_safe as safe
+    from lava_cli.render.output import markup_safe as safe
 
     con = app.out.console()
     marks = {"pass": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}

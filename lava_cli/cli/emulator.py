@@ -220,6 +220,6 @@ def demo(
 
     Example: lava demo
     """
-    from lava_cli.demo import run_demo
+    from lava_cli.ops.demo import run_demo
 
     run_demo(app_of(ctx), pause_s=pause_s)

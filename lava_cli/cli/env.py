@@ -40,13 +40,13 @@ def _key_for(
     if ref and create:
         raise UsageError("use --key or --create, not both")
     if ref:
-        from lava_cli.spendkeys import load_saved_key
+        from lava_cli.ops.keys import load_saved_key
 
         _, meta, raw = load_saved_key(app, ref)
         return EnvKey(raw, str(meta.get("request_shape") or "openai"), ref)
     if create:
         from lava_cli.cli.common import save_or_revoke
-        from lava_cli.spendkeys import check_can_save
+        from lava_cli.ops.keys import check_can_save
 
         check_can_save(app)
         key = app.client().create_spend_key(

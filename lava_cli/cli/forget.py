@@ -29,7 +29,7 @@ def forget(
     working until revoked (`lava keys revoke`). Exit 4 when no such key is saved.
     Example: lava keys forget old-ci
     """
-    from lava_cli.spendkeys import find_saved, forget_spend_key, saved_keys
+    from lava_cli.ops.keys import find_saved, forget_spend_key, saved_keys
 
     app = app_of(ctx)
     found = find_saved(app, key)

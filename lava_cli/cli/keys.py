@@ -142,7 +142,7 @@ def create(
         body["status"] = "paused"
     app_ = app_of(ctx)
     if save:
-        from lava_cli.spendkeys import check_can_save
+        from lava_cli.ops.keys import check_can_save
 
         check_can_save(app_)
     key = app_.client().create_spend_key(body)
@@ -196,7 +196,7 @@ def show(ctx: typer.Context, key: KeyArg, json_: JsonOpt = False) -> None:
 
     Example: lava keys show claude
     """
-    from lava_cli.spendkeys import resolve_or_drop
+    from lava_cli.ops.keys import resolve_or_drop
 
     app_ = app_of(ctx)
     found = resolve_or_drop(app_, app_.client(), key)
@@ -282,7 +282,7 @@ def _put(
     ctx: typer.Context, ref: str, body: dict[str, Any], *, verb: str, quiet: bool, json_: bool
 ) -> None:
     from lava_cli.errors import ApiNotFoundError
-    from lava_cli.spendkeys import drop_if_gone, resolve_or_drop, sync_saved_key
+    from lava_cli.ops.keys import drop_if_gone, resolve_or_drop, sync_saved_key
 
     app_ = app_of(ctx)
     client = app_.client()
@@ -348,7 +348,7 @@ def rotate(
 
     Limits and usage history stay. Example: lava keys rotate claude --save
     """
-    from lava_cli.spendkeys import check_can_save, resolve_or_drop, saved_keys
+    from lava_cli.ops.keys import check_can_save, resolve_or_drop, saved_keys
 
     check_format(format_, var)
     app_ = app_of(ctx)
@@ -378,7 +378,7 @@ def revoke(
     """
     from lava_cli.cli.common import confirm
     from lava_cli.errors import ApiNotFoundError, NotFoundError
-    from lava_cli.spendkeys import forget_spend_key, gone_saved_key, resolve_key
+    from lava_cli.ops.keys import forget_spend_key, gone_saved_key, resolve_key
 
     app_ = app_of(ctx)
     if not yes and not app_.can_prompt:

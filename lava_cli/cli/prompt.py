@@ -49,7 +49,7 @@ def prompt(
     Example: git diff | lava prompt "review this" --model claude-sonnet-4-5
     """
     from lava_cli.api.gateway import PromptRequest
-    from lava_cli.prompting import choose_key, prompt_text, run_prompt
+    from lava_cli.ops.prompt import choose_key, prompt_text, run_prompt
 
     app = app_of(ctx)
     body = prompt_text(app, text)
@@ -73,7 +73,7 @@ def models(
 
     Example: lava models --provider anthropic
     """
-    from lava_cli.catalog import list_models
+    from lava_cli.ops.models import list_models
 
     app = app_of(ctx)
     rows = list_models(app, provider=provider, key_ref=key)

@@ -50,7 +50,7 @@ def run(
     other credential (LAVA_SECRET_KEY and other keys are withheld); lava exits with the
     command's exit code. Example: lava run --spend-limit 2/total -- pytest -k ai
     """
-    from lava_cli.runner import RunOptions, build_body, run_with_key
+    from lava_cli.ops.run import RunOptions, build_body, run_with_key
 
     if not command:
         raise UsageError("no command to run", hint="lava run [OPTIONS] -- COMMAND [ARGS...]")

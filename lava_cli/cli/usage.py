@@ -20,13 +20,10 @@ from lava_cli.parsing import parse_datetime, parse_duration
 if TYPE_CHECKING:
     from lava_cli.api.client import LavaClient
     from lava_cli.context import AppContext
-    from lava_cli.render_usage import WalletSummary
+    from lava_cli.render.usage import WalletSummary
 
 DEFAULT_WINDOW = timedelta(days=7)
 REQUEST_PAGE = 100
-# Paging /v1/requests is linear in traffic: past this many pages the by-model
-# breakdown covers the newest requests only, and says so.
-MAX_REQUEST_PAGES = 50
 
 
 @dataclass(frozen=True)
@@ -138,8 +135,8 @@ def usage(
 
 
 def _wallet(client: LavaClient) -> WalletSummary:
-    from lava_cli.render_usage import WalletSummary
-    from lava_cli.usage_report import money_of
+    from lava_cli.api.types import money_of
+    from lava_cli.render.usage import WalletSummary
 
     body = client.wallet()
     raw = body.get("balance", "0")
@@ -147,8 +144,8 @@ def _wallet(client: LavaClient) -> WalletSummary:
 
 
 def run_overview(app: AppContext, opts: UsageOptions) -> None:
-    from lava_cli import render_usage
-    from lava_cli.usage_report import key_usage
+    from lava_cli.ops.usage import key_usage
+    from lava_cli.render import usage as render_usage
 
     client = app.client()
     now = _now()
@@ -177,14 +174,16 @@ def iter_requests(
     """Requests from `since` on, following the cursor; (items, capped).
 
     The API lists newest first, so paging stops at the first page that reaches
-    back past `since` (or after MAX_REQUEST_PAGES, then `capped` is True).
+    back past `since`. Paging is linear in traffic: past LAVA_MAX_PAGES pages the
+    by-model breakdown covers the newest requests only (`capped` is True, and the
+    report says so), and a server that always says has_more cannot loop forever.
     """
     from lava_cli.api.types import Page
 
     items: list[dict[str, Any]] = []
     cursor: str | None = None
     seen: set[str] = set()
-    for _ in range(MAX_REQUEST_PAGES):
+    for _ in range(client.limits.max_pages):
         query: dict[str, Any] = {"limit": REQUEST_PAGE, **(params or {})}
         if cursor:
             query["cursor"] = cursor
@@ -204,16 +203,16 @@ def iter_requests(
 
 
 def _created(item: dict[str, Any]) -> datetime | None:
-    from lava_cli.usage_report import parse_time
+    from lava_cli.ops.usage import parse_time
 
     value = item.get("created_at")
     return parse_time(value if isinstance(value, str) else None)
 
 
 def run_key(app: AppContext, opts: UsageOptions) -> None:
-    from lava_cli import render_usage
-    from lava_cli.spendkeys import resolve_key
-    from lava_cli.usage_report import by_model, cycle_start, forecast, key_usage, parse_time
+    from lava_cli.ops.keys import resolve_key
+    from lava_cli.ops.usage import by_model, cycle_start, forecast, key_usage, parse_time
+    from lava_cli.render import usage as render_usage
 
     assert opts.key is not None
     client = app.client()
@@ -242,8 +241,8 @@ def run_key(app: AppContext, opts: UsageOptions) -> None:
 
 
 def run_wallet(app: AppContext, opts: UsageOptions) -> None:
-    from lava_cli import render_usage
-    from lava_cli.usage_report import by_model, days_of, iso
+    from lava_cli.ops.usage import by_model, days_of, iso
+    from lava_cli.render import usage as render_usage
 
     client = app.client()
     end = opts.end or _ceil_second(_now())

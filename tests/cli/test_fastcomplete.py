@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from lava_cli._completion_index import NODES
-from lava_cli.fastcomplete import answer
+from lava_cli.completion.fast import answer
+from lava_cli.completion.index import NODES
 from lava_cli.main import run
 
 

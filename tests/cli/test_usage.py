@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from lava_cli.api.types import SpendKey
-from lava_cli.usage_report import bar, forecast, level, next_reset
+from lava_cli.ops.usage import bar, forecast, level, next_reset
 from tests.conftest import run_lava
 
 

@@ -215,13 +215,23 @@ def stand_in() -> Iterator[Callable[[Callable[[str, str], bytes]], StandIn]]:
 
 
 @pytest.mark.slow
-def test_key_is_out_before_details_that_fail(stand_in, tmp_path):
-    """A created key whose details cannot be drawn (a total spend too big for cents)."""
+@pytest.mark.parametrize(
+    ("broken", "hint"),
+    [
+        # A total spend too big for any formatter: refused as implausible.
+        ({"spend_key_id": "sk_standin1234", "total_spend": "1e999999"}, "keys show sk_standin1234"),
+        # An id that is no string: nothing to show it by, so the hint lists the keys.
+        ({"spend_key_id": 5}, "lava keys list"),
+    ],
+)
+def test_a_minted_key_is_printed_when_the_rest_of_the_answer_is_unreadable(
+    stand_in, tmp_path, broken, hint
+):
     raw = "lava_sk_" + "k" * 40
     key = {
         "spend_key_id": "sk_standin1234", "name": TITLE, "status": "active",
         "request_shape": "openai", "key_preview": redact(raw), "key": raw,
-        "current_spend": "0", "total_spend": "1e999999",
+        "current_spend": "0", "total_spend": "0", **broken,
     }  # fmt: skip
     server = stand_in(lambda method, path: http("201 Created", json.dumps(key).encode()))
     env = lava_env(
@@ -230,12 +240,30 @@ def test_key_is_out_before_details_that_fail(stand_in, tmp_path):
         LAVA_CONFIG_DIR=str(tmp_path / "config"),
     )
     ran = lava(env, "keys", "create", "--name", "x")
-    assert raw in ran.stdout, ran.output
+    assert ran.stdout == raw + "\n", ran.output
     assert ran.code == 1
     assert ran.stderr.count("\n") == 2, ran.stderr
-    assert "printed above" in ran.stderr and "lava keys show sk_standin1234" in ran.stderr
+    assert "printed above" in ran.stderr and hint in ran.stderr
     assert "bug" not in ran.stderr
-    assert_inert(ran, shown=(TITLE,))
+    assert_inert(ran)
+
+
+@pytest.mark.slow
+def test_an_implausible_amount_in_a_list_is_one_error_line(stand_in, tmp_path):
+    key = {
+        "spend_key_id": "sk_standin1234", "name": "n", "status": "active",
+        "key_preview": "lava_sk_abcdefgh****", "current_spend": "0", "total_spend": "1e999999",
+    }  # fmt: skip
+    page = {"data": [key], "has_more": False, "next_cursor": None}
+    server = stand_in(lambda method, path: http("200 OK", json.dumps(page).encode()))
+    env = lava_env(
+        LAVA_SECRET_KEY="aks_test_" + "e" * 32,
+        LAVA_BASE_URL=server.base_url,
+        LAVA_CONFIG_DIR=str(tmp_path / "config"),
+    )
+    ran = lava(env, "keys", "list")
+    assert ran.code == 1, ran.output
+    assert "implausibly large" in ran.stderr and "bug" not in ran.stderr
 
 
 @pytest.mark.slow
@@ -321,3 +349,27 @@ def test_printable_json_is_the_same_value():
     assert json.loads(dumped) == value
     assert not any(seq in dumped for seq in OBEYED.values())
     dumped.encode("utf-8")  # a lone surrogate written raw could not even be encoded
+
+
+@pytest.mark.slow
+def test_a_key_with_a_newline_is_never_written_to_github_env(stand_in, tmp_path):
+    raw = "lava_sk_" + "k" * 40 + "\nPATH=/tmp/evil"
+    key = {
+        "spend_key_id": "sk_standin1234", "name": "ci", "status": "active",
+        "key_preview": "lava_sk_kkkkkkkk****", "key": raw,
+    }  # fmt: skip
+    server = stand_in(lambda method, path: http("201 Created", json.dumps(key).encode()))
+    github_env = tmp_path / "github_env"
+    github_env.write_text("")
+    env = lava_env(
+        LAVA_SECRET_KEY="aks_test_" + "e" * 32,
+        LAVA_BASE_URL=server.base_url,
+        LAVA_CONFIG_DIR=str(tmp_path / "config"),
+        GITHUB_ENV=str(github_env),
+    )
+    ran = lava(env, "keys", "create", "--name", "ci", "--format", "github")
+    assert ran.code == 1, ran.output
+    assert github_env.read_text() == ""
+    assert "::add-mask::" not in ran.stdout
+    assert "k" * 40 in ran.stdout and "\\nPATH" in ran.stdout  # shown, inert
+    assert "not written to $GITHUB_ENV" in ran.stderr

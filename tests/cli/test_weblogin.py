@@ -29,7 +29,7 @@ from lava_cli.emulator.app import create_app
 from lava_cli.emulator.authflow import auth_routes
 from lava_cli.emulator.server import EmulatorHandle, start_in_thread
 from lava_cli.main import run
-from lava_cli.weblogin import LIVE_APP_URL, Listener, app_url, check_callback
+from lava_cli.ops.weblogin import LIVE_APP_URL, Listener, app_url, check_callback
 from tests.conftest import FakeTTY, Result, run_lava, wait_for
 
 SECRET = "aks_test_" + "W" * 32

@@ -75,3 +75,12 @@ def test_the_cli_refuses_a_wallet_key_in_argv(tmp_path: Path):
     assert "command line" in result.stderr and PREVIEW in result.stderr
     assert "K" * 8 not in result.stdout + result.stderr
     assert not (tmp_path / "cfg").exists()
+
+
+@pytest.mark.parametrize("prefix", ["lava_sk_", "aks_live_", "lava_wk_"])
+def test_scrub_hides_a_whole_key_that_happens_to_end_in_stars(prefix):
+    # A preview holds exactly 8 characters before `****`; a longer run is a key.
+    raw = prefix + "abcdefghijklmnopqrstu"
+    scrubbed = scrub(f"got {raw}**** from the server")
+    assert raw not in scrubbed
+    assert prefix + "abcdefgh****" in scrubbed

@@ -28,7 +28,6 @@ import hmac
 import html
 import math
 import os
-import queue
 import secrets
 import socketserver
 import sys
@@ -142,7 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(410, _page("Already used", "This login already received its answer."))
             return
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        listener.received.put(query)
+        listener.deliver(query)
         page = listener.page_for_callback()
         try:
             self._send(200, page)
@@ -168,7 +167,12 @@ class Listener:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.listener = self
         self.port: int = self._server.server_address[1]
-        self.received: queue.Queue[dict[str, str]] = queue.Queue()
+        # The callback is handed over through a pipe, not a queue: the main thread waits
+        # in select(), which Ctrl-C interrupts cleanly. A Ctrl-C landing inside a
+        # Condition wait (queue.get) can leave its lock half released ("release unlocked
+        # lock" instead of exit 130).
+        self._received: dict[str, str] | None = None
+        self._wake_r, self._wake_w = os.pipe()
         self.replied = threading.Event()
         self._page: str | None = None
         self._page_ready = threading.Event()
@@ -193,12 +197,21 @@ class Listener:
             self._taken = True
             return True
 
+    def deliver(self, query: dict[str, str]) -> None:
+        """Hand the one callback's query to the waiting main thread (server thread)."""
+        self._received = query
+        os.write(self._wake_w, b"!")
+
     def wait(self, seconds: float) -> dict[str, str] | None:
         """The callback's query parameters, or None if none came within `seconds`."""
-        try:
-            return self.received.get(timeout=seconds)
-        except queue.Empty:
+        import select
+
+        ready, _, _ = select.select([self._wake_r], [], [], max(seconds, 0.0))
+        if not ready:
             return None
+        os.read(self._wake_r, 1)  # handed over once, as a queue would
+        got, self._received = self._received, None
+        return got
 
     def page_for_callback(self) -> str:
         """Block the callback's request until the CLI knows how the login ended."""
@@ -219,6 +232,9 @@ class Listener:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5.0)
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def __enter__(self) -> Listener:
         return self

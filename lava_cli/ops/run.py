@@ -122,7 +122,7 @@ def run_with_key(app: AppContext, options: RunOptions) -> int:
     """
     client = app.client()
     if options.keep:
-        from lava_cli.spendkeys import check_can_save
+        from lava_cli.ops.keys import check_can_save
 
         check_can_save(app)
     key = client.create_spend_key(dict(options.body))
@@ -200,7 +200,7 @@ def _not_run(program: str, exc: OSError) -> CommandNotRunError:
 def _finish(app: AppContext, key: SpendKey, saved: str | None) -> None:
     """Summarise spend and revoke the key (unless kept). Never skipped, never raises:
     the command's exit code is what the caller gets, so a failed revoke is a warning."""
-    from lava_cli.output import requests_text, spend_text
+    from lava_cli.render.output import requests_text, spend_text
 
     client = app.client()
     summary = ""

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from lava_cli.api.types import MalformedResponse
+from lava_cli.api.types import MalformedResponse, money_of
 
 if TYPE_CHECKING:
     from lava_cli.api.types import SpendKey
@@ -224,23 +224,6 @@ def forecast(key: SpendKey, now: datetime) -> Forecast:
 
 
 # --- the wallet -------------------------------------------------------------------------
-
-
-def money_of(value: Any, what: str) -> Decimal:
-    """A decimal string (or number) from the API, exactly."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (str, int, float))
-        or (isinstance(value, str) and not value.isascii())  # Decimal() reads "١٠" as 10
-    ):
-        raise MalformedResponse(f"unexpected answer from the API: {what} is not a number")
-    try:
-        result = Decimal(str(value))
-    except ArithmeticError:
-        raise MalformedResponse(f"unexpected answer from the API: {what} is not a number") from None
-    if not result.is_finite():
-        raise MalformedResponse(f"unexpected answer from the API: {what} is not finite")
-    return result
 
 
 def _count(value: Any) -> int:

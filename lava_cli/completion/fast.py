@@ -54,7 +54,7 @@ def _words(shell: str, env: Mapping[str, str]) -> tuple[list[str], str] | None:
 
 def _items(args: list[str], incomplete: str) -> list[tuple[str, ...]] | None:
     """The completion items (name, then one formatted line per shell), or None."""
-    from lava_cli._completion_index import NODES
+    from lava_cli.completion.index import NODES
 
     node = NODES.get(" ".join(args))
     if node is None:

@@ -14,8 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from lava_cli.output import markup_safe, money, relative
-from lava_cli.usage_report import (
+from lava_cli.ops.usage import (
     Day,
     Forecast,
     KeyUsage,
@@ -27,6 +26,7 @@ from lava_cli.usage_report import (
     parse_time,
     percent,
 )
+from lava_cli.render.output import markup_safe, money, relative
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -46,7 +46,7 @@ def _check_shape(value: str | None) -> str | None:
 
 
 def choose_key(app: AppContext, ref: str | None, shape: str | None) -> KeyChoice:
-    from lava_cli.spendkeys import load_saved_key
+    from lava_cli.ops.keys import load_saved_key
 
     shape = _check_shape(shape)
     if ref:
@@ -66,7 +66,7 @@ def choose_key(app: AppContext, ref: str | None, shape: str | None) -> KeyChoice
 
 def _default_key(app: AppContext, shape: str | None) -> KeyChoice | None:
     """The profile's default saved key, when there is one."""
-    from lava_cli.spendkeys import load_saved_key, saved_keys
+    from lava_cli.ops.keys import load_saved_key, saved_keys
 
     default = app.profile_settings.get("default_key")
     if isinstance(default, str) and default in saved_keys(app):
@@ -85,7 +85,7 @@ def provision(app: AppContext, shape: str) -> KeyChoice:
     """
     from lava_cli.cli.common import save_or_revoke
     from lava_cli.config import state_lock
-    from lava_cli.spendkeys import check_can_save
+    from lava_cli.ops.keys import check_can_save
 
     if app.find_secret() is None:
         raise NotAuthenticatedError(
@@ -191,7 +191,7 @@ def _saved_key_gone(app: AppContext, choice: KeyChoice) -> bool:
     if choice.spend_key_id is None or app.find_secret() is None:
         return False
     from lava_cli.errors import ApiNotFoundError
-    from lava_cli.spendkeys import drop_if_gone
+    from lava_cli.ops.keys import drop_if_gone
 
     client = app.client()
     try:
@@ -220,7 +220,7 @@ def spend_line(app: AppContext, choice: KeyChoice) -> str | None:
     """The key's spend this cycle, when the secret and the key id are known."""
     if choice.spend_key_id is None or app.find_secret() is None:
         return None
-    from lava_cli.output import spend_text
+    from lava_cli.render.output import spend_text
 
     try:
         return "key " + spend_text(app.client().get_spend_key(choice.spend_key_id))

@@ -14,12 +14,12 @@ def list_models(
     app: AppContext, *, provider: str | None, key_ref: str | None
 ) -> list[dict[str, Any]]:
     """Catalogue rows {id, provider, input_per_1m, output_per_1m} (prices as strings)."""
-    from lava_cli.prompting import _public_client
+    from lava_cli.ops.prompt import _public_client
 
     client = _public_client(app)
     spend_key = None
     if key_ref:
-        from lava_cli.spendkeys import load_saved_key
+        from lava_cli.ops.keys import load_saved_key
 
         spend_key = load_saved_key(app, key_ref)[2]
     models = client.list_models(spend_key)

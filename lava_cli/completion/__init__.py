@@ -1,0 +1,1 @@
+"""Shell TAB completion answered from a generated index, without loading Typer."""

@@ -1,0 +1,1 @@
+"""Drawing results for people and pipes: the only package that imports rich."""
