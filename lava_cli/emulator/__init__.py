@@ -2,7 +2,7 @@
 
 It is the independent oracle the client is tested against over HTTP: it keeps its own
 reading of the contract (docs/lava-api.md) and imports nothing of the client but
-``lava_cli.errors`` (tests/emulator/test_boundary.py holds that).
+``lava_cli.errors`` (import-linter's ``emulator-apart`` contract holds that).
 
 Where things live (a new feature goes where its neighbours are):
 
