@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from lava_cli.context import AppContext
-    from lava_cli.emulator.replies import Upstream
+    from lava_cli.emulator.upstream import Upstream
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def upstream_routes(upstreams: Sequence[str]) -> dict[str, Upstream]:
     The provider's key comes from LAVA_UPSTREAM_API_KEY, never from argv.
     """
     from lava_cli.credentials import header_safe
-    from lava_cli.emulator.replies import parse_upstream
+    from lava_cli.emulator.upstream import parse_upstream
 
     api_key = os.environ.get("LAVA_UPSTREAM_API_KEY", "").strip()
     if not api_key:
