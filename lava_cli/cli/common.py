@@ -16,6 +16,15 @@ QuietOpt = Annotated[
 ]
 
 
+def command_group(summary: str) -> typer.Typer:
+    """A command group's Typer app (`lava keys`, `lava auth`, `lava emulator`): plain
+    help, no completion commands of its own. The root mounts it lazily (cli/root.py),
+    which also keeps a group of one command a group."""
+    return typer.Typer(
+        help=summary, no_args_is_help=True, add_completion=False, rich_markup_mode=None
+    )
+
+
 def app_of(ctx: typer.Context) -> AppContext:
     """The AppContext the root callback put on the Typer context."""
     root = ctx.find_root()

@@ -10,16 +10,11 @@ from typing import Annotated
 
 import typer
 
-from lava_cli.cli.common import JsonOpt, QuietOpt, app_of
+from lava_cli.cli.common import JsonOpt, QuietOpt, app_of, command_group
 from lava_cli.ops import keys as ops
 from lava_cli.ops.handoff import HandOff, check_format
 
-app = typer.Typer(
-    help="Create and manage spend keys (lava_sk_…).",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
+app = command_group("Create and manage spend keys (lava_sk_…).")
 
 KeyArg = Annotated[
     str, typer.Argument(help="Spend key id (sk_…) or unique name.", show_default=False)

@@ -87,7 +87,7 @@ def key_row(key: SpendKey, *, human: bool) -> list[str]:
 
 def keys_table(out: Output, keys: Sequence[SpendKey]) -> None:
     """`keys list`: a table on a terminal, one row per key when piped."""
-    if not out.app.stdout_tty:
+    if not out.term.stdout_tty:
         out.tsv([key_row(k, human=False) for k in keys])
         return
     if not keys:
@@ -129,7 +129,7 @@ def key_detail(out: Output, key: SpendKey) -> None:
         ("last used", key.last_used_at or "never"),
         ("created", key.created_at or "-"),
     ]
-    if not out.app.stdout_tty:
+    if not out.term.stdout_tty:
         out.tsv(fields)
         return
     from rich.table import Table
@@ -150,7 +150,7 @@ def new_key(out: Output, key: SpendKey, raw: str, *, verb: str, saved: str | Non
     server named the key can stop them; only then does rich draw the details. If
     that fails, the error says the key was already printed.
     """
-    if not out.app.stdout_tty:
+    if not out.term.stdout_tty:
         out.tsv([[key.spend_key_id, key.name, key.status, key.request_shape, raw]])
         return
     paint = partial(out._paint, stdout=True)
@@ -186,7 +186,7 @@ def changed(out: Output, key: SpendKey, verb: str, *, quiet: bool, json_: bool) 
     elif quiet:
         out.line(key.spend_key_id)
     else:
-        if out.app.stdout_tty:
+        if out.term.stdout_tty:
             out.note(f"✓ {verb} {key.name} ({key.spend_key_id})")
         key_detail(out, key)
 
@@ -197,7 +197,7 @@ def revoked(out: Output, kid: str, name: str, *, already: bool, quiet: bool, jso
         out.json({"spend_key_id": kid, "name": name, "success": True, "already_revoked": already})
     elif quiet:
         out.line(kid)
-    elif out.app.stdout_tty:
+    elif out.term.stdout_tty:
         out.note(
             f"✓ {name} ({kid}) was already revoked" if already else f"✓ Revoked {name} ({kid})"
         )
