@@ -1,18 +1,28 @@
-"""Strict parsers for limit, duration and date flags.
+"""Strict parsers for the flags that become a key's settings, and the contract's
+literals the client relies on (names, counts, cycles, statuses, shapes).
 
 They run before any request, so bad input fails with exit 2 and a hint instead of
-a 400 from the server (or, worse, a silently different limit).
+a 400 from the server (or, worse, a silently different limit). This is the client's
+one reading of those limits; the emulator keeps its own on purpose (it is the oracle
+the client is tested against).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from lava_cli.errors import UsageError
 
 CYCLES = ("daily", "weekly", "monthly", "total")
+SHAPES = ("openai", "anthropic")
+# Statuses the server gives a key that can still expire; `expired` is derived from
+# `expires_at` by the client (the API keeps saying `active`), see SpendKey.status_at.
+EXPIRABLE = ("active", "paused")
+STATUSES = (*EXPIRABLE, "expired")
+MAX_NAME = 255
 MAX_COUNT = 5_000_000
 MAX_AMOUNT = Decimal("1000000000")
 # ASCII digits only: \d would accept "１" and other Unicode digits.
@@ -35,10 +45,46 @@ def _split(value: str, flag: str, example: str) -> tuple[str, str]:
 
 
 def parse_cycle(value: str, flag: str) -> str:
-    cycle = value.strip().lower()
-    if cycle not in CYCLES:
-        raise UsageError(f"{flag}: unknown cycle {value!r}", hint=f"use one of {', '.join(CYCLES)}")
-    return cycle
+    return _one_of(value, CYCLES, flag, "cycle")
+
+
+def _one_of(value: str, choices: tuple[str, ...], flag: str, what: str) -> str:
+    """A word from a fixed set, whatever its case and surrounding blanks."""
+    word = value.strip().lower()
+    if word not in choices:
+        raise UsageError(
+            f"{flag}: unknown {what} {value!r}", hint=f"use one of {', '.join(choices)}"
+        )
+    return word
+
+
+def parse_shape(value: str, flag: str = "--shape") -> str:
+    """`openai` or `anthropic`, in any case: the request format a key speaks."""
+    return _one_of(value, SHAPES, flag, "request shape")
+
+
+def parse_status(value: str, flag: str = "--status") -> str:
+    """`active`, `paused` or `expired`, in any case."""
+    return _one_of(value, STATUSES, flag, "status")
+
+
+def parse_name(value: str, flag: str = "--name") -> str:
+    """A key's name: 1 to 255 characters once the blanks around it are gone."""
+    name = value.strip()
+    if not 1 <= len(name) <= MAX_NAME:
+        raise UsageError(f"{flag} must be 1 to {MAX_NAME} characters")
+    return name
+
+
+def parse_names(values: Sequence[str], flag: str) -> list[str] | None:
+    """Repeated `--model`/`--provider` values: stripped, none empty, first one of each
+    kept in order; None when the flag was not given."""
+    if not values:
+        return None
+    cleaned = [v.strip() for v in values]
+    if any(not v for v in cleaned):
+        raise UsageError(f"{flag} cannot be empty")
+    return list(dict.fromkeys(cleaned))
 
 
 def ascii_digits(text: str, flag: str) -> None:

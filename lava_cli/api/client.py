@@ -18,7 +18,7 @@ import httpx
 
 from lava_cli import __version__
 from lava_cli.api.bounded import Watchdog, read_capped
-from lava_cli.api.types import MalformedResponse, Page, SpendKey
+from lava_cli.api.types import MalformedResponse, MissingKeyValueError, NewKey, Page, SpendKey
 from lava_cli.config import check_base_url
 from lava_cli.credentials import scrub
 from lava_cli.errors import (
@@ -399,13 +399,13 @@ class LavaClient:
     def get_spend_key(self, spend_key_id: str) -> SpendKey:
         return SpendKey.from_json(self._json("GET", f"/spend_keys/{_seg(spend_key_id)}"))
 
-    def create_spend_key(self, body: dict[str, Any]) -> SpendKey:
+    def create_spend_key(self, body: dict[str, Any]) -> NewKey:
         return _new_key(self._json("POST", "/spend_keys", json=body))
 
     def update_spend_key(self, spend_key_id: str, body: dict[str, Any]) -> SpendKey:
         return SpendKey.from_json(self._json("PUT", f"/spend_keys/{_seg(spend_key_id)}", json=body))
 
-    def rotate_spend_key(self, spend_key_id: str) -> SpendKey:
+    def rotate_spend_key(self, spend_key_id: str) -> NewKey:
         return _new_key(self._json("POST", f"/spend_keys/{_seg(spend_key_id)}/rotate"))
 
     def revoke_spend_key(self, spend_key_id: str) -> None:
@@ -471,15 +471,19 @@ class LavaClient:
         return self._json("GET", path, params=params)
 
 
-def _new_key(body: Any) -> SpendKey:
-    """A create/rotate answer. When it carries a raw key but is otherwise unreadable, the
-    error keeps the key (`shown_once`) so it is printed anyway: it exists on the server
-    and is never shown again."""
+def _new_key(body: Any) -> NewKey:
+    """A create/rotate answer: the key and its raw value, or one error.
+
+    Without a value, `MissingKeyValueError` (the key exists, nobody holds it). With a
+    value but an otherwise unreadable answer, the error keeps the value (`shown_once`)
+    so it is printed anyway: it exists on the server and is never shown again."""
+    raw = body.get("key") if isinstance(body, dict) else None
+    if raw is not None and not isinstance(raw, str):
+        raise MalformedResponse("unexpected answer from the API: 'key' is not a string")
     try:
-        return SpendKey.from_json(body)
+        key = SpendKey.from_json(body)
     except MalformedResponse as exc:
-        raw = body.get("key") if isinstance(body, dict) else None
-        if not isinstance(raw, str) or not raw:
+        if not raw:
             raise
         kid = body.get("spend_key_id")
         name = kid if isinstance(kid, str) else "the new key"
@@ -495,6 +499,9 @@ def _new_key(body: Any) -> SpendKey:
         )
         exc.shown_once = raw
         raise
+    if not raw:
+        raise MissingKeyValueError(key.spend_key_id)
+    return NewKey(key, raw)
 
 
 def tls_verify(base_url: str) -> bool:

@@ -13,14 +13,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lava_cli.errors import ApiError
+from lava_cli.parsing import EXPIRABLE
 
 if TYPE_CHECKING:
     from datetime import datetime
-
-# Statuses the server gives a key that can still expire; `expired` is derived from
-# `expires_at` by the CLI (the API keeps saying `active`), see SpendKey.status_at.
-EXPIRABLE = ("active", "paused")
-STATUSES = (*EXPIRABLE, "expired")
 
 
 class MalformedResponse(ApiError):
@@ -114,7 +110,8 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class SpendKey:
-    """A spend key as the API describes it. `key` is set only on create/rotate."""
+    """A spend key as the API describes it. The raw value a create or rotate returns is
+    not here but in `NewKey`, so that no caller has to ask whether it came."""
 
     spend_key_id: str
     name: str
@@ -133,7 +130,6 @@ class SpendKey:
     expires_at: str | None
     last_used_at: str | None
     created_at: str | None
-    key: str | None = field(default=None, repr=False)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def is_expired(self, now: datetime) -> bool:
@@ -199,9 +195,33 @@ class SpendKey:
             expires_at=_str(obj, "expires_at", optional=True),
             last_used_at=_str(obj, "last_used_at", optional=True),
             created_at=_str(obj, "created_at", optional=True),
-            key=_str(obj, "key", optional=True),
             raw=obj,
         )
+
+
+class MissingKeyValueError(MalformedResponse):
+    """A create/rotate answer without the new key's raw value (exit 1).
+
+    The key exists on the server, but nobody holds a value for it: the way out is a
+    rotate (a new value) or a revoke. Raised by the client, so every command that mints
+    a key (`keys create`, `keys rotate`, `run`, `env --create`, `prompt`) says the same.
+    """
+
+    def __init__(self, spend_key_id: str) -> None:
+        super().__init__(
+            f"the API did not return the new key's value ({spend_key_id})",
+            hint=f"rotate it to get a value (`lava keys rotate {spend_key_id}`), "
+            f"or revoke it (`lava keys revoke {spend_key_id} --yes`)",
+        )
+        self.spend_key_id = spend_key_id
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A key just created or rotated, with the raw value the API shows this once."""
+
+    key: SpendKey
+    raw: str = field(repr=False)
 
 
 @dataclass(frozen=True)

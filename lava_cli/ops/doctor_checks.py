@@ -228,7 +228,7 @@ def saved_keys(app: AppContext, state: State) -> Iterable[Check]:
     """Each saved key on its own: one broken record does not hide the others."""
     from functools import partial
 
-    from lava_cli.ops.keys import saved_keys as saved
+    from lava_cli.ops.saved import saved_keys as saved
 
     entries = saved(app)
     if not entries:

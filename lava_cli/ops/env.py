@@ -121,7 +121,7 @@ def choose_key(app: AppContext, tool: Tool, opts: EnvOptions) -> EnvKey:
 
 
 def _saved(app: AppContext, ref: str) -> EnvKey:
-    from lava_cli.ops.keys import load_saved_key
+    from lava_cli.ops.saved import load_saved_key
 
     _, meta, raw = load_saved_key(app, ref)
     return EnvKey(raw, str(meta.get("request_shape") or "openai"), ref)
@@ -130,17 +130,17 @@ def _saved(app: AppContext, ref: str) -> EnvKey:
 def _created(app: AppContext, tool: Tool, name: str | None) -> EnvKey:
     """A new key of the tool's shape, saved: its value reaches stdout only inside the
     output `eval` runs, so unsaved it would stay live with nobody holding it."""
-    from lava_cli.ops.keys import check_can_save, save_or_revoke
+    from lava_cli.ops.handoff import save_or_revoke
+    from lava_cli.ops.saved import check_can_save
 
     check_can_save(app)
-    key = app.client().create_spend_key(
+    minted = app.client().create_spend_key(
         {"name": name or tool.id, "request_shape": tool.request_shape}
     )
-    if not key.key:
-        raise UsageError("the API did not return the new key's value")
-    where = save_or_revoke(app, key, key.key)
+    key = minted.key
+    where = save_or_revoke(app, minted)
     app.out.note(f"Created spend key {key.name!r} ({key.spend_key_id}), saved in {where}.")
-    return EnvKey(key.key, key.request_shape, key.name)
+    return EnvKey(minted.raw, key.request_shape, key.name)
 
 
 def check_shape(tool: Tool, key: EnvKey) -> None:

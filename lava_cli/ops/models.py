@@ -19,7 +19,7 @@ def list_models(
     client = _public_client(app)
     spend_key = None
     if key_ref:
-        from lava_cli.ops.keys import load_saved_key
+        from lava_cli.ops.saved import load_saved_key
 
         spend_key = load_saved_key(app, key_ref)[2]
     models = client.list_models(spend_key)

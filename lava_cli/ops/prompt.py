@@ -37,18 +37,11 @@ class KeyChoice:
     source: str
 
 
-def _check_shape(value: str | None) -> str | None:
-    if value is not None and value not in ("openai", "anthropic"):
-        raise UsageError(
-            f"--shape: unknown request shape {value!r}", hint="use openai or anthropic"
-        )
-    return value
-
-
 def choose_key(app: AppContext, ref: str | None, shape: str | None) -> KeyChoice:
-    from lava_cli.ops.keys import load_saved_key
+    from lava_cli.ops.saved import load_saved_key
+    from lava_cli.parsing import parse_shape
 
-    shape = _check_shape(shape)
+    shape = parse_shape(shape) if shape is not None else None
     if ref:
         kid, meta, raw = load_saved_key(app, ref)
         return KeyChoice(raw, shape or str(meta.get("request_shape") or "openai"), kid, "--key")
@@ -66,7 +59,7 @@ def choose_key(app: AppContext, ref: str | None, shape: str | None) -> KeyChoice
 
 def _default_key(app: AppContext, shape: str | None) -> KeyChoice | None:
     """The profile's default saved key, when there is one."""
-    from lava_cli.ops.keys import load_saved_key, saved_keys
+    from lava_cli.ops.saved import load_saved_key, saved_keys
 
     default = app.profile_settings.get("default_key")
     if isinstance(default, str) and default in saved_keys(app):
@@ -84,7 +77,8 @@ def provision(app: AppContext, shape: str) -> KeyChoice:
     the others wait, then find it saved.
     """
     from lava_cli.config import state_lock
-    from lava_cli.ops.keys import check_can_save, save_or_revoke
+    from lava_cli.ops.handoff import save_or_revoke
+    from lava_cli.ops.saved import check_can_save
 
     if app.find_secret() is None:
         raise NotAuthenticatedError(
@@ -98,14 +92,13 @@ def provision(app: AppContext, shape: str) -> KeyChoice:
         found = _default_key(app, shape)
         if found is not None:
             return found
-        key = app.client().create_spend_key({"name": AUTO_KEY_NAME, "request_shape": shape})
-        if not key.key:
-            raise ApiError("the API did not return the new key's value")
-        where = save_or_revoke(app, key, key.key)
+        minted = app.client().create_spend_key({"name": AUTO_KEY_NAME, "request_shape": shape})
+        where = save_or_revoke(app, minted)
+    key = minted.key
     app.out.note(
         f"Created spend key {AUTO_KEY_NAME!r} ({key.spend_key_id}) and saved it in {where}."
     )
-    return KeyChoice(key.key, key.request_shape, key.spend_key_id, "provisioned")
+    return KeyChoice(minted.raw, key.request_shape, key.spend_key_id, "provisioned")
 
 
 def prompt_text(app: AppContext, text: str | None) -> str:
@@ -190,7 +183,7 @@ def _saved_key_gone(app: AppContext, choice: KeyChoice) -> bool:
     if choice.spend_key_id is None or app.find_secret() is None:
         return False
     from lava_cli.errors import ApiNotFoundError
-    from lava_cli.ops.keys import drop_if_gone
+    from lava_cli.ops.saved import drop_if_gone
 
     client = app.client()
     try:
@@ -219,7 +212,7 @@ def spend_line(app: AppContext, choice: KeyChoice) -> str | None:
     """The key's spend this cycle, when the secret and the key id are known."""
     if choice.spend_key_id is None or app.find_secret() is None:
         return None
-    from lava_cli.render.output import spend_text
+    from lava_cli.render.keys import spend_text
 
     try:
         return "key " + spend_text(app.client().get_spend_key(choice.spend_key_id))

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO
 
 from lava_cli.credentials import scrub
@@ -27,7 +26,6 @@ from lava_cli.safetext import printable, printable_json
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from lava_cli.api.types import SpendKey
 
 CENT = Decimal("0.01")
 MICRO = Decimal("0.000001")
@@ -77,34 +75,6 @@ def relative(value: str | None, now: datetime | None = None) -> str:
     return f"in {text}" if future else f"{text} ago"
 
 
-def spend_text(key: SpendKey) -> str:
-    if key.spend_limit is None:
-        return f"{money(key.current_spend)} (no limit)"
-    limit = key.spend_limit
-    return f"{money(key.current_spend)} / {money(limit.amount)} {limit.cycle}"
-
-
-def requests_text(key: SpendKey) -> str:
-    if key.request_limit is None:
-        return str(key.current_requests)
-    return f"{key.current_requests} / {key.request_limit.count} {key.request_limit.cycle}"
-
-
-def models_text(key: SpendKey) -> str:
-    parts = []
-    parts.append(",".join(key.allowed_models) if key.allowed_models else "all models")
-    if key.allowed_providers:
-        parts.append("providers " + ",".join(key.allowed_providers))
-    return "; ".join(parts)
-
-
-def rate_text(key: SpendKey) -> str:
-    if key.rate_limit is None:
-        return "-"
-    burst = f" (burst {key.rate_limit.burst})" if key.rate_limit.burst is not None else ""
-    return f"{key.rate_limit.rpm}/min{burst}"
-
-
 def _clean(value: str) -> str:
     """One TSV cell: no tabs or newlines can break a row, no control character acts."""
     return " ".join(printable(value, multiline=True).split()) or "-"
@@ -119,35 +89,6 @@ def markup_safe(text: str) -> str:
     from rich.markup import escape
 
     return escape(printable(text))
-
-
-NARROW_DROP = ("shape", "models", "last used")
-KEY_COLUMNS = (
-    "id",
-    "name",
-    "status",
-    "shape",
-    "models",
-    "spend",
-    "requests",
-    "last used",
-    "expires",
-)
-
-
-def key_row(key: SpendKey, *, human: bool) -> list[str]:
-    when = relative if human else (lambda v: v or "-")
-    return [
-        key.spend_key_id,
-        key.name,
-        key.status_at(datetime.now(timezone.utc)),
-        key.request_shape,
-        models_text(key),
-        spend_text(key),
-        requests_text(key),
-        when(key.last_used_at),
-        when(key.expires_at),
-    ]
 
 
 @dataclass(frozen=True)
@@ -256,98 +197,6 @@ class Output:
             hint = printable(scrub(err.hint))
             self.term.stderr.write(f"{self._paint('hint:', '36')} {hint}\n")
         self.term.stderr.flush()
-
-    # -- spend keys -------------------------------------------------------------------
-
-    def keys(self, keys: Sequence[SpendKey]) -> None:
-        if not self.term.stdout_tty:
-            self.tsv([key_row(k, human=False) for k in keys])
-            return
-        if not keys:
-            self.note("No spend keys yet. Create one with `lava keys create --name NAME`.")
-            return
-        from rich.table import Table
-
-        console = self.console()
-        # Nine columns do not fit a narrow terminal: keep what identifies a key and
-        # what it costs; `lava keys show KEY` has the rest.
-        keep = list(range(len(KEY_COLUMNS)))
-        if console.width < 140:
-            keep = [i for i, c in enumerate(KEY_COLUMNS) if c not in NARROW_DROP]
-        table = Table(box=None, header_style="bold", pad_edge=False)
-        for i in keep:
-            table.add_column(KEY_COLUMNS[i], no_wrap=i < 2, overflow="fold")
-        styles = {"active": "green", "paused": "yellow"}
-        for key in keys:
-            row = [markup_safe(cell) for cell in key_row(key, human=True)]
-            row[2] = f"[{styles.get(row[2], 'red')}]{row[2]}[/]"
-            table.add_row(*(row[i] for i in keep))
-        console.print(table)
-
-    def key_detail(self, key: SpendKey) -> None:
-        fields = [
-            ("id", key.spend_key_id),
-            ("name", key.name),
-            ("status", key.status_at(datetime.now(timezone.utc))),
-            ("shape", key.request_shape),
-            ("preview", key.key_preview),
-            ("models", models_text(key)),
-            ("spend", spend_text(key)),
-            ("total spend", money(key.total_spend)),
-            ("requests", requests_text(key)),
-            ("total requests", str(key.total_requests)),
-            ("rate limit", rate_text(key)),
-            ("expires", key.expires_at or "never"),
-            ("last used", key.last_used_at or "never"),
-            ("created", key.created_at or "-"),
-        ]
-        if not self.term.stdout_tty:
-            self.tsv(fields)
-            return
-        from rich.table import Table
-
-        table = Table(box=None, show_header=False, pad_edge=False)
-        table.add_column(style="bold")
-        table.add_column(overflow="fold")
-        for name, value in fields:
-            timed = name in ("expires", "last used", "created") and value not in ("never", "-")
-            table.add_row(name, markup_safe(f"{value} ({relative(value)})" if timed else value))
-        self.console().print(table)
-
-    def new_key(self, key: SpendKey, raw: str, *, verb: str, saved: str | None) -> None:
-        """The shown-once moment: the raw key, unmistakably, then the details.
-
-        The key and what to do with it go out as plain writes first, so nothing the
-        server named the key can stop them; only then does rich draw the details. If
-        that fails, the error says the key was already printed.
-        """
-        if not self.term.stdout_tty:
-            self.tsv([[key.spend_key_id, key.name, key.status, key.request_shape, raw]])
-            return
-        paint = partial(self._paint, stdout=True)
-        name, kid = printable(key.name), printable(key.spend_key_id)
-        self._write(f"{paint('✓', '32')} {verb} spend key {paint(name, '1')} ({kid})")
-        self._write("")
-        self._write(f"  {paint(printable(raw), '1')}")
-        self._write("")
-        if saved:
-            self._write(printable(f"Saved to {saved}. Use it with `--key {key.name}`."))
-        else:
-            self._write(
-                f"{paint('This key is shown once.', '33')} Copy it now, or re-run with --save "
-                "to keep it in the OS keyring."
-            )
-        self._write("")
-        try:
-            self.key_detail(key)
-        except OSError:
-            raise  # a closed pipe is not a rendering failure: main.py handles it
-        except Exception as exc:
-            raise LavaError(
-                f"the key was {verb.lower()} and is printed above, "
-                f"but showing its details failed ({type(exc).__name__})",
-                hint=f"see them with `lava keys show {key.spend_key_id}`",
-            ) from None
 
     # -- catalogue -----------------------------------------------------------------------
 

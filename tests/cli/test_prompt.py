@@ -73,6 +73,14 @@ def test_anthropic_shape_from_a_saved_key(logged_in):
     assert "key $0.0" in streamed.stderr  # the key's spend, since the secret is at hand
 
 
+@pytest.mark.parametrize("shape", ["Anthropic", " ANTHROPIC "])
+def test_the_shape_is_read_in_any_case(logged_in, shape):
+    assert run_lava("keys", "create", "--name", "c", "--shape", shape, "--save").code == 0
+    result = run_lava("prompt", "hello", "--key", "c", "--shape", shape, "--json")
+    assert result.code == 0, result.output
+    assert json.loads(result.stdout)["response"]["type"] == "message"
+
+
 def test_revoked_key_is_exit_3_with_advice(spend_key):
     assert run_lava("keys", "revoke", spend_key["spend_key_id"], "--yes").code == 0
     result = run_lava("prompt", "hi")

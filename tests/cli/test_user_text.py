@@ -12,6 +12,7 @@ import io
 import json
 import re
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -373,3 +374,52 @@ def test_a_key_with_a_newline_is_never_written_to_github_env(stand_in, tmp_path)
     assert "::add-mask::" not in ran.stdout
     assert "k" * 40 in ran.stdout and "\\nPATH" in ran.stdout  # shown, inert
     assert "not written to $GITHUB_ENV" in ran.stderr
+
+
+VALUELESS = {
+    "spend_key_id": "sk_standin1234", "name": "n", "status": "active",
+    "request_shape": "openai", "key_preview": "lava_sk_abcdefgh****",
+    "current_spend": "0", "total_spend": "0",
+}  # fmt: skip
+
+
+def _valueless(method: str, path: str) -> bytes:
+    """A server that mints keys but never returns their value (create and rotate)."""
+    if method == "POST":
+        return http("201 Created", json.dumps(VALUELESS).encode())
+    if method == "DELETE":
+        return http("200 OK", b'{"success": true}')
+    if path.startswith("/v1/spend_keys/"):
+        return http("200 OK", json.dumps(VALUELESS).encode())
+    page = {"data": [VALUELESS], "has_more": False, "next_cursor": None}
+    return http("200 OK", json.dumps(page).encode())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("keys", "create", "--name", "n"),
+        ("keys", "create", "--name", "n", "--save", "--format", "env"),
+        ("keys", "rotate", "sk_standin1234"),
+        ("run", "--", sys.executable, "-c", "import sys; sys.exit(9)"),
+        ("env", "openai-sdk", "--create"),
+        ("prompt", "hi"),
+    ],
+    ids=["create", "create-save", "rotate", "run", "env-create", "prompt"],
+)
+def test_a_key_minted_without_its_value_is_one_error_everywhere(stand_in, tmp_path, args):
+    server = stand_in(_valueless)
+    env = lava_env(
+        LAVA_SECRET_KEY="aks_test_" + "e" * 32,
+        LAVA_BASE_URL=server.base_url,
+        LAVA_CONFIG_DIR=str(tmp_path / "config"),
+    )
+    ran = lava(env, *args, terminal=False)
+    assert ran.code == 1, ran.output  # not 2 (usage), not 6 (maybe created), not the child's 9
+    assert ran.stdout == ""
+    assert ran.stderr.splitlines() == [
+        "error: the API did not return the new key's value (sk_standin1234)",
+        "hint: rotate it to get a value (`lava keys rotate sk_standin1234`), "
+        "or revoke it (`lava keys revoke sk_standin1234 --yes`)",
+    ]
