@@ -12,13 +12,20 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from lava_cli import __version__
 from lava_cli.api.bounded import Watchdog, read_capped
-from lava_cli.api.types import MalformedResponse, Page, SpendKey
+from lava_cli.api.types import (
+    MalformedResponse,
+    Page,
+    RequestRecord,
+    SpendKey,
+    Usage,
+    Wallet,
+)
 from lava_cli.config import check_base_url
 from lava_cli.credentials import scrub
 from lava_cli.errors import (
@@ -31,6 +38,10 @@ from lava_cli.errors import (
     MaybeCreatedError,
 )
 from lava_cli.limits import Limits
+from lava_cli.parsing import iso_utc
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_RETRIES = 3
@@ -427,11 +438,36 @@ class LavaClient:
             raise MalformedResponse("unexpected answer from the API: services is not an object")
         return body
 
-    def wallet(self) -> dict[str, Any]:
-        body = self._json("GET", "/wallet")
-        if not isinstance(body, dict):
-            raise MalformedResponse("unexpected answer from the API: wallet is not an object")
-        return body
+    def wallet(self) -> Wallet:
+        return Wallet.from_json(self._json("GET", "/wallet"))
+
+    def usage(self, start: datetime, end: datetime) -> Usage:
+        """`GET /v1/usage`: the wallet's UTC days from `start` to `end` (whole seconds)."""
+        params = {"start": iso_utc(start), "end": iso_utc(end)}
+        return Usage.from_json(self._json("GET", "/usage", params=params))
+
+    def list_requests_page(
+        self, cursor: str | None = None, limit: int = PAGE_LIMIT, spend_key_id: str | None = None
+    ) -> Page:
+        params: dict[str, Any] = {"limit": limit}
+        if spend_key_id:
+            params["spend_key_id"] = spend_key_id
+        if cursor:
+            params["cursor"] = cursor
+        return Page.from_json(self._json("GET", "/requests", params=params))
+
+    def iter_requests(self, since: datetime, *, spend_key_id: str | None = None) -> RequestWalk:
+        """The wallet's requests from `since` on, newest first (see `RequestWalk`).
+
+        `spend_key_id` is a filter Lava does not document (the emulator has it): an API
+        without it may answer 400 or 404, or ignore it, so check `spend_key_id` on the
+        records before taking them to be one key's.
+        """
+        return RequestWalk(
+            lambda cursor: self.list_requests_page(cursor, spend_key_id=spend_key_id),
+            since,
+            self.limits.max_pages,
+        )
 
     # -- browser login -----------------------------------------------------------
 
@@ -445,9 +481,43 @@ class LavaClient:
             raise MalformedResponse("unexpected answer from the API: credentials not an object")
         return body
 
-    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """A GET for endpoints without a typed wrapper yet (usage, requests)."""
-        return self._json("GET", path, params=params)
+
+class RequestWalk(Iterator[RequestRecord]):
+    """Requests from `since` on, newest first, one page at a time as they are consumed.
+
+    The API lists newest first, so the walk ends at the first page that reaches back
+    past `since`. It is linear in traffic: after LAVA_MAX_PAGES pages it stops early and
+    sets `capped`, so a caller can say its sums cover the newest requests only, and a
+    server that always says has_more cannot keep it (or its memory) growing. A cursor
+    seen twice ends it too. `capped` is final once the walk is exhausted.
+    """
+
+    def __init__(self, fetch: Callable[[str | None], Page], since: datetime, pages: int) -> None:
+        self.capped = False
+        self._records = self._walk(fetch, since, pages)
+
+    def __next__(self) -> RequestRecord:
+        return next(self._records)
+
+    def _walk(
+        self, fetch: Callable[[str | None], Page], since: datetime, pages: int
+    ) -> Iterator[RequestRecord]:
+        cursor: str | None = None
+        seen: set[str] = set()
+        for _ in range(pages):
+            page = fetch(cursor)
+            older = False
+            for item in page.data:
+                record = RequestRecord.from_json(item)
+                if record.created_at is not None and record.created_at < since:
+                    older = True
+                    continue
+                yield record
+            if older or not page.has_more or page.next_cursor in seen:
+                return
+            cursor = page.next_cursor
+            seen.add(cursor or "")
+        self.capped = True
 
 
 def _new_key(body: Any) -> SpendKey:

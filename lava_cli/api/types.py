@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from lava_cli.contract import CYCLES
 from lava_cli.errors import ApiError
 
 if TYPE_CHECKING:
@@ -83,6 +84,25 @@ def _decimal(obj: dict[str, Any], name: str, *, optional: bool = False) -> Decim
     return money_of(value, repr(name))
 
 
+def _money(obj: dict[str, Any], name: str) -> tuple[Decimal, str]:
+    """An amount (0 when absent) and the API's own spelling of it, which --json keeps."""
+    value = obj.get(name)
+    if value is None:
+        return Decimal(0), "0"
+    return money_of(value, repr(name)), str(value)
+
+
+def _cycle(obj: dict[str, Any], what: str) -> str:
+    """A limit's cycle: one of the contract's, or the answer is not one we can read
+    (the reset times and forecasts are computed from it)."""
+    value = _str(obj, "cycle")
+    if value not in CYCLES:
+        raise MalformedResponse(
+            f"unexpected answer from the API: {what}.cycle is not one of {', '.join(CYCLES)}"
+        )
+    return value
+
+
 def _str_list(obj: dict[str, Any], name: str) -> tuple[str, ...] | None:
     value = obj.get(name)
     if value is None:
@@ -138,9 +158,9 @@ class SpendKey:
 
     def is_expired(self, now: datetime) -> bool:
         """True once `expires_at` has passed (an unreadable time counts as no expiry)."""
-        from lava_cli.ops.usage import parse_time
+        from lava_cli.parsing import parse_api_time
 
-        expires = parse_time(self.expires_at)
+        expires = parse_api_time(self.expires_at)
         return expires is not None and expires <= now
 
     def status_at(self, now: datetime) -> str:
@@ -166,11 +186,11 @@ class SpendKey:
             s = _obj(spend, "spend_limit")
             amount = _decimal(s, "amount")
             assert amount is not None
-            spend_limit = SpendLimit(amount, _str(s, "cycle") or "")
+            spend_limit = SpendLimit(amount, _cycle(s, "spend_limit"))
         request_limit = None
         if req is not None:
             r = _obj(req, "request_limit")
-            request_limit = RequestLimit(_int(r, "count"), _str(r, "cycle") or "")
+            request_limit = RequestLimit(_int(r, "count"), _cycle(r, "request_limit"))
         rate_limit = None
         if rate is not None:
             rl = _obj(rate, "rate_limit")
@@ -225,6 +245,122 @@ class Page:
         if has_more and not cursor:
             raise MalformedResponse("unexpected answer from the API: has_more without next_cursor")
         return cls([_obj(item, "list item") for item in data], has_more, cursor)
+
+
+@dataclass(frozen=True)
+class Wallet:
+    """`GET /v1/wallet`. `balance_text` is the API's own spelling, for --json."""
+
+    wallet_id: str
+    balance: Decimal
+    balance_text: str
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> Wallet:
+        obj = _obj(value, "wallet")
+        balance, text = _money(obj, "balance")
+        return cls(_str(obj, "wallet_id") or "", balance, text, obj)
+
+
+def _counts(obj: dict[str, Any]) -> tuple[int, int, Decimal, str]:
+    """(requests, tokens, cost, the cost as the API wrote it) of a usage row."""
+    cost, text = _money(obj, "total_cost")
+    return _int(obj, "total_requests"), _int(obj, "total_usage_tokens"), cost, text
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    """Requests, tokens and cost over a window; `cost_text` is the API's spelling."""
+
+    requests: int
+    tokens: int
+    cost: Decimal
+    cost_text: str
+
+
+@dataclass(frozen=True)
+class UsageDay:
+    """One UTC day of `GET /v1/usage`; `cost_text` is the API's spelling."""
+
+    date: str
+    requests: int
+    tokens: int
+    cost: Decimal
+    cost_text: str
+
+    @classmethod
+    def from_json(cls, value: Any) -> UsageDay:
+        obj = _obj(value, "a usage item")
+        date = _str(obj, "date", optional=True) or _str(obj, "start", optional=True) or "-"
+        return cls(date, *_counts(obj))
+
+
+@dataclass(frozen=True)
+class Usage:
+    """`GET /v1/usage`: the window's days, and its totals (the API's, else the days' sum)."""
+
+    days: tuple[UsageDay, ...]
+    totals: UsageTotals
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> Usage:
+        obj = _obj(value, "usage")
+        items = obj.get("items")
+        if not isinstance(items, list):
+            raise MalformedResponse("unexpected answer from the API: usage 'items' is not a list")
+        days = tuple(UsageDay.from_json(item) for item in items)
+        sent = obj.get("totals")
+        if sent is not None:
+            totals = UsageTotals(*_counts(_obj(sent, "usage 'totals'")))
+        else:
+            cost = sum((d.cost for d in days), start=Decimal(0))
+            requests, tokens = sum(d.requests for d in days), sum(d.tokens for d in days)
+            totals = UsageTotals(requests, tokens, cost, str(cost))
+        return cls(days, totals, obj)
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """An entry of `GET /v1/requests`: one request through the gateway and its cost.
+
+    `model` is optional in the contract; `spend_key_id` is not in Lava's contract at all
+    (the emulator adds it), so both may be None. `tokens` is `model_usage.total_tokens`.
+    """
+
+    request_id: str
+    model: str | None
+    provider: str | None
+    spend_key_id: str | None
+    tokens: int
+    cost: Decimal
+    created_at: datetime | None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> RequestRecord:
+        from lava_cli.parsing import parse_api_time
+
+        obj = _obj(value, "request")
+        usage = obj.get("model_usage")
+        tokens = 0 if usage is None else _int(_obj(usage, "model_usage"), "total_tokens")
+        created_text = _str(obj, "created_at", optional=True)
+        created_at = parse_api_time(created_text)
+        if created_text is not None and created_at is None:
+            raise MalformedResponse("unexpected answer from the API: 'created_at' is not a time")
+        cost = _decimal(obj, "cost")
+        assert cost is not None
+        return cls(
+            request_id=_str(obj, "request_id") or "",
+            model=_str(obj, "model", optional=True),
+            provider=_str(obj, "provider", optional=True),
+            spend_key_id=_str(obj, "spend_key_id", optional=True),
+            tokens=tokens,
+            cost=cost,
+            created_at=created_at,
+            raw=obj,
+        )
 
 
 @dataclass(frozen=True)

@@ -210,17 +210,16 @@ def _clock(state: _State) -> Iterable[Check]:
 
 
 def _secret_valid(state: _State) -> Iterable[Check]:
-    from lava_cli.api.types import money_of
     from lava_cli.render.output import money
 
     assert state.client is not None
     keys = list(state.client.iter_spend_keys())
     state.keys = {k.spend_key_id: k for k in keys}
     wallet = state.client.wallet()
-    state.wallet_id = str(wallet.get("wallet_id") or "") or None
-    balance = money_of(wallet.get("balance", "0"), "balance")
+    state.wallet_id = wallet.wallet_id or None
+    balance = wallet.balance
     detail = (
-        f"accepted: wallet {wallet.get('wallet_id', '-')}, {len(keys)} spend keys, "
+        f"accepted: wallet {wallet.wallet_id or '-'}, {len(keys)} spend keys, "
         f"balance {money(balance)}"
     )
     if balance <= 0:
@@ -232,7 +231,9 @@ def _secret_valid(state: _State) -> Iterable[Check]:
 def _saved_key(state: _State, kid: str, meta: dict[str, Any]) -> Check:
     from lava_cli.credentials import load_secret, spend_key_entry
     from lava_cli.ops.check import evaluate, fix_hint
-    from lava_cli.ops.usage import DANGER_AT, fraction, parse_time
+    from lava_cli.ops.usage_numbers import fraction
+    from lava_cli.parsing import parse_api_time
+    from lava_cli.render.usage import DANGER_AT
 
     assert state.keys is not None
     name = f"saved key {meta.get('name') or kid}"
@@ -258,7 +259,7 @@ def _saved_key(state: _State, kid: str, meta: dict[str, Any]) -> Check:
         return Check(name, "fail", "its raw value is missing from the keyring", rotate)
     if key.key_preview and redact(raw) != key.key_preview:
         return Check(name, "fail", "the saved value is stale (rotated elsewhere)", rotate)
-    expires = parse_time(key.expires_at)
+    expires = parse_api_time(key.expires_at)
     if expires is not None and expires - now <= EXPIRY_WARN:
         fix = f"`lava keys update {kid} --expires-in 30d`"
         return Check(name, "warn", f"expires at {key.expires_at}", fix)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from lava_cli.credentials import scrub
 from lava_cli.errors import LavaError
+from lava_cli.parsing import parse_api_time
 from lava_cli.safetext import printable, printable_json
 
 if TYPE_CHECKING:
@@ -49,19 +50,9 @@ def money(value: Decimal) -> str:
     return f"${fine:,f}" if fine else "$0.00"
 
 
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 def relative(value: str | None, now: datetime | None = None) -> str:
     """'3 min ago' / 'in 2 days' for people; '-' when absent."""
-    when = parse_time(value)
+    when = parse_api_time(value)
     if when is None:
         return value or "-"
     now = now or datetime.now(timezone.utc)

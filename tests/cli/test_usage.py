@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from lava_cli.api.types import SpendKey
-from lava_cli.ops.usage import bar, forecast, level, next_reset
+from lava_cli.contract import next_reset
+from lava_cli.ops.usage_numbers import forecast
+from lava_cli.render.usage import bar, level
 from tests.conftest import run_lava
 
 
