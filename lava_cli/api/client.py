@@ -20,8 +20,10 @@ from lava_cli import __version__
 from lava_cli.api.bounded import Watchdog, read_capped
 from lava_cli.api.types import (
     MalformedResponse,
+    Model,
     Page,
     RequestRecord,
+    Service,
     SpendKey,
     Usage,
     Wallet,
@@ -426,17 +428,17 @@ class LavaClient:
 
     # -- catalogue, usage, wallet ------------------------------------------------
 
-    def list_models(self, spend_key: str | None = None) -> list[dict[str, Any]]:
+    def list_models(self, spend_key: str | None = None) -> list[Model]:
+        """`GET /v1/models`: public; with a spend key, only what that key may use."""
         headers = {"Authorization": f"Bearer {spend_key}"} if spend_key else None
         body = self._json("GET", "/models", auth=False, headers=headers)
-        return Page.from_json(body).data
+        return [Model.from_json(item) for item in Page.from_json(body).data]
 
-    def list_services(self, provider: str | None = None) -> dict[str, Any]:
+    def list_services(self, provider: str | None = None) -> list[Service]:
+        """`GET /v1/services`: the public catalogue with prices per 1M tokens."""
         params = {"provider": provider} if provider else None
         body = self._json("GET", "/services", auth=False, params=params)
-        if not isinstance(body, dict):
-            raise MalformedResponse("unexpected answer from the API: services is not an object")
-        return body
+        return [Service.from_json(item) for item in Page.from_json(body).data]
 
     def wallet(self) -> Wallet:
         return Wallet.from_json(self._json("GET", "/wallet"))

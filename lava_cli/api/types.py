@@ -248,6 +248,44 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Model:
+    """An entry of `GET /v1/models` (OpenAI's list shape): what the gateway routes to."""
+
+    id: str
+    owned_by: str | None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> Model:
+        obj = _obj(value, "model")
+        return cls(_str(obj, "id") or "", _str(obj, "owned_by", optional=True), obj)
+
+
+@dataclass(frozen=True)
+class Service:
+    """An entry of `GET /v1/services`: a model with its prices per 1M tokens, when known."""
+
+    id: str
+    provider: str | None
+    input_per_1m: Decimal | None
+    output_per_1m: Decimal | None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, value: Any) -> Service:
+        obj = _obj(value, "service")
+        pricing = obj.get("pricing")
+        prices = {} if pricing is None else _obj(pricing, "pricing")
+        return cls(
+            id=_str(obj, "id") or "",
+            provider=_str(obj, "provider", optional=True),
+            input_per_1m=_decimal(prices, "input", optional=True),
+            output_per_1m=_decimal(prices, "output", optional=True),
+            raw=obj,
+        )
+
+
+@dataclass(frozen=True)
 class Wallet:
     """`GET /v1/wallet`. `balance_text` is the API's own spelling, for --json."""
 
@@ -361,14 +399,3 @@ class RequestRecord:
             created_at=created_at,
             raw=obj,
         )
-
-
-@dataclass(frozen=True)
-class Model:
-    """A catalogue entry: `/v1/models` joined with `/v1/services` pricing when known."""
-
-    id: str
-    provider: str
-    input_per_1m: Decimal | None = None
-    output_per_1m: Decimal | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

@@ -1,4 +1,4 @@
-"""`lava prompt` and `lava models`: use a spend key through the gateway."""
+"""`lava prompt`: use a spend key through the gateway."""
 
 from __future__ import annotations
 
@@ -59,25 +59,3 @@ def prompt(
         raise UsageError("--model cannot be empty")
     request = PromptRequest(chosen, body, system, max_tokens, temperature)
     run_prompt(app, request, choice, stream=not no_stream, json_=json_, show_usage=usage)
-
-
-def models(
-    ctx: typer.Context,
-    provider: Annotated[str | None, typer.Option("--provider", help="Only this provider.")] = None,
-    key: Annotated[
-        str | None, typer.Option("--key", "-k", help="Only what this saved key may use.")
-    ] = None,
-    json_: JsonOpt = False,
-) -> None:
-    """List the models Lava routes to, with prices per 1M tokens.
-
-    Example: lava models --provider anthropic
-    """
-    from lava_cli.ops.models import list_models
-
-    app = app_of(ctx)
-    rows = list_models(app, provider=provider, key_ref=key)
-    if json_:
-        app.out.json(rows)
-        return
-    app.out.models(rows)

@@ -121,19 +121,20 @@ def prompt_text(app: AppContext, text: str | None) -> str:
 
 
 def prices(app: AppContext, model: str) -> tuple[Decimal, Decimal] | None:
-    """Per-1M input/output prices for `model` from /v1/services, if it is listed."""
+    """Per-1M input/output prices for `model` from /v1/services, if it is listed.
+
+    A courtesy for the usage line: a catalogue that cannot be read costs the line its
+    dollar figure, never the reply.
+    """
     try:
-        services = _public_client(app).list_services()
+        services = app.public_client().list_services()
     except LavaError:
         return None
-    for entry in services.get("data") or []:
-        if isinstance(entry, dict) and entry.get("id") == model:
-            pricing = entry.get("pricing")
-            if isinstance(pricing, dict):
-                try:
-                    return Decimal(str(pricing["input"])), Decimal(str(pricing["output"]))
-                except (KeyError, ArithmeticError, ValueError):
-                    return None
+    for service in services:
+        if service.id == model:
+            if service.input_per_1m is None or service.output_per_1m is None:
+                return None
+            return service.input_per_1m, service.output_per_1m
     return None
 
 
@@ -143,16 +144,6 @@ def cost(
     if price is None or ins is None or outs is None:
         return None
     return (Decimal(ins) * price[0] + Decimal(outs) * price[1]) / MILLION
-
-
-def _public_client(app: AppContext) -> Any:
-    """A client for public endpoints: the secret when there is one, none otherwise."""
-    secret = app.find_secret()
-    if secret is not None:
-        return app.client(secret)
-    from lava_cli.api.client import LavaClient
-
-    return LavaClient(app.base_url()[0], None)
 
 
 def explain(app: AppContext, err: ApiError, choice: KeyChoice, model: str) -> LavaError:

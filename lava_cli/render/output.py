@@ -301,27 +301,3 @@ class Output:
                 f"but showing its details failed ({type(exc).__name__})",
                 hint=f"see them with `lava keys show {key.spend_key_id}`",
             ) from None
-
-    # -- catalogue -----------------------------------------------------------------------
-
-    def models(self, rows: Sequence[dict[str, Any]]) -> None:
-        def price(value: object) -> str:
-            return f"${value}" if value is not None else "-"
-
-        cells = [
-            [str(r["id"]), str(r["provider"]), price(r["input_per_1m"]), price(r["output_per_1m"])]
-            for r in rows
-        ]
-        if not self.app.stdout_tty:
-            self.tsv(cells)
-            return
-        from rich.table import Table
-
-        table = Table(box=None, header_style="bold", pad_edge=False)
-        table.add_column("model")
-        table.add_column("provider")
-        table.add_column("input / 1M", justify="right")
-        table.add_column("output / 1M", justify="right")
-        for row in cells:
-            table.add_row(*(markup_safe(cell) for cell in row))
-        self.console().print(table)

@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from lava_cli.api.types import MalformedResponse, RequestRecord, SpendKey, Usage, Wallet
+from lava_cli.api.types import (
+    MalformedResponse,
+    Model,
+    RequestRecord,
+    Service,
+    SpendKey,
+    Usage,
+    Wallet,
+)
 from lava_cli.parsing import iso_utc, parse_api_time
 
 DAY = {
@@ -100,6 +108,34 @@ def test_the_wallet_keeps_the_balance_as_sent():
     for body in ({"balance": "1"}, {"wallet_id": "w", "balance": "lots"}, ["w"]):
         with pytest.raises(MalformedResponse):
             Wallet.from_json(body)
+
+
+def test_models_and_services_read_ids_owners_and_prices():
+    model = Model.from_json({"id": "gpt-4o", "object": "model", "owned_by": "openai"})
+    assert (model.id, model.owned_by) == ("gpt-4o", "openai")
+    assert Model.from_json({"id": "m"}).owned_by is None
+    service = Service.from_json(
+        {"id": "gpt-4o", "provider": "openai", "pricing": {"type": "tokens_1m", "input": 2.5}}
+    )
+    assert service.input_per_1m == Decimal("2.5") and service.output_per_1m is None
+    assert Service.from_json({"id": "free"}).input_per_1m is None
+
+
+@pytest.mark.parametrize(
+    ("cls", "body"),
+    [
+        (Model, {"object": "model"}),
+        (Model, {"id": 7}),
+        (Model, "gpt-4o"),
+        (Service, {"id": "m", "pricing": [1, 2]}),
+        (Service, {"id": "m", "pricing": {"input": "cheap"}}),
+        (Service, {"id": "m", "pricing": {"input": True}}),
+        (Service, {"id": "m", "provider": ["openai"]}),
+    ],
+)
+def test_models_and_services_of_another_shape_are_refused(cls: Any, body: Any):
+    with pytest.raises(MalformedResponse):
+        cls.from_json(body)
 
 
 @pytest.mark.parametrize("cycle", ["yearly", "", "Daily", None])
