@@ -173,3 +173,12 @@ def test_models_without_a_secret_logs_its_requests_with_verbose(emulator, monkey
     assert json.loads(result.stdout)
     assert f"> GET {emulator.base_url}/models" in result.stderr
     assert f"> GET {emulator.base_url}/services" in result.stderr
+
+
+@pytest.mark.parametrize("model", ["", " "])
+def test_an_empty_model_is_refused_before_a_key_is_made(logged_in, memory_keyring, model):
+    # Without a saved key, `prompt` creates one: a usage error must come before that.
+    result = run_lava("prompt", "hi", "--model", model)
+    assert result.code == 2, result.output
+    assert "--model cannot be empty" in result.stderr
+    assert json.loads(run_lava("keys", "list", "--json").stdout) == []
