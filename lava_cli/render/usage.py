@@ -73,7 +73,10 @@ def local_time(moment: datetime | None, now: datetime) -> str:
     """`Mon 03 Feb 01:00 CET (in 2 days)` in the user's time zone; `never` for None."""
     if moment is None:
         return "never"
-    local = moment.astimezone()
+    try:
+        local = moment.astimezone()
+    except OverflowError:  # 9999-12-31T23:30Z is past the year 9999 east of UTC
+        return f"{iso_utc(moment)} ({relative(iso_utc(moment), now)})"
     when = f"{local:%a %d %b %H:%M} {local.tzname() or ''}".rstrip()
     return f"{when} ({relative(iso_utc(moment), now)})"
 

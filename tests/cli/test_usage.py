@@ -14,6 +14,7 @@ from lava_cli.contract import next_reset
 from lava_cli.ops.usage_numbers import forecast
 from lava_cli.render.usage import bar, level
 from tests.conftest import run_lava
+from tests.terminal import lava_env, run_lava_process
 
 
 def create(*args: str) -> dict:
@@ -184,6 +185,17 @@ def test_one_key_counts_only_its_own_requests(logged_in):
     detail = usage_json("mine")
     assert [m["model"] for m in detail["by_model"]] == ["gpt-4o-mini"]
     assert detail["by_model"][0]["requests"] == 2
+
+
+def test_an_expiry_at_the_end_of_time_shows_on_a_terminal_east_of_utc(logged_in):
+    # 9999-12-31 23:30 UTC is past the year 9999 in Tokyo: shown in UTC, not a crash.
+    create("--name", "far", "--expires-at", "9999-12-31T23:30:00Z")
+    env = lava_env(
+        LAVA_SECRET_KEY=logged_in.secrets[0], LAVA_BASE_URL=logged_in.base_url, TZ="JST-9"
+    )
+    shown = run_lava_process(["usage", "far"], env, terminal=True)
+    assert shown.code == 0, shown.output
+    assert "9999-12-31T23:30:00Z" in shown.stdout and "far" in shown.stdout
 
 
 # --- the wallet ---------------------------------------------------------------------------------
