@@ -16,8 +16,9 @@ import httpx
 
 from lava_cli import __version__
 from lava_cli.api.bounded import Watchdog, read_capped
-from lava_cli.api.client import Logger, direct_mounts, error_for_response, tls_verify
+from lava_cli.api.http_errors import error_for_response
 from lava_cli.api.streaming import SSEParser, StreamState, cut_short
+from lava_cli.api.transport import Logger, direct_mounts, tls_verify
 from lava_cli.api.types import MalformedResponse
 from lava_cli.config import check_base_url
 from lava_cli.errors import ApiUnavailableError
