@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from lava_cli.api.types import SpendKey
-from lava_cli.contract import next_reset
+from lava_cli.contract import cycle_start, next_reset
 from lava_cli.ops.usage_numbers import forecast
 from lava_cli.render.usage import bar, level
 from tests.conftest import run_lava
@@ -266,6 +266,21 @@ def test_cycle_resets_are_calendar_aligned_utc():
     dec = datetime(2025, 12, 31, 23, 59, tzinfo=timezone.utc)
     assert next_reset("monthly", dec) == datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert next_reset("total", wed) is None
+
+
+def test_cycles_start_at_utc_midnight_whatever_the_callers_zone():
+    tokyo = timezone(timedelta(hours=9))
+    monday_morning_in_tokyo = datetime(2025, 1, 20, 8, 0, tzinfo=tokyo)  # Sunday 23:00 UTC
+    assert cycle_start("daily", monday_morning_in_tokyo) == datetime(
+        2025, 1, 19, tzinfo=timezone.utc
+    )
+    assert cycle_start("weekly", monday_morning_in_tokyo) == datetime(
+        2025, 1, 13, tzinfo=timezone.utc
+    )
+    assert cycle_start("monthly", datetime(2025, 3, 1)) == datetime(2025, 3, 1, tzinfo=timezone.utc)
+    assert cycle_start("total", monday_morning_in_tokyo) is None
+    with pytest.raises(ValueError, match="unknown cycle"):
+        next_reset("yearly", monday_morning_in_tokyo)
 
 
 def test_bars_and_levels():
