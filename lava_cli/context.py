@@ -78,9 +78,13 @@ class AppContext:
 
     @cached_property
     def out(self) -> Output:
-        from lava_cli.render.output import Output
+        """Output for this run's streams, following the terminal policy decided here."""
+        from lava_cli.render.output import Output, Terminal
 
-        return Output(self)
+        terminal = Terminal(
+            self.stdout, self.stderr, self.stdout_tty, self.stderr_tty, color=self.color
+        )
+        return Output(terminal)
 
     # -- settings -------------------------------------------------------------------
 

@@ -381,6 +381,26 @@ class LavaClient:
             raise MalformedResponse("unexpected answer from the API: credentials not an object")
         return body
 
+    # -- diagnostics --------------------------------------------------------------
+
+    def server_date(self) -> str | None:
+        """The `Date` header of the public `GET /models`, or None when it has none.
+
+        For `lava doctor`'s clock check. Sent without the secret (the endpoint is
+        public), once (a retried answer would be timed against the wrong send), and
+        read whatever its status (an error page carries the server's clock too);
+        within the call's deadline and size cap like every other call.
+        """
+        self._note(f"> GET {self.base_url}/models (for its Date header)")
+        deadline = time.monotonic() + self._timeout
+        try:
+            response = self._attempt("GET", "/models", {}, deadline)
+        except (httpx.TransportError, httpx.DecodingError, _DeadlinePassed) as exc:
+            late = isinstance(exc, (_DeadlinePassed, httpx.TimeoutException))
+            reason = f"timed out after {self._timeout:g} s" if late else transport_reason(exc)
+            raise ApiUnavailableError(f"no answer from {self.base_url} ({reason})") from None
+        return response.headers.get("date") or None
+
 
 def _new_key(body: Any) -> SpendKey:
     """A create/rotate answer. When it carries a raw key but is otherwise unreadable, the

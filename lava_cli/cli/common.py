@@ -29,6 +29,15 @@ QuietOpt = Annotated[
 ]
 
 
+def command_group(summary: str) -> typer.Typer:
+    """A command group's Typer app (`lava auth`, `lava emulator`): plain help, no
+    completion commands of its own. The root mounts it lazily (cli/root.py), which
+    also keeps a group of one command a group."""
+    return typer.Typer(
+        help=summary, no_args_is_help=True, add_completion=False, rich_markup_mode=None
+    )
+
+
 def app_of(ctx: typer.Context) -> AppContext:
     """The AppContext the root callback put on the Typer context."""
     root = ctx.find_root()
@@ -137,6 +146,8 @@ def emit_key(
     details_error: LavaError | None = None
     interrupted = False
     if save:
+        from lava_cli.ops.keys import save_spend_key_safely
+
         try:
             saved = save_spend_key_safely(app, key, raw)
         except LavaError as exc:
@@ -164,38 +175,3 @@ def emit_key(
         )
     if details_error is not None:
         raise details_error
-
-
-def save_spend_key_safely(app: AppContext, key: SpendKey, raw: str) -> str:
-    from lava_cli.ops.keys import save_spend_key
-
-    try:
-        return save_spend_key(app, key, raw)
-    except LavaError:
-        raise
-    except OSError as exc:
-        raise LavaError(f"cannot write the config: {exc.strerror}") from None
-
-
-def save_or_revoke(app: AppContext, key: SpendKey, raw: str) -> str:
-    """Save a new key that is shown nowhere else, or revoke it; returns where it went.
-
-    For keys the user never sees (`prompt`'s own key, `env --create`, `run --keep`):
-    a key that cannot be kept must not stay live with nobody holding it, and printing
-    it to stderr instead would leak a secret where logs collect it.
-    """
-    try:
-        return save_spend_key_safely(app, key, raw)
-    except LavaError as exc:
-        try:
-            app.client().revoke_spend_key(key.spend_key_id)
-        except LavaError as revoke:
-            raise LavaError(
-                f"could not save the new spend key {key.spend_key_id} ({exc.message}), "
-                f"nor revoke it ({revoke.message})",
-                hint=f"revoke it: `lava keys revoke {key.spend_key_id} --yes`",
-            ) from None
-        raise LavaError(
-            f"could not save the new spend key, so it was revoked again: {exc.message}",
-            hint=exc.hint,
-        ) from None

@@ -62,7 +62,7 @@ COMMANDS: dict[str, Spec] = {
     "auth": Spec("lava_cli.cli.auth", "auth_app", "Inspect the stored credentials.", group=True),
     "doctor": Spec("lava_cli.cli.doctor", "doctor", "Check the setup end to end and say what to fix."),
     "emulator": Spec("lava_cli.cli.emulator", "app", "Run a local emulator of Lava's API.", group=True),
-    "demo": Spec("lava_cli.cli.emulator", "demo", "Tour the main job against a throwaway emulator: nothing touches your real config."),
+    "demo": Spec("lava_cli.cli.demo", "demo", "Tour the main job against a throwaway emulator: nothing touches your real config."),
 
 }  # fmt: skip
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
+from lava_cli.emulator.contract import CYCLES
+
 Clock = Callable[[], datetime]
-CYCLES = ("daily", "weekly", "monthly", "total")
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 # Stored timestamps are fixed-width with microseconds so that SQLite can compare and

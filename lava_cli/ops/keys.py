@@ -97,6 +97,39 @@ def save_spend_key(app: AppContext, key: SpendKey, raw: str) -> str:
     return where
 
 
+def save_spend_key_safely(app: AppContext, key: SpendKey, raw: str) -> str:
+    try:
+        return save_spend_key(app, key, raw)
+    except LavaError:
+        raise
+    except OSError as exc:
+        raise LavaError(f"cannot write the config: {exc.strerror}") from None
+
+
+def save_or_revoke(app: AppContext, key: SpendKey, raw: str) -> str:
+    """Save a new key that is shown nowhere else, or revoke it; returns where it went.
+
+    For keys the user never sees (`prompt`'s own key, `env --create`, `run --keep`):
+    a key that cannot be kept must not stay live with nobody holding it, and printing
+    it to stderr instead would leak a secret where logs collect it.
+    """
+    try:
+        return save_spend_key_safely(app, key, raw)
+    except LavaError as exc:
+        try:
+            app.client().revoke_spend_key(key.spend_key_id)
+        except LavaError as revoke:
+            raise LavaError(
+                f"could not save the new spend key {key.spend_key_id} ({exc.message}), "
+                f"nor revoke it ({revoke.message})",
+                hint=f"revoke it: `lava keys revoke {key.spend_key_id} --yes`",
+            ) from None
+        raise LavaError(
+            f"could not save the new spend key, so it was revoked again: {exc.message}",
+            hint=exc.hint,
+        ) from None
+
+
 def _record(key: SpendKey, storage: str) -> dict[str, Any]:
     """What config.json keeps about a saved key. `wallet_id` tells later whether a 404
     came from the key's own wallet (gone) or from another secret's (not ours to judge)."""

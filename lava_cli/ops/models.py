@@ -54,7 +54,7 @@ def run(app: AppContext, opts: ModelsOptions) -> None:
     if opts.json:
         app.out.json([row.to_json() for row in rows])
         return
-    render_models.catalogue(app, rows)
+    render_models.catalogue(app.out, rows)
 
 
 def catalogue(app: AppContext, *, provider: str | None, key_ref: str | None) -> list[CatalogueRow]:

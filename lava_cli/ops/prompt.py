@@ -102,9 +102,8 @@ def provision(app: AppContext, shape: str) -> KeyChoice:
     against the wallet's 10-key cap. The one that gets the lock first creates the key;
     the others wait, then find it saved.
     """
-    from lava_cli.cli.common import save_or_revoke
     from lava_cli.config import state_lock
-    from lava_cli.ops.keys import check_can_save
+    from lava_cli.ops.keys import check_can_save, save_or_revoke
 
     if app.find_secret() is None:
         raise NotAuthenticatedError(

@@ -131,7 +131,7 @@ def run_with_key(app: AppContext, options: RunOptions) -> int:
         raise LavaError("the API did not return the new key's value (the key was revoked)")
     saved: str | None = None
     if options.keep:
-        from lava_cli.cli.common import save_or_revoke
+        from lava_cli.ops.keys import save_or_revoke
 
         try:
             saved = save_or_revoke(app, key, key.key)

@@ -59,7 +59,7 @@ def run_overview(app: AppContext, opts: UsageOptions) -> None:
     if opts.json:
         app.out.json(_overview_json(rows, wallet))
         return
-    render_usage.overview(app, rows, wallet, now)
+    render_usage.overview(app.out, rows, wallet, now)
 
 
 def _overview_json(rows: list[KeyUsage], wallet: Wallet) -> dict[str, Any]:
@@ -98,7 +98,7 @@ def run_key(app: AppContext, opts: UsageOptions) -> None:
         body["by_model"] = None if models is None else [m.to_json() for m in models]
         app.out.json(body)
         return
-    render_usage.key_detail(app, row, fc, models, now)
+    render_usage.key_detail(app.out, row, fc, models, now)
 
 
 def key_models(client: LavaClient, key: SpendKey, now: datetime) -> list[ModelTotal] | None:
@@ -141,7 +141,7 @@ def run_wallet(app: AppContext, opts: UsageOptions) -> None:
         body["by_model_complete"] = not walk.capped
         app.out.json(body)
         return
-    render_usage.wallet_report(app, wallet, usage, models, (start, end), walk.capped)
+    render_usage.wallet_report(app.out, wallet, usage, models, (start, end), walk.capped)
 
 
 def _wallet_report_json(

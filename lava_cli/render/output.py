@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from lava_cli.credentials import scrub
 from lava_cli.errors import LavaError
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from lava_cli.api.types import SpendKey
-    from lava_cli.context import AppContext
 
 CENT = Decimal("0.01")
 MICRO = Decimal("0.000001")
@@ -141,11 +141,24 @@ def key_row(key: SpendKey, *, human: bool) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class Terminal:
+    """What Output needs to know about where it writes: the streams, whether each is a
+    terminal, and whether colour is allowed. The caller decides (AppContext does, from
+    isatty, NO_COLOR and TERM); rendering only follows, so it sits below the context."""
+
+    stdout: TextIO
+    stderr: TextIO
+    stdout_tty: bool = False
+    stderr_tty: bool = False
+    color: bool = False
+
+
 class Output:
     """Writes results to stdout and messages to stderr, following the terminal."""
 
-    def __init__(self, app: AppContext) -> None:
-        self.app = app
+    def __init__(self, terminal: Terminal) -> None:
+        self.term = terminal
 
     # -- consoles -------------------------------------------------------------------
 
@@ -153,13 +166,13 @@ class Output:
         """The one rich Console factory. Emoji codes off: `:warning:` in a key name is text."""
         from rich.console import Console
 
-        stream = self.app.stderr if stderr else self.app.stdout
-        tty = self.app.stderr_tty if stderr else self.app.stdout_tty
+        stream = self.term.stderr if stderr else self.term.stdout
+        tty = self.term.stderr_tty if stderr else self.term.stdout_tty
         return Console(
             file=stream,
             force_terminal=tty,
-            no_color=not self.app.color,
-            color_system="auto" if self.app.color else None,
+            no_color=not self.term.color,
+            color_system="auto" if self.term.color else None,
             highlight=False,
             emoji=False,
             soft_wrap=False,
@@ -173,47 +186,72 @@ class Output:
 
     def _write(self, text: str) -> None:
         """A line of text that is safe already (built from `printable` parts)."""
-        self.app.stdout.write(text + "\n")
-        self.app.stdout.flush()
+        self.term.stdout.write(text + "\n")
+        self.term.stdout.flush()
 
     def json(self, obj: Any) -> None:
         """Faithful JSON: the same value, spelled so that no character acts on a terminal."""
         text = printable_json(json.dumps(obj, indent=2, ensure_ascii=False))
-        self.app.stdout.write(text + "\n")
-        self.app.stdout.flush()
+        self.term.stdout.write(text + "\n")
+        self.term.stdout.flush()
 
     def tsv(self, rows: Sequence[Sequence[str]]) -> None:
         for row in rows:
-            self.app.stdout.write("\t".join(_clean(cell) for cell in row) + "\n")
-        self.app.stdout.flush()
+            self.term.stdout.write("\t".join(_clean(cell) for cell in row) + "\n")
+        self.term.stdout.flush()
+
+    def table(
+        self,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        *,
+        show_header: bool = True,
+    ) -> None:
+        """Rows for people on a terminal, for programs in a pipe.
+
+        On a terminal: a rich table, every cell shown as written (never read as markup).
+        Piped: the rows alone as tab-separated lines (no header: `cut` and `read` get
+        data only), cleaned as `tsv` cleans them.
+        """
+        if not self.term.stdout_tty:
+            self.tsv(rows)
+            return
+        from rich.table import Table
+
+        table = Table(box=None, show_header=show_header, header_style="bold", pad_edge=False)
+        for name in headers:
+            table.add_column(name, overflow="fold")
+        for row in rows:
+            table.add_row(*(markup_safe(cell) for cell in row))
+        self.console().print(table)
 
     def _paint(self, text: str, code: str, *, stdout: bool = False) -> str:
-        colour = (self.app.stdout_tty if stdout else self.app.stderr_tty) and self.app.color
+        colour = (self.term.stdout_tty if stdout else self.term.stderr_tty) and self.term.color
         return f"\x1b[{code}m{text}\x1b[0m" if colour else text
 
     # Messages are one line each: a server's text cannot start a fake `hint:` line.
 
     def note(self, message: str) -> None:
         """A status message for people: stderr, so stdout stays clean for pipes."""
-        self.app.stderr.write(printable(scrub(message)) + "\n")
-        self.app.stderr.flush()
+        self.term.stderr.write(printable(scrub(message)) + "\n")
+        self.term.stderr.flush()
 
     def warn(self, message: str) -> None:
-        self.app.stderr.write(f"{self._paint('warning:', '33')} {printable(scrub(message))}\n")
-        self.app.stderr.flush()
+        self.term.stderr.write(f"{self._paint('warning:', '33')} {printable(scrub(message))}\n")
+        self.term.stderr.flush()
 
     def error(self, err: LavaError) -> None:
         message = printable(scrub(err.message))
-        self.app.stderr.write(f"{self._paint('error:', '31;1')} {message}\n")
+        self.term.stderr.write(f"{self._paint('error:', '31;1')} {message}\n")
         if err.hint:
             hint = printable(scrub(err.hint))
-            self.app.stderr.write(f"{self._paint('hint:', '36')} {hint}\n")
-        self.app.stderr.flush()
+            self.term.stderr.write(f"{self._paint('hint:', '36')} {hint}\n")
+        self.term.stderr.flush()
 
     # -- spend keys -------------------------------------------------------------------
 
     def keys(self, keys: Sequence[SpendKey]) -> None:
-        if not self.app.stdout_tty:
+        if not self.term.stdout_tty:
             self.tsv([key_row(k, human=False) for k in keys])
             return
         if not keys:
@@ -254,7 +292,7 @@ class Output:
             ("last used", key.last_used_at or "never"),
             ("created", key.created_at or "-"),
         ]
-        if not self.app.stdout_tty:
+        if not self.term.stdout_tty:
             self.tsv(fields)
             return
         from rich.table import Table
@@ -274,7 +312,7 @@ class Output:
         server named the key can stop them; only then does rich draw the details. If
         that fails, the error says the key was already printed.
         """
-        if not self.app.stdout_tty:
+        if not self.term.stdout_tty:
             self.tsv([[key.spend_key_id, key.name, key.status, key.request_shape, raw]])
             return
         paint = partial(self._paint, stdout=True)

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from lava_cli.api.types import Usage, UsageDay, Wallet
-    from lava_cli.context import AppContext
     from lava_cli.ops.usage_numbers import Forecast, KeyUsage, ModelTotal
+    from lava_cli.render.output import Output
 
 WARN_AT = Decimal("0.75")
 DANGER_AT = Decimal("0.90")
@@ -148,20 +148,16 @@ def _key_row(u: KeyUsage) -> list[str]:
     ]
 
 
-def overview(
-    app: AppContext, rows: Sequence[KeyUsage], wallet: Wallet | None, now: datetime
-) -> None:
+def overview(out: Output, rows: Sequence[KeyUsage], wallet: Wallet | None, now: datetime) -> None:
     """Every key against its limits, then the wallet and the totals."""
     spend = sum((u.key.current_spend for u in rows), Decimal(0))
     requests = sum(u.key.current_requests for u in rows)
-    if not app.stdout_tty:
-        app.out.tsv([_key_row(u) for u in rows])
+    if not out.term.stdout_tty:
+        out.tsv([_key_row(u) for u in rows])
         if wallet is not None:
-            app.out.tsv(
-                [["wallet", wallet.wallet_id, wallet.balance_text, str(spend), str(requests)]]
-            )
+            out.tsv([["wallet", wallet.wallet_id, wallet.balance_text, str(spend), str(requests)]])
         return
-    con = app.out.console()
+    con = out.console()
     if not rows:
         con.print("No spend keys yet. Create one with `lava keys create --name NAME`.")
     else:
@@ -212,20 +208,20 @@ def _keys_table(rows: Sequence[KeyUsage], width: int, now: datetime) -> Table:
 
 
 def key_detail(
-    app: AppContext,
+    out: Output,
     u: KeyUsage,
     fc: Forecast,
     models: Sequence[ModelTotal] | None,
     now: datetime,
 ) -> None:
     """One key: its limits, position in the cycle, pace, and (when known) its models."""
-    if not app.stdout_tty:
-        app.out.tsv(_detail_plain(u, fc))
-        app.out.tsv([_model_row(m) for m in models or ()])
+    if not out.term.stdout_tty:
+        out.tsv(_detail_plain(u, fc))
+        out.tsv([_model_row(m) for m in models or ()])
         return
     from rich.table import Table
 
-    con = app.out.console()
+    con = out.console()
     table = Table(box=None, show_header=False, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")
@@ -325,7 +321,7 @@ def _models_table(con: Console, models: Sequence[ModelTotal]) -> None:
 
 
 def wallet_report(
-    app: AppContext,
+    out: Output,
     wallet: Wallet | None,
     usage: Usage,
     models: Sequence[ModelTotal],
@@ -333,14 +329,14 @@ def wallet_report(
     capped: bool,
 ) -> None:
     """Daily spend as a bar chart, then spend by model."""
-    if not app.stdout_tty:
+    if not out.term.stdout_tty:
         if wallet is not None:
-            app.out.tsv([["wallet", wallet.wallet_id, wallet.balance_text]])
+            out.tsv([["wallet", wallet.wallet_id, wallet.balance_text]])
         days = usage.days
-        app.out.tsv([["day", d.date, d.cost_text, str(d.requests), str(d.tokens)] for d in days])
-        app.out.tsv([_model_row(m) for m in models])
+        out.tsv([["day", d.date, d.cost_text, str(d.requests), str(d.tokens)] for d in days])
+        out.tsv([_model_row(m) for m in models])
         return
-    con = app.out.console()
+    con = out.console()
     start, end = window
     con.print(f"[bold]Usage[/] {iso_utc(start)} → {iso_utc(end)} (UTC days)")
     con.print(_days_chart(usage.days, con.width))

@@ -8,7 +8,7 @@ import socket
 import httpx
 import pytest
 
-from lava_cli.cli.doctor import environment_checks
+from lava_cli.ops.doctor_env import environment_checks
 from tests.conftest import run_lava
 
 TOOL_VARS = (

@@ -291,13 +291,13 @@ def test_typer_usage_error_quoting_argv_is_inert(wallet):
 
 
 def test_last_resort_error_lines_are_inert():
-    """The printers main.py falls back on when there is no context (or it failed)."""
+    """The printers cli/app.py falls back on when there is no context (or it failed)."""
+    from lava_cli.cli.app import click_or_crash, print_error
     from lava_cli.errors import LavaError
-    from lava_cli.main import _click_or_crash, _print_error
 
     stderr = io.StringIO()
-    _print_error(LavaError(TRAPPED_MESSAGE, hint=f"try {TITLE}"), stderr, None)
-    _click_or_crash(RuntimeError(TRAPPED_MESSAGE), stderr)
+    print_error(LavaError(TRAPPED_MESSAGE, hint=f"try {TITLE}"), stderr, None)
+    click_or_crash(RuntimeError(TRAPPED_MESSAGE), stderr)
     assert_inert(Ran(1, "", stderr.getvalue()), shown=(TITLE, CLEAR, CSI_C1, BIDI))
     assert stderr.getvalue().count("\n") == 4  # error + hint, twice
 

@@ -17,9 +17,8 @@ import httpx
 import openai
 import pytest
 
-from lava_cli.emulator.app import create_app
-from lava_cli.emulator.gateway import GatewayOptions, gateway_routes
-from lava_cli.emulator.server import EmulatorHandle, start_in_thread
+from lava_cli.emulator.gateway import GatewayOptions
+from lava_cli.emulator.server import EmulatorHandle, start_in_thread, with_gateway_options
 
 # A Wednesday, midday: a daily reset is 12 h away, weekly Monday 5 days, monthly 17 days.
 START = datetime(2025, 1, 15, 12, 0, tzinfo=timezone.utc)
@@ -44,10 +43,7 @@ class FakeClock:
 def start_gateway(clock: FakeClock, options: GatewayOptions | None = None) -> EmulatorHandle:
     """An emulator whose gateway uses `options` (the default one uses none)."""
     return start_in_thread(
-        clock=clock,
-        app_factory=lambda store, clk: create_app(
-            store, clk, extra_routes=gateway_routes(store, clk, options)
-        ),
+        clock=clock, app_factory=with_gateway_options(options or GatewayOptions())
     )
 
 
