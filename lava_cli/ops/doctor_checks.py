@@ -295,7 +295,7 @@ def _stored_value(kid: str, meta: dict[str, Any], key: SpendKey) -> Check | None
 
 def _key_warning(kid: str, meta: dict[str, Any], key: SpendKey, now: datetime) -> Check | None:
     """Usable now, but soon not: expiring, near its spend limit, or its shape changed."""
-    from lava_cli.ops.usage_numbers import fraction
+    from lava_cli.ops.usage import fraction
     from lava_cli.parsing import parse_api_time
     from lava_cli.render.usage import DANGER_AT
 

@@ -5,7 +5,7 @@ at start-up. Piped rows start with their kind (`key`, `wallet`, `day`, `model`) 
 `grep '^key'` or `awk '$1 == "day"'` pick one table out of the stream. Amounts on a
 terminal are rounded half-up to cents; piped and JSON amounts are the exact decimals.
 
-The numbers arrive computed (`ops.usage_numbers`); this module only draws them, and
+The numbers arrive computed (`ops.usage`); this module only draws them, and
 imports ops for type annotations only. How loud to be is decided here: bars turn
 yellow at 75% of a limit and red at 90% (`level`), which `doctor` reuses.
 """
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from lava_cli.api.types import Usage, UsageDay, Wallet
-    from lava_cli.ops.usage_numbers import Forecast, KeyUsage, ModelTotal
+    from lava_cli.ops.usage import Forecast, KeyUsage, ModelTotal
     from lava_cli.render.output import Output
 
 WARN_AT = Decimal("0.75")

@@ -11,7 +11,7 @@ import pytest
 
 from lava_cli.api.types import SpendKey
 from lava_cli.contract import cycle_start, next_reset
-from lava_cli.ops.usage_numbers import forecast
+from lava_cli.ops.usage import forecast
 from lava_cli.render.usage import bar, level
 from tests.conftest import run_lava
 from tests.terminal import lava_env, run_lava_process
