@@ -19,24 +19,18 @@ import httpx
 from lava_cli import __version__
 from lava_cli.api.bounded import Watchdog, read_capped
 from lava_cli.api.http_errors import error_for_response
-from lava_cli.api.paging import RequestWalk
 from lava_cli.api.transport import Logger, direct_mounts, tls_verify, transport_reason
-from lava_cli.api.types import (
-    MalformedResponse,
-    Model,
-    Page,
-    Service,
-    SpendKey,
-    Usage,
-    Wallet,
-)
+from lava_cli.api.types import MalformedResponse, Page, SpendKey
 from lava_cli.config import check_base_url
 from lava_cli.errors import ApiUnavailableError, MaybeCreatedError
 from lava_cli.limits import Limits
-from lava_cli.parsing import iso_utc
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from lava_cli.api.model_types import Model, Service
+    from lava_cli.api.paging import RequestWalk
+    from lava_cli.api.usage_types import Usage, Wallet
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD"})
@@ -328,21 +322,30 @@ class LavaClient:
 
     def list_models(self, spend_key: str | None = None) -> list[Model]:
         """`GET /v1/models`: public; with a spend key, only what that key may use."""
+        from lava_cli.api.model_types import Model
+
         headers = {"Authorization": f"Bearer {spend_key}"} if spend_key else None
         body = self._json("GET", "/models", auth=False, headers=headers)
         return [Model.from_json(item) for item in Page.from_json(body).data]
 
     def list_services(self, provider: str | None = None) -> list[Service]:
         """`GET /v1/services`: the public catalogue with prices per 1M tokens."""
+        from lava_cli.api.model_types import Service
+
         params = {"provider": provider} if provider else None
         body = self._json("GET", "/services", auth=False, params=params)
         return [Service.from_json(item) for item in Page.from_json(body).data]
 
     def wallet(self) -> Wallet:
+        from lava_cli.api.usage_types import Wallet
+
         return Wallet.from_json(self._json("GET", "/wallet"))
 
     def usage(self, start: datetime, end: datetime) -> Usage:
         """`GET /v1/usage`: the wallet's UTC days from `start` to `end` (whole seconds)."""
+        from lava_cli.api.usage_types import Usage
+        from lava_cli.parsing import iso_utc
+
         params = {"start": iso_utc(start), "end": iso_utc(end)}
         return Usage.from_json(self._json("GET", "/usage", params=params))
 
@@ -363,6 +366,8 @@ class LavaClient:
         without it may answer 400 or 404, or ignore it, so check `spend_key_id` on the
         records before taking them to be one key's.
         """
+        from lava_cli.api.paging import RequestWalk
+
         return RequestWalk(
             lambda cursor: self.list_requests_page(cursor, spend_key_id=spend_key_id),
             since,

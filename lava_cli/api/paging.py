@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from lava_cli.api.types import RequestRecord
+from lava_cli.api.usage_types import RequestRecord
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -59,7 +59,7 @@ def run(app: AppContext, opts: ModelsOptions) -> None:
 
 def catalogue(app: AppContext, *, provider: str | None, key_ref: str | None) -> list[CatalogueRow]:
     """The models (those `key_ref` may use, when given) of `provider` (or all), priced."""
-    from lava_cli.api.types import Service
+    from lava_cli.api.model_types import Service
 
     client = app.public_client()
     spend_key = None

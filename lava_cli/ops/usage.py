@@ -28,7 +28,8 @@ from lava_cli.parsing import iso_utc, parse_api_time
 
 if TYPE_CHECKING:
     from lava_cli.api.client import LavaClient
-    from lava_cli.api.types import RequestRecord, SpendKey, Usage, Wallet
+    from lava_cli.api.types import SpendKey
+    from lava_cli.api.usage_types import RequestRecord, Usage, Wallet
     from lava_cli.context import AppContext
 
 DEFAULT_WINDOW = timedelta(days=7)

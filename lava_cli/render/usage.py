@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from lava_cli.api.types import Usage, UsageDay, Wallet
+    from lava_cli.api.usage_types import Usage, UsageDay, Wallet
     from lava_cli.ops.usage import Forecast, KeyUsage, ModelTotal
     from lava_cli.render.output import Output
 

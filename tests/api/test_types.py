@@ -9,15 +9,9 @@ from typing import Any
 
 import pytest
 
-from lava_cli.api.types import (
-    MalformedResponse,
-    Model,
-    RequestRecord,
-    Service,
-    SpendKey,
-    Usage,
-    Wallet,
-)
+from lava_cli.api.model_types import Model, Service
+from lava_cli.api.types import MalformedResponse, SpendKey
+from lava_cli.api.usage_types import RequestRecord, Usage, Wallet
 from lava_cli.parsing import iso_utc, parse_api_time
 
 DAY = {
