@@ -48,7 +48,7 @@ class Spec:
 COMMANDS: dict[str, Spec] = {
     "keys": Spec("lava_cli.cli.keys", "app", "Create and manage spend keys (lava_sk_…).", group=True),
     "prompt": Spec("lava_cli.cli.prompt", "prompt", "Send a prompt through Lava with a spend key and stream the reply."),
-    "models": Spec("lava_cli.cli.prompt", "models", "List the models Lava routes to, with prices per 1M tokens."),
+    "models": Spec("lava_cli.cli.models", "models", "List the models Lava routes to, with prices per 1M tokens."),
     "env": Spec("lava_cli.cli.env", "env", "Print the settings that plug a spend key into an AI tool."),
     "run": Spec(
         "lava_cli.cli.run",

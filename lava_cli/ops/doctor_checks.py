@@ -202,17 +202,16 @@ def _skew(skew: timedelta) -> Check:
 
 
 def secret_valid(state: State) -> Iterable[Check]:
-    from lava_cli.api.types import money_of
     from lava_cli.render.output import money
 
     assert state.client is not None
     keys = list(state.client.iter_spend_keys())
     state.keys = {k.spend_key_id: k for k in keys}
     wallet = state.client.wallet()
-    state.wallet_id = str(wallet.get("wallet_id") or "") or None
-    balance = money_of(wallet.get("balance", "0"), "balance")
+    state.wallet_id = wallet.wallet_id or None
+    balance = wallet.balance
     detail = (
-        f"accepted: wallet {wallet.get('wallet_id', '-')}, {len(keys)} spend keys, "
+        f"accepted: wallet {wallet.wallet_id or '-'}, {len(keys)} spend keys, "
         f"balance {money(balance)}"
     )
     if balance <= 0:
@@ -296,10 +295,12 @@ def _stored_value(kid: str, meta: dict[str, Any], key: SpendKey) -> Check | None
 
 def _key_warning(kid: str, meta: dict[str, Any], key: SpendKey, now: datetime) -> Check | None:
     """Usable now, but soon not: expiring, near its spend limit, or its shape changed."""
-    from lava_cli.ops.usage import DANGER_AT, fraction, parse_time
+    from lava_cli.ops.usage import fraction
+    from lava_cli.parsing import parse_api_time
+    from lava_cli.render.usage import DANGER_AT
 
     name = _key_title(kid, meta)
-    expires = parse_time(key.expires_at)
+    expires = parse_api_time(key.expires_at)
     if expires is not None and expires - now <= EXPIRY_WARN:
         fix = f"`lava keys update {kid} --expires-in 30d`"
         return Check(name, "warn", f"expires at {key.expires_at}", fix)

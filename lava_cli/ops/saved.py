@@ -192,7 +192,7 @@ def drop_if_gone(app: AppContext, client: LavaClient, spend_key_id: str) -> bool
     saved_wallet = meta.get("wallet_id")
     if isinstance(saved_wallet, str) and saved_wallet:
         try:
-            current = client.wallet().get("wallet_id")
+            current = client.wallet().wallet_id
         except LavaError:
             current = None
         if current != saved_wallet:

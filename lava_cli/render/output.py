@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from lava_cli.credentials import scrub
 from lava_cli.errors import LavaError
+from lava_cli.parsing import parse_api_time
 from lava_cli.safetext import printable, printable_json
 
 if TYPE_CHECKING:
@@ -47,19 +48,9 @@ def money(value: Decimal) -> str:
     return f"${fine:,f}" if fine else "$0.00"
 
 
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 def relative(value: str | None, now: datetime | None = None) -> str:
     """'3 min ago' / 'in 2 days' for people; '-' when absent."""
-    when = parse_time(value)
+    when = parse_api_time(value)
     if when is None:
         return value or "-"
     now = now or datetime.now(timezone.utc)
@@ -197,27 +188,3 @@ class Output:
             hint = printable(scrub(err.hint))
             self.term.stderr.write(f"{self._paint('hint:', '36')} {hint}\n")
         self.term.stderr.flush()
-
-    # -- catalogue -----------------------------------------------------------------------
-
-    def models(self, rows: Sequence[dict[str, Any]]) -> None:
-        def price(value: object) -> str:
-            return f"${value}" if value is not None else "-"
-
-        cells = [
-            [str(r["id"]), str(r["provider"]), price(r["input_per_1m"]), price(r["output_per_1m"])]
-            for r in rows
-        ]
-        if not self.term.stdout_tty:
-            self.tsv(cells)
-            return
-        from rich.table import Table
-
-        table = Table(box=None, header_style="bold", pad_edge=False)
-        table.add_column("model")
-        table.add_column("provider")
-        table.add_column("input / 1M", justify="right")
-        table.add_column("output / 1M", justify="right")
-        for row in cells:
-            table.add_row(*(markup_safe(cell) for cell in row))
-        self.console().print(table)
