@@ -1,4 +1,5 @@
-"""The contract's calendar: the limit cycles and when each one starts and resets.
+"""What the client and the emulator must read the same way: the contract's calendar
+(the limit cycles, when each starts and resets) and which hosts are this machine.
 
 Cycles are calendar-aligned in UTC: `daily` starts at 00:00, `weekly` on Monday at
 00:00, `monthly` on the 1st at 00:00, and `total` never resets. Both the client (which
@@ -50,3 +51,20 @@ def next_reset(cycle: str, now: datetime) -> datetime | None:
     if start.month == 12:
         return start.replace(year=start.year + 1, month=1)
     return start.replace(month=start.month + 1)
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost and loopback IPs: this machine only.
+
+    The client lets plain http:// go nowhere else (the secret would cross a network in
+    clear), and the emulator warns when it listens anywhere else ([ours] in the
+    contract); one reading keeps "local" meaning the same on both sides.
+    """
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

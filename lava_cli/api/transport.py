@@ -29,7 +29,7 @@ def direct_mounts(base_url: str) -> dict[str, None]:
     """
     from urllib.parse import urlsplit
 
-    from lava_cli.config import is_loopback_host
+    from lava_cli.contract import is_loopback_host
 
     host = urlsplit(base_url).hostname
     if not host or not is_loopback_host(host):

@@ -16,7 +16,6 @@ upstreams) pass ``app_factory=with_gateway_options(opts)`` to `start_in_thread` 
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import shutil
 import socket
 import sys
@@ -32,6 +31,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from lava_cli.contract import is_loopback_host
 from lava_cli.emulator.app import create_app
 from lava_cli.emulator.authflow import auth_routes
 from lava_cli.emulator.cycles import Clock, utc_now
@@ -79,20 +79,6 @@ def default_db_path() -> Path:
     from platformdirs import user_data_path
 
     return user_data_path("lava-cli") / "emulator.sqlite3"
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses: only this machine can connect.
-
-    The emulator's own check (it imports nothing of the client but lava_cli.errors):
-    `serve` warns when it listens anywhere else.
-    """
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _url_host(host: str) -> str:
@@ -268,7 +254,7 @@ def serve(
         _open_wallets(store, wallet_secrets)
         app = (app_factory or build_app)(store, utc_now)
         root = f"http://{_url_host(host)}:{sock.getsockname()[1]}"
-        if not is_loopback(host):
+        if not is_loopback_host(host):
             err.write(
                 f"WARNING: listening on {host}, which is not a loopback address: anyone who "
                 "can reach this machine can use the emulator. Use --host 127.0.0.1 unless "

@@ -38,7 +38,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from lava_cli.config import is_loopback_host
+from lava_cli.contract import is_loopback_host
 from lava_cli.credentials import looks_like_secret
 from lava_cli.envvars import env_seconds
 from lava_cli.errors import (
