@@ -10,15 +10,18 @@ Handlers are ``async`` and call the store synchronously: SQLite answers in
 microseconds and the store serialises access with its own lock, so there is no
 thread pool to reason about.
 
-More routes (the gateway) come in through ``extra_routes``; they are matched first,
-see `server.build_app`.
+Shared with the other route modules: `ApiError` (an answer in that shape; a raised
+`validation.InvalidField` is a 400 too), `ManagementApi.wallet` (the Bearer secret's
+wallet), `json_body` and `presented_key` (the spend key of a gateway-style request).
+
+More routes (the gateway, its read side, browser login, ``/openapi.json``) come in
+through ``extra_routes``; they are matched first, see `server.build_app`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from decimal import Decimal
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -26,17 +29,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from lava_cli.emulator import catalogue
+from lava_cli.emulator import catalogue, paging
 from lava_cli.emulator.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
+from lava_cli.emulator.contract import MAX_KEYS_PER_WALLET, REVOKED, SPEND_KEY_PREFIX
 from lava_cli.emulator.cycles import Clock, iso_z, parse_stored, utc_now
-from lava_cli.emulator.ids import SPEND_KEY_PREFIX
-from lava_cli.emulator.schema import InvalidCursor, KeyLimitReached, KeyRow, Wallet
+from lava_cli.emulator.limits import check_allowed
+from lava_cli.emulator.money import money
+from lava_cli.emulator.schema import KeyLimitReached, KeyRow, Wallet
 from lava_cli.emulator.store import Store
 from lava_cli.emulator.validation import InvalidField, parse_create, parse_update
 
-MAX_PAGE = 100
-DEFAULT_PAGE = 10
-_CENTS = Decimal("0.01")
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -58,25 +61,39 @@ def error_response(
     return JSONResponse({"error": {"message": message, "code": code}}, status, headers)
 
 
-def money(amount: Decimal) -> str:
-    """A decimal string with at least 2 decimals and no trailing noise: 1.50, 0.000123."""
-    if amount == amount.quantize(_CENTS):
-        return f"{amount.quantize(_CENTS):f}"
-    return f"{amount.normalize():f}"
-
-
 def _time(stored: str | None) -> str | None:
     return None if stored is None else iso_z(parse_stored(stored))
 
 
-def bearer_token(request: Request) -> str | None:
-    """The token of ``Authorization: Bearer …``, else ``x-api-key`` (Anthropic style)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of ``Authorization: Bearer …``, or None."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    api_key = request.headers.get("x-api-key", "").strip()
-    return api_key or None
+    return None
+
+
+def presented_key(headers: Mapping[str, str]) -> str | None:
+    """The spend key a gateway-style request presents (the gateway, ``GET /v1/models``):
+    ``x-api-key`` when the header is there, else ``Authorization: Bearer``.
+
+    x-api-key wins, as ``ANTHROPIC_API_KEY`` wins over ``ANTHROPIC_AUTH_TOKEN`` in
+    Claude Code (docs/lava-api.md), so a client sending both is judged by one key.
+    """
+    api_key = headers.get("x-api-key")
+    if api_key:
+        return api_key.strip() or None
+    return bearer_token(headers)
+
+
+async def json_body(request: Request) -> Any:
+    """The JSON body, capped (413) and checked (400): see bodies.py."""
+    try:
+        return parse_json(await read_body(request))
+    except BodyTooLarge as exc:
+        raise ApiError(413, "request_too_large", str(exc)) from None
+    except InvalidJson as exc:
+        raise ApiError(400, "invalid_request", f"body: {exc}") from None
 
 
 class ManagementApi:
@@ -89,17 +106,15 @@ class ManagementApi:
     # -- helpers -----------------------------------------------------------------
 
     def wallet(self, request: Request) -> Wallet:
-        """The wallet of the request's secret; 401 unknown, 403 for a spend key."""
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        token = token.strip()
-        if scheme.lower() == "bearer" and token.startswith(SPEND_KEY_PREFIX):
+        """The wallet of the request's Bearer secret; 401 unknown, 403 for a spend key."""
+        token = bearer_token(request.headers)
+        if token is not None and token.startswith(SPEND_KEY_PREFIX):
             raise ApiError(
                 403,
                 "wrong_key_type",
                 "This endpoint needs a secret key (aks_…), not a spend key (lava_sk_…)",
             )
-        wallet = self.store.wallet_for_secret(token) if scheme.lower() == "bearer" else None
+        wallet = self.store.wallet_for_secret(token) if token is not None else None
         if wallet is None:
             raise ApiError(401, "invalid_api_key", "Invalid API key")
         return wallet
@@ -138,55 +153,45 @@ class ManagementApi:
             body["key"] = raw
         return body
 
-    @staticmethod
-    async def json_body(request: Request) -> Any:
-        """The JSON body, capped (413) and checked (400): see bodies.py."""
-        try:
-            return parse_json(await read_body(request))
-        except BodyTooLarge as exc:
-            raise ApiError(413, "request_too_large", str(exc)) from None
-        except InvalidJson as exc:
-            raise ApiError(400, "invalid_request", f"body: {exc}") from None
-
-    @staticmethod
-    def page_limit(request: Request) -> int:
-        text = request.query_params.get("limit")
-        if text is None or text == "":
-            return DEFAULT_PAGE
-        if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-            raise ApiError(
-                400, "invalid_request", f"limit: must be an integer between 1 and {MAX_PAGE}"
-            )
-        return int(text)
+    def target(self, request: Request) -> tuple[str, str]:
+        """The caller's wallet id (401/403 first) and the ``{key_id}`` of the path."""
+        return self.wallet(request).wallet_id, request.path_params["key_id"]
 
     @staticmethod
     def not_found(key_id: str) -> ApiError:
+        """404: unknown, revoked or another wallet's key all look the same to a caller."""
         return ApiError(404, "not_found", f"No such spend key: {key_id}")
+
+    def found(self, key_id: str, found: T | None) -> T:
+        """What the store found for `key_id`, or `not_found`."""
+        if found is None:
+            raise self.not_found(key_id)
+        return found
 
     # -- spend keys --------------------------------------------------------------
 
     async def create_key(self, request: Request) -> Response:
         wallet = self.wallet(request)
-        settings = parse_create(await self.json_body(request))
+        settings = parse_create(await json_body(request))
         try:
             key, raw = self.store.create_key(wallet.wallet_id, settings)
         except KeyLimitReached:
             raise ApiError(
                 409,
                 "spend_key_limit_reached",
-                "This wallet already has 10 spend keys; revoke one to create another",
+                f"This wallet already has {MAX_KEYS_PER_WALLET} spend keys; revoke one to create "
+                "another",
             ) from None
         return JSONResponse(self.key_json(key, raw), 201)
 
     async def list_keys(self, request: Request) -> Response:
         wallet = self.wallet(request)
-        limit = self.page_limit(request)
-        try:
-            page = self.store.list_keys(
-                wallet.wallet_id, request.query_params.get("cursor") or None, limit
-            )
-        except InvalidCursor:
-            raise ApiError(400, "invalid_request", "cursor: not a cursor from this API") from None
+        params = request.query_params
+        page = self.store.list_keys(
+            wallet.wallet_id,
+            paging.decode_cursor(params.get("cursor")),
+            paging.page_limit(params.get("limit")),
+        )
         return JSONResponse(
             {
                 "data": [self.key_json(k) for k in page.data],
@@ -196,34 +201,24 @@ class ManagementApi:
         )
 
     async def get_key(self, request: Request) -> Response:
-        wallet = self.wallet(request)
-        key_id = request.path_params["key_id"]
-        key = self.store.get_key(wallet.wallet_id, key_id)
-        if key is None:
-            raise self.not_found(key_id)
+        wallet_id, key_id = self.target(request)
+        key = self.found(key_id, self.store.get_key(wallet_id, key_id))
         return JSONResponse(self.key_json(key))
 
     async def update_key(self, request: Request) -> Response:
-        wallet = self.wallet(request)
-        key_id = request.path_params["key_id"]
-        changes = parse_update(await self.json_body(request))
-        key = self.store.update_key(wallet.wallet_id, key_id, changes)
-        if key is None:
-            raise self.not_found(key_id)
+        wallet_id, key_id = self.target(request)
+        changes = parse_update(await json_body(request))
+        key = self.found(key_id, self.store.update_key(wallet_id, key_id, changes))
         return JSONResponse(self.key_json(key))
 
     async def rotate_key(self, request: Request) -> Response:
-        wallet = self.wallet(request)
-        key_id = request.path_params["key_id"]
-        rotated = self.store.rotate_key(wallet.wallet_id, key_id)
-        if rotated is None:
-            raise self.not_found(key_id)
-        return JSONResponse(self.key_json(*rotated))
+        wallet_id, key_id = self.target(request)
+        key, raw = self.found(key_id, self.store.rotate_key(wallet_id, key_id))
+        return JSONResponse(self.key_json(key, raw))
 
     async def revoke_key(self, request: Request) -> Response:
-        wallet = self.wallet(request)
-        key_id = request.path_params["key_id"]
-        if not self.store.revoke_key(wallet.wallet_id, key_id):
+        wallet_id, key_id = self.target(request)
+        if not self.store.revoke_key(wallet_id, key_id):
             raise self.not_found(key_id)
         return JSONResponse({"success": True})
 
@@ -232,14 +227,14 @@ class ManagementApi:
     async def list_models(self, request: Request) -> Response:
         """All models; with a spend key, only those its allow-lists admit."""
         models = catalogue.MODELS
-        token = bearer_token(request)
+        token = presented_key(request.headers)
         if token is not None and token.startswith(SPEND_KEY_PREFIX):
             key = self.store.key_for_raw(token)
-            if key is None or key.status == "revoked":
+            if key is None or key.status == REVOKED:
                 raise ApiError(401, "invalid_api_key", "Invalid API key")
-            models = catalogue.allowed_models(
-                key.settings.allowed_models, key.settings.allowed_providers
-            )
+            allowed = key.settings.allowed_models, key.settings.allowed_providers
+            # Exactly the models the gateway would not refuse with a 403 (limits.py).
+            models = tuple(m for m in models if check_allowed(m.id, m.provider, *allowed) is None)
         data = [
             {"id": m.id, "object": "model", "created": m.created, "owned_by": m.provider}
             for m in models

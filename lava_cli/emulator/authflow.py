@@ -27,10 +27,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from lava_cli.emulator.app import ApiError, ManagementApi, money
+from lava_cli.emulator.app import ApiError, json_body
 from lava_cli.emulator.bodies import BodyTooLarge, read_body
 from lava_cli.emulator.cycles import Clock, as_utc, utc_now
 from lava_cli.emulator.ids import new_test_secret
+from lava_cli.emulator.money import money
 from lava_cli.emulator.store import Store, Wallet
 
 CODE_TTL_S = 60.0
@@ -135,7 +136,7 @@ class AuthFlow:
     # -- the CLI side ----------------------------------------------------------------
 
     async def exchange(self, request: Request) -> Response:
-        body = await ManagementApi.json_body(request)
+        body = await json_body(request)
         code = body.get("code") if isinstance(body, dict) else None
         if not isinstance(code, str) or not code:
             raise ApiError(400, "invalid_request", "code: required (a string)")

@@ -4,12 +4,19 @@ and what the gateway prices requests with.
 Prices are US dollars per 1M tokens, as Decimal so that costs are exact. They mirror
 the providers' public list prices closely enough for budgeting tests; they are not a
 promise about Lava's real prices.
+
+Cost of a request (`request_cost`): ``input/1e6 * input_price + output/1e6 *
+output_price`` in Decimal, rounded half-up to 6 decimals (micro-dollars), the same
+rule for the offline model's replies and for forwarded ones.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+
+COST_QUANTUM = Decimal("0.000001")
+_MILLION = Decimal(1_000_000)
 
 
 @dataclass(frozen=True)
@@ -76,14 +83,9 @@ def models_for(provider: str | None = None) -> tuple[Model, ...]:
     return tuple(m for m in MODELS if m.provider == provider)
 
 
-def allowed_models(
-    allowed_ids: tuple[str, ...] | list[str] | None,
-    allowed_providers: tuple[str, ...] | list[str] | None,
-) -> tuple[Model, ...]:
-    """The models a spend key may use: both allow-lists must admit it (None = all)."""
-    return tuple(
-        m
-        for m in MODELS
-        if (allowed_ids is None or m.id in allowed_ids)
-        and (allowed_providers is None or m.provider in allowed_providers)
-    )
+def request_cost(
+    input_tokens: int, output_tokens: int, input_price: Decimal, output_price: Decimal
+) -> Decimal:
+    """Dollar cost from per-1M-token prices, rounded half-up to micro-dollars."""
+    raw = (Decimal(input_tokens) * input_price + Decimal(output_tokens) * output_price) / _MILLION
+    return raw.quantize(COST_QUANTUM, rounding=ROUND_HALF_UP)

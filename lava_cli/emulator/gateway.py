@@ -14,7 +14,9 @@ cost up front and accepted only if ``current_spend + cost <= limit``: ``current_
 never exceeds the limit. An accepted request stays charged even if the client goes
 away or an injected ``drop-mid-stream`` cuts it. A model forwarded to an upstream
 provider (``GatewayOptions.upstreams``) is admitted on a worst-case reservation and
-settled at the usage the provider reports, never above the reservation (replies.py).
+settled at the usage the provider reports, never above the reservation (upstream.py).
+
+The request log and usage report this gateway writes are served by reads.py.
 
 Every answer, errors included, carries ``x-lava-request-id``. Errors use the
 endpoint's provider shape so the official SDKs raise their typed exceptions.
@@ -25,11 +27,10 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -37,30 +38,23 @@ from starlette.routing import Route
 from starlette.types import Send
 
 from lava_cli.emulator import wire
-from lava_cli.emulator.app import ApiError, ManagementApi
+from lava_cli.emulator.app import presented_key
 from lava_cli.emulator.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
-from lava_cli.emulator.catalogue import get_model
+from lava_cli.emulator.catalogue import Model, get_model, request_cost
+from lava_cli.emulator.contract import SHAPE_ENDPOINTS
 from lava_cli.emulator.cycles import utc_now
 from lava_cli.emulator.faults import Faults
-from lava_cli.emulator.ledger import BadQuery, Charge, Ledger, usage_range
+from lava_cli.emulator.ledger import Charge, Ledger
 from lava_cli.emulator.limits import Refusal
 from lava_cli.emulator.replies import (
     DEFAULT_REPLY_TOKENS,
-    UPSTREAM_RESERVE_TOKENS,
     Reply,
-    Upstream,
     conversation_texts,
     count_input_tokens,
-    forward,
     make_reply,
-    request_cost,
 )
 from lava_cli.emulator.store import Store
-
-if TYPE_CHECKING:
-    import httpx
-
-ENDPOINTS = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages"}
+from lava_cli.emulator.upstream import Forwarder, Upstream, reserve
 
 
 @dataclass(frozen=True)
@@ -72,8 +66,8 @@ class GatewayOptions:
     reply_tokens: the offline model's natural reply length; ``max_tokens`` can only
         shorten it.
     faults: injected failures (faults.py); None or empty for none.
-    upstreams: model id -> real provider to forward it to (replies.Upstream) instead of
-        the offline model; charged by reservation then settled (see replies.py).
+    upstreams: model id -> real provider to forward it to (upstream.Upstream) instead of
+        the offline model; charged by reservation then settled (see upstream.py).
     """
 
     token_delay_ms: float = 0.0
@@ -112,19 +106,6 @@ def _request_id() -> str:
     return "req_" + secrets.token_hex(12)
 
 
-def raw_key_from(headers: Any) -> str | None:
-    """The spend key from ``x-api-key`` or ``Authorization: Bearer`` (either endpoint)."""
-    key = headers.get("x-api-key")
-    if key:
-        return str(key).strip() or None
-    auth = headers.get("authorization")
-    if auth:
-        scheme, _, value = str(auth).partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip()
-    return None
-
-
 class Gateway:
     """The two gateway endpoints, bound to a store, a clock and options."""
 
@@ -137,7 +118,7 @@ class Gateway:
         self.ledger = Ledger(store)
         self.clock = clock
         self.options = options or GatewayOptions()
-        self._client: httpx.AsyncClient | None = None
+        self.forwarder = Forwarder(self.ledger)
 
     async def chat_completions(self, request: Request) -> Response:
         return await self._serve(request, "openai")
@@ -149,91 +130,80 @@ class Gateway:
 
     async def _serve(self, request: Request, shape: str) -> Response:
         request_id = _request_id()
+        plan = await self._admit(request, shape, request_id)
+        if isinstance(plan, Refusal):
+            return self._error(shape, request_id, plan)
         faults = self.options.faults
-        if faults:
-            if faults.roll("500"):
-                return self._error(
-                    shape,
-                    request_id,
-                    Refusal(500, "internal_error", "Injected fault: internal server error"),
-                )
-            if faults.roll("429"):
-                return self._error(
-                    shape,
-                    request_id,
-                    Refusal(
-                        429, "rate_limit_exceeded", "Injected fault: rate limited", retry_after=1
-                    ),
-                )
-        raw_key = raw_key_from(request.headers)
+        if faults is not None and faults.roll("slow-first-byte"):
+            await asyncio.sleep(faults.first_byte_delay_s)
+        if plan.upstream is not None:
+            forwarded = await self.forwarder.relay(
+                request_id,
+                plan.charge,
+                plan.upstream,
+                plan.body,
+                stream=plan.request.stream,
+                anthropic_version=request.headers.get("anthropic-version"),
+            )
+            if isinstance(forwarded, Refusal):
+                return self._error(shape, request_id, forwarded)
+            return forwarded
+        cut = faults is not None and faults.roll("drop-mid-stream")
+        return await self._answer(shape, request_id, plan, cut)
+
+    async def _admit(self, request: Request, shape: str, request_id: str) -> _Plan | Refusal:
+        """Every check of the module docstring, in its order; the plan once it is charged."""
+        refusal = self._injected_fault()
+        if refusal is not None:
+            return refusal
+        raw_key = presented_key(request.headers)
         checked = self.ledger.check_key(raw_key, shape, self.clock())
         if isinstance(checked, Refusal):
-            return self._error(shape, request_id, checked)  # the body is never read
+            return checked  # the body is never read
         try:
             body = await read_body(request)
         except BodyTooLarge as exc:
-            return self._error(
-                shape, request_id, Refusal(413, "request_too_large", str(exc), retryable=False)
-            )
+            return Refusal(413, "request_too_large", str(exc), retryable=False)
         plan = self._plan(shape, body)
-        outcome = self.ledger.admit(
+        refusal = self.ledger.admit(
             raw_key=raw_key,
             shape=shape,
             plan=plan.charge if isinstance(plan, _Plan) else plan,
             now=self.clock(),
             request_id=request_id,
         )
-        if outcome is not None:
-            return self._error(shape, request_id, outcome)
-        assert isinstance(plan, _Plan)  # admit() passes a Refusal plan back as the outcome
-        if faults and faults.roll("slow-first-byte"):
-            await asyncio.sleep(faults.first_byte_delay_s)
-        if plan.upstream is not None:
-            return await self._forward(request, shape, request_id, plan, plan.upstream)
-        cut = bool(faults) and faults is not None and faults.roll("drop-mid-stream")
-        return await self._answer(shape, request_id, plan, cut)
+        if refusal is not None:
+            return refusal  # admit() passes an invalid plan's refusal back, after the key's
+        assert isinstance(plan, _Plan)
+        return plan
+
+    def _injected_fault(self) -> Refusal | None:
+        """An injected 500 or 429 (faults.py), decided before anything else."""
+        faults = self.options.faults
+        if faults is not None and faults.roll("500"):
+            return Refusal(500, "internal_error", "Injected fault: internal server error")
+        if faults is not None and faults.roll("429"):
+            return Refusal(
+                429, "rate_limit_exceeded", "Injected fault: rate limited", retry_after=1
+            )
+        return None
 
     def _plan(self, shape: str, body: bytes) -> _Plan | Refusal:
         """Validate the body, find the model and price the reply (no I/O, no key)."""
-        try:
-            data = parse_json(body) if body else None
-        except InvalidJson as exc:
-            return Refusal(400, "invalid_request", str(exc))
-        try:
-            if shape == "openai":
-                req = wire.parse_openai_request(data)
-            else:
-                req = wire.parse_anthropic_request(data)
-        except wire.InvalidRequest as exc:
-            return Refusal(400, "invalid_request", str(exc))
-        model = get_model(req.model)
-        if model is None:
-            return Refusal(
-                404,
-                "model_not_found",
-                f"The model {req.model!r} does not exist (see GET /v1/models)",
-            )
-        if shape == "anthropic" and model.provider != "anthropic":
-            return Refusal(
-                400,
-                "invalid_request",
-                f"model: {req.model!r} is served by {model.provider!r}; /v1/messages serves "
-                "anthropic models only (use /v1/chat/completions with an OpenAI-shape key)",
-            )
+        parsed = _parse(shape, body)
+        if isinstance(parsed, Refusal):
+            return parsed
+        data, req = parsed
+        model = _model_for(shape, req.model)
+        if isinstance(model, Refusal):
+            return model
         input_tokens = count_input_tokens(req.system, req.messages)
         upstream = self.options.upstreams.get(model.id)
         if upstream is not None:
-            if upstream.shape != shape:
-                return Refusal(
-                    400,
-                    "invalid_request",
-                    f"model: {model.id!r} is forwarded to an {upstream.shape}-shape provider; "
-                    f"call it through {ENDPOINTS[upstream.shape]}",
-                )
-            reserve = req.max_tokens or UPSTREAM_RESERVE_TOKENS
-            cost = request_cost(input_tokens, reserve, model.input_price, model.output_price)
-            charge = Charge(model.id, model.provider, ENDPOINTS[shape], input_tokens, reserve, cost)
-            return _Plan(req, Reply((), False), charge, upstream, data)
+            reserved = reserve(model, upstream, shape, input_tokens, req.max_tokens)
+            if isinstance(reserved, Refusal):
+                return reserved
+            return _Plan(req, Reply((), False), reserved, upstream, data)
         reply = make_reply(
             model.id,
             conversation_texts(req.system, req.messages),
@@ -246,7 +216,7 @@ class Gateway:
         charge = Charge(
             model=model.id,
             provider=model.provider,
-            endpoint=ENDPOINTS[shape],
+            endpoint=SHAPE_ENDPOINTS[shape],
             input_tokens=input_tokens,
             output_tokens=reply.output_tokens,
             cost=cost,
@@ -270,38 +240,31 @@ class Gateway:
         )
 
     async def _answer(self, shape: str, request_id: str, plan: _Plan, cut: bool) -> Response:
+        """The offline model's reply, streamed or whole, paced by the token delay; `cut`
+        (an injected ``drop-mid-stream``) sends about half of it, then drops the line."""
         headers = {"x-lava-request-id": request_id}
         delay = self.options.token_delay_ms / 1000.0
         if plan.request.stream:
-            frames = wire.reply_frames(
+            frames: Iterable[bytes] = wire.reply_frames(
                 shape,
                 request_id,
                 plan.charge.model,
-                plan.reply.pieces,
-                truncated=plan.reply.truncated,
-                input_tokens=plan.charge.input_tokens,
+                plan.reply,
+                plan.charge.input_tokens,
                 include_usage=plan.request.include_usage,
             )
-            stream_headers = {**headers, "cache-control": "no-cache"}
             if cut:
-                return _CutStreamingResponse(
-                    self._paced(_first_half(list(frames)), delay),
-                    headers=stream_headers,
-                    media_type="text/event-stream",
-                )
-            return StreamingResponse(
-                self._paced(frames, delay), headers=stream_headers, media_type="text/event-stream"
+                frames = _first_half(list(frames))
+            streaming = _CutStreamingResponse if cut else StreamingResponse
+            return streaming(
+                self._paced(frames, delay),
+                headers={**headers, "cache-control": "no-cache"},
+                media_type="text/event-stream",
             )
         if delay:
             await asyncio.sleep(delay * plan.reply.output_tokens)
         reply = wire.reply_body(
-            shape,
-            request_id,
-            plan.charge.model,
-            plan.reply.text,
-            truncated=plan.reply.truncated,
-            input_tokens=plan.charge.input_tokens,
-            output_tokens=plan.charge.output_tokens,
+            shape, request_id, plan.charge.model, plan.reply, plan.charge.input_tokens
         )
         body = json.dumps(reply, separators=(",", ":")).encode()
         if cut:
@@ -310,54 +273,8 @@ class Gateway:
             )
         return Response(body, headers=headers, media_type="application/json")
 
-    async def _forward(
-        self, request: Request, shape: str, request_id: str, plan: _Plan, upstream: Upstream
-    ) -> Response:
-        """Relay the request to a real provider; settle its charge from the usage it
-        reports (capped at the reservation; zero when it fails)."""
-        import httpx
-
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0))
-        model = get_model(plan.charge.model)
-        assert model is not None
-
-        def settle(ok: bool, used_in: int | None, used_out: int | None) -> None:
-            reserved = plan.charge
-            if not ok:
-                self.ledger.settle(
-                    request_id, input_tokens=0, output_tokens=0, cost=Decimal(0), status="failed"
-                )
-                return
-            if used_in is None or used_out is None:
-                return  # no usage reported: the reservation stands
-            cost = request_cost(used_in, used_out, model.input_price, model.output_price)
-            self.ledger.settle(
-                request_id,
-                input_tokens=used_in,
-                output_tokens=used_out,
-                cost=min(cost, reserved.cost),
-            )
-
-        headers = {"x-lava-request-id": request_id}
-        try:
-            status, content = await forward(
-                self._client,
-                upstream,
-                plan.body,
-                stream=plan.request.stream,
-                anthropic_version=request.headers.get("anthropic-version"),
-                settle=settle,
-            )
-        except httpx.HTTPError as exc:
-            refusal = Refusal(502, "upstream_error", f"The upstream provider failed: {exc!r}")
-            return self._error(shape, request_id, refusal)
-        if isinstance(content, bytes):
-            return Response(content, status, headers=headers, media_type="application/json")
-        return StreamingResponse(content, headers=headers, media_type="text/event-stream")
-
     @staticmethod
-    async def _paced(frames: Iterator[bytes] | list[bytes], delay: float) -> AsyncIterator[bytes]:
+    async def _paced(frames: Iterable[bytes], delay: float) -> AsyncIterator[bytes]:
         """One frame per write after `delay`; without a delay, up to 64 frames per write
         (a 20,000-token stream: 0.64 s -> 0.08 s), still one SSE event per token."""
         if delay:
@@ -375,6 +292,35 @@ class Gateway:
             yield b"".join(batch)
 
 
+def _parse(shape: str, body: bytes) -> tuple[Any, wire.ChatRequest] | Refusal:
+    """The body as JSON and as the endpoint's request (400 naming the problem)."""
+    try:
+        data = parse_json(body) if body else None
+        if shape == "openai":
+            return data, wire.parse_openai_request(data)
+        return data, wire.parse_anthropic_request(data)
+    except (InvalidJson, wire.InvalidRequest) as exc:
+        return Refusal(400, "invalid_request", str(exc))
+
+
+def _model_for(shape: str, model_id: str) -> Model | Refusal:
+    """The catalogue entry for a request's model: 404 when unknown; 400 for a model of
+    another provider on /v1/messages."""
+    model = get_model(model_id)
+    if model is None:
+        return Refusal(
+            404, "model_not_found", f"The model {model_id!r} does not exist (see GET /v1/models)"
+        )
+    if shape == "anthropic" and model.provider != "anthropic":
+        return Refusal(
+            400,
+            "invalid_request",
+            f"model: {model_id!r} is served by {model.provider!r}; /v1/messages serves "
+            "anthropic models only (use /v1/chat/completions with an OpenAI-shape key)",
+        )
+    return model
+
+
 def _first_half(frames: list[bytes]) -> list[bytes]:
     return frames[: max(1, len(frames) // 2)]
 
@@ -383,58 +329,12 @@ async def _once(body: bytes) -> AsyncIterator[bytes]:
     yield body
 
 
-# --- the read side: GET /v1/requests and GET /v1/usage (management secret) ----------
-
-
-def _json(body: dict[str, Any]) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
-
-
-class ReadSide:
-    """``GET /v1/requests`` and ``GET /v1/usage`` for the wallet of the Bearer secret.
-
-    Authentication and the error shape are the management API's (`ManagementApi`).
-    """
-
-    def __init__(self, store: Store, ledger: Ledger, clock: Callable[[], datetime]) -> None:
-        self.api = ManagementApi(store, clock)
-        self.ledger, self.clock = ledger, clock
-
-    async def requests(self, request: Request) -> Response:
-        wallet = self.api.wallet(request)
-        limit = self.api.page_limit(request)
-        params = request.query_params
-        try:
-            page = self.ledger.list_requests(
-                wallet.wallet_id,
-                cursor=params.get("cursor") or None,
-                limit=limit,
-                spend_key_id=params.get("spend_key_id") or None,
-            )
-        except BadQuery as exc:
-            raise ApiError(400, "invalid_request", str(exc)) from None
-        return _json(page)
-
-    async def usage(self, request: Request) -> Response:
-        wallet = self.api.wallet(request)
-        params = request.query_params
-        try:
-            start, end = usage_range(params.get("start"), params.get("end"), self.clock())
-            body = self.ledger.usage(wallet.wallet_id, start, end)
-        except BadQuery as exc:
-            raise ApiError(400, "invalid_request", str(exc)) from None
-        return _json(body)
-
-
 def gateway_routes(
     store: Store, clock: Callable[[], datetime] = utc_now, options: GatewayOptions | None = None
 ) -> list[Route]:
     """The gateway's Starlette routes, for `create_app(..., extra_routes=...)`."""
     gateway = Gateway(store, clock, options)
-    read = ReadSide(store, gateway.ledger, clock)
     return [
         Route("/v1/chat/completions", gateway.chat_completions, methods=["POST"]),
         Route("/v1/messages", gateway.messages, methods=["POST"]),
-        Route("/v1/requests", read.requests, methods=["GET"]),
-        Route("/v1/usage", read.usage, methods=["GET"]),
     ]

@@ -11,8 +11,16 @@ import hashlib
 import secrets
 import string
 
+from lava_cli.emulator.contract import (
+    ID_CHARS,
+    PREVIEW_CHARS,
+    PREVIEW_MASK,
+    RAW_KEY_CHARS,
+    SPEND_KEY_ID_PREFIX,
+    SPEND_KEY_PREFIX,
+)
+
 _ALNUM = string.ascii_letters + string.digits
-SPEND_KEY_PREFIX = "lava_sk_"
 
 
 def _alnum(length: int) -> str:
@@ -21,22 +29,22 @@ def _alnum(length: int) -> str:
 
 def new_spend_key_id() -> str:
     """``sk_`` + 24 alphanumerics (contract)."""
-    return "sk_" + _alnum(24)
+    return SPEND_KEY_ID_PREFIX + _alnum(ID_CHARS)
 
 
 def new_wallet_id() -> str:
     """``wal_`` + 24 alphanumerics (the contract is silent on wallet ids)."""
-    return "wal_" + _alnum(24)
+    return "wal_" + _alnum(ID_CHARS)
 
 
 def new_request_id() -> str:
     """``req_`` + 24 alphanumerics, for the gateway's request log."""
-    return "req_" + _alnum(24)
+    return "req_" + _alnum(ID_CHARS)
 
 
 def new_raw_key() -> str:
     """``lava_sk_`` + 40 URL-safe characters (contract)."""
-    return SPEND_KEY_PREFIX + secrets.token_urlsafe(30)  # 30 bytes -> 40 chars
+    return SPEND_KEY_PREFIX + secrets.token_urlsafe(RAW_KEY_CHARS * 3 // 4)  # 4 chars per 3 bytes
 
 
 def new_test_secret() -> str:
@@ -52,4 +60,4 @@ def hash_secret(raw: str) -> str:
 def key_preview(raw: str) -> str:
     """``lava_sk_`` + the first 8 characters after the prefix + ``****``."""
     body = raw.removeprefix(SPEND_KEY_PREFIX)
-    return SPEND_KEY_PREFIX + body[:8] + "****"
+    return SPEND_KEY_PREFIX + body[:PREVIEW_CHARS] + PREVIEW_MASK

@@ -1,5 +1,6 @@
 """The gateway's bookkeeping on the store's connection: check-and-charge, and the
-request log and daily usage read back by ``GET /v1/requests`` and ``GET /v1/usage``.
+settlement of a forwarded request. What it records is read back by reads.py
+(``GET /v1/requests``, ``GET /v1/usage``).
 
 `Ledger.admit` does every key check and the charge inside ONE ``store.transaction()``
 (``BEGIN IMMEDIATE`` under the store's lock): two concurrent requests can never both
@@ -11,19 +12,11 @@ move with exactly what was charged.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from lava_cli.emulator.cycles import (
-    as_utc,
-    cycle_start,
-    iso_z,
-    next_reset,
-    parse_iso,
-    parse_stored,
-    stored_time,
-)
+from lava_cli.emulator.cycles import next_reset, parse_stored
 from lava_cli.emulator.limits import (
     Refusal,
     TokenBuckets,
@@ -33,16 +26,12 @@ from lava_cli.emulator.limits import (
     check_shape,
     check_spend_limit,
 )
-from lava_cli.emulator.schema import InvalidCursor, decode_cursor, encode_cursor, to_micros
+from lava_cli.emulator.money import from_micros, to_micros
+from lava_cli.emulator.schema import KeyRow
+from lava_cli.emulator.store import Store, cycle_starts
 
 if TYPE_CHECKING:
     import sqlite3
-
-    from lava_cli.emulator.schema import KeyRow
-    from lava_cli.emulator.store import Store
-
-_MICROS = Decimal(1_000_000)
-MAX_USAGE_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -55,67 +44,6 @@ class Charge:
     input_tokens: int
     output_tokens: int
     cost: Decimal
-
-
-class BadQuery(ValueError):
-    """A query parameter of /v1/requests or /v1/usage the API answers with 400."""
-
-
-def decimal_text(micros: int) -> str:
-    """Micro-dollars as a decimal string with 2 to 6 decimals: ``1.50``, ``0.000123``."""
-    text = f"{(Decimal(micros) / _MICROS).quantize(Decimal('0.000001')):f}"
-    whole, _, frac = text.partition(".")
-    return f"{whole}.{frac.rstrip('0').ljust(2, '0')}"
-
-
-# The moments /v1/usage accepts (an emulator decision): nothing before the Unix epoch,
-# and room after the last one for the day arithmetic (a day past `end`, 30 days before
-# it), which would otherwise overflow `datetime` near the year 9999 and answer 500.
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(9999, 1, 1, tzinfo=timezone.utc)
-
-
-def _when(text: str | None, name: str, *, end: bool) -> datetime | None:
-    """An ISO 8601 moment; a bare date means its 00:00 UTC (for `end`: the next day's,
-    so ``end=2025-01-31`` includes the 31st)."""
-    if not text:
-        return None
-    try:
-        if not text.isascii():  # strptime's %Y would read `２０２５` as 2025
-            raise ValueError(text)
-        if len(text) == 10:
-            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
-            return day + timedelta(days=1) if end else day
-        return parse_iso(text)
-    except ValueError:
-        raise BadQuery(f"{name}: {text!r} is not an ISO 8601 date or time") from None
-    except OverflowError:  # the day after 9999-12-31
-        raise BadQuery(_out_of_range(name, text)) from None
-
-
-def _out_of_range(name: str, text: str) -> str:
-    return f"{name}: {text!r} is out of range ({EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d})"
-
-
-def usage_range(
-    start_text: str | None, end_text: str | None, now: datetime
-) -> tuple[datetime, datetime]:
-    """``GET /v1/usage``'s range: end defaults to now, start to 30 days before (00:00)."""
-    end = _when(end_text, "end", end=True) or now
-    start = _when(start_text, "start", end=False)
-    for name, text, moment in (("start", start_text, start), ("end", end_text, end)):
-        if moment is not None and not EARLIEST <= moment <= LATEST:
-            raise BadQuery(_out_of_range(name, text or ""))
-    if start is None:
-        start = (end - timedelta(days=30)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, end
-
-
-def _decode_cursor(cursor: str) -> tuple[str, str]:
-    try:
-        return decode_cursor(cursor)
-    except InvalidCursor:
-        raise BadQuery(f"cursor: {cursor!r} is not a cursor this server issued") from None
 
 
 @dataclass
@@ -149,9 +77,7 @@ class _UsageCache:
         if top != self._last_rowid:
             self._by_key.clear()
             self._last_rowid = top
-        s, r = key.settings.spend_limit, key.settings.request_limit
-        request_from = stored_time(cycle_start(r.cycle if r else "total", now))
-        spend_from = stored_time(cycle_start(s.cycle if s else "total", now))
+        request_from, spend_from = cycle_starts(key.settings, now)
         cached = self._by_key.get(key.spend_key_id)
         if cached and (cached.request_from, cached.spend_from) == (request_from, spend_from):
             return cached
@@ -175,7 +101,7 @@ class _UsageCache:
 
 
 class Ledger:
-    """Check-and-charge plus the read side, bound to one store."""
+    """Check-and-charge and settlement, bound to one store."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -218,69 +144,88 @@ class Ledger:
         now: datetime,
         request_id: str,
     ) -> Refusal | None:
-        """Run the checks in the documented order and, if all pass, record the charge.
+        """Run the checks in the documented order (limits.py) and, if all pass, record
+        the charge: all of it inside ONE transaction, so no other request can take the
+        room a check just saw.
 
         `plan` is the already validated request (or why it is invalid: that answer
         comes after the key checks, so a bad key is always a 401 first). Returns the
         first refusal, or None once the request is recorded and charged.
         """
-        store = self.store
-        with store.transaction() as db:
-            checked = self.check_key(raw_key, shape, now)
-            if isinstance(checked, Refusal):
-                return checked
-            key, settings = checked, checked.settings
-            if isinstance(plan, Refusal):
+        with self.store.transaction() as db:
+            key = self.check_key(raw_key, shape, now)  # 1-2: 401, 403
+            if isinstance(key, Refusal):
+                return key
+            if isinstance(plan, Refusal):  # 3: the body (400, 404, 413)
                 return plan
-            refusal = check_allowed(
-                plan.model,
-                plan.provider,
-                None if settings.allowed_models is None else list(settings.allowed_models),
-                None if settings.allowed_providers is None else list(settings.allowed_providers),
+            # 4-7. A Refusal is always true, so `or` stops at the first one: a request
+            # refused by its allow-lists takes no rate-limit token.
+            refusal = (
+                self._check_allow_lists(key, plan)
+                or self._take_rate_token(key, now)
+                or self._check_cycle_limits(db, key, plan, now)
             )
             if refusal is not None:
                 return refusal
-            rate = settings.rate_limit
-            if rate is not None:
-                refusal = self.buckets.take(key.spend_key_id, rate.rpm, rate.burst, now)
-                if refusal is not None:
-                    return refusal
-            requests, spend = settings.request_limit, settings.spend_limit
-            if requests is not None or spend is not None:
-                usage = self._usage.current(db, key, now)
-                if requests is not None:
-                    refusal = check_request_limit(
-                        requests.count,
-                        requests.cycle,
-                        usage.requests,
-                        next_reset(requests.cycle, now),
-                        now,
-                    )
-                    if refusal is not None:
-                        return refusal
-                if spend is not None:
-                    refusal = check_spend_limit(
-                        spend.amount,
-                        spend.cycle,
-                        Decimal(usage.micros) / _MICROS,
-                        plan.cost,
-                        next_reset(spend.cycle, now),
-                    )
-                    if refusal is not None:
-                        return refusal
-            store.record_request(
-                key,
-                provider=plan.provider,
-                model=plan.model,
-                endpoint=plan.endpoint,
-                input_tokens=plan.input_tokens,
-                output_tokens=plan.output_tokens,
-                cost=plan.cost,
-                request_id=request_id,
-                created_at=now,
-            )
-            self._usage.charged(db, key.spend_key_id, to_micros(plan.cost))
+            self._charge(db, key, plan, now, request_id)
         return None
+
+    @staticmethod
+    def _check_allow_lists(key: KeyRow, plan: Charge) -> Refusal | None:
+        """Step 4: the key's model and provider allow-lists (403)."""
+        settings = key.settings
+        return check_allowed(
+            plan.model, plan.provider, settings.allowed_models, settings.allowed_providers
+        )
+
+    def _take_rate_token(self, key: KeyRow, now: datetime) -> Refusal | None:
+        """Step 5: one token from the key's bucket (429 when empty)."""
+        rate = key.settings.rate_limit
+        if rate is None:
+            return None
+        return self.buckets.take(key.spend_key_id, rate.rpm, rate.burst, now)
+
+    def _check_cycle_limits(
+        self, db: sqlite3.Connection, key: KeyRow, plan: Charge, now: datetime
+    ) -> Refusal | None:
+        """Steps 6 and 7: the request limit (429), then the spend limit with this
+        request's full cost (402), both against the key's usage in their cycles."""
+        requests, spend = key.settings.request_limit, key.settings.spend_limit
+        if requests is None and spend is None:
+            return None  # no usage to look up
+        usage = self._usage.current(db, key, now)
+        if requests is not None:
+            refusal = check_request_limit(
+                requests.count, requests.cycle, usage.requests, next_reset(requests.cycle, now), now
+            )
+            if refusal is not None:
+                return refusal
+        if spend is not None:
+            return check_spend_limit(
+                spend.amount,
+                spend.cycle,
+                from_micros(usage.micros),
+                plan.cost,
+                next_reset(spend.cycle, now),
+            )
+        return None
+
+    def _charge(
+        self, db: sqlite3.Connection, key: KeyRow, plan: Charge, now: datetime, request_id: str
+    ) -> None:
+        """Record the accepted request; the store derives spend and balance from it."""
+        self.store.record_request(
+            key,
+            provider=plan.provider,
+            model=plan.model,
+            endpoint=plan.endpoint,
+            input_tokens=plan.input_tokens,
+            output_tokens=plan.output_tokens,
+            cost=plan.cost,
+            request_id=request_id,
+            created_at=now,
+        )
+        self._usage.charged(db, key.spend_key_id, to_micros(plan.cost))
 
     def settle(
         self,
@@ -293,128 +238,13 @@ class Ledger:
     ) -> None:
         """Replace a forwarded request's reserved charge by what it really cost (the
         caller caps `cost` at the reservation, so limits still hold)."""
-        with self.store.transaction() as db:
-            row = db.execute(
-                "SELECT spend_key_id FROM requests WHERE request_id = ?", (request_id,)
-            ).fetchone()
-            if row is None:
-                return
-            db.execute(
-                "UPDATE requests SET input_tokens = ?, output_tokens = ?, cost = ?,"
-                " cost_micros = ?, status = ? WHERE request_id = ?",
-                (input_tokens, output_tokens, str(cost), to_micros(cost), status, request_id),
+        with self.store.transaction():
+            key_id = self.store.reprice_request(
+                request_id,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                cost=cost,
+                status=status,
             )
-            self._usage.forget(row["spend_key_id"])
-
-    # --- read side -----------------------------------------------------------------
-
-    def list_requests(
-        self,
-        wallet_id: str,
-        *,
-        cursor: str | None = None,
-        limit: int = 10,
-        spend_key_id: str | None = None,
-    ) -> dict[str, Any]:
-        """One page of the wallet's requests, newest first; the cursor is the last row
-        shown, so requests arriving meanwhile never shift a page."""
-        where = "wallet_id = ?"
-        params: list[Any] = [wallet_id]
-        if spend_key_id:
-            where += " AND spend_key_id = ?"
-            params.append(spend_key_id)
-        if cursor:
-            created_at, request_id = _decode_cursor(cursor)
-            where += " AND (created_at < ? OR (created_at = ? AND request_id < ?))"
-            params += [created_at, created_at, request_id]
-        with self.store.transaction() as db:
-            rows = db.execute(
-                f"SELECT * FROM requests WHERE {where}"  # noqa: S608 - fixed fragments only
-                " ORDER BY created_at DESC, request_id DESC LIMIT ?",
-                (*params, limit + 1),
-            ).fetchall()
-        page = rows[:limit]
-        has_more = len(rows) > limit
-        data = []
-        for row in page:
-            cost = decimal_text(row["cost_micros"])
-            data.append(
-                {
-                    "request_id": row["request_id"],
-                    "status": row["status"],
-                    "provider": row["provider"],
-                    "model": row["model"],
-                    "endpoint": row["endpoint"],
-                    "model_usage": {
-                        "input_tokens": row["input_tokens"],
-                        "output_tokens": row["output_tokens"],
-                        "total_tokens": row["input_tokens"] + row["output_tokens"],
-                        "total_cost": cost,
-                    },
-                    "cost": cost,
-                    "created_at": iso_z(parse_stored(row["created_at"])),
-                    "spend_key_id": row["spend_key_id"],
-                }
-            )
-        last = page[-1] if has_more else None
-        return {
-            "data": data,
-            "has_more": has_more,
-            "next_cursor": encode_cursor(last["created_at"], last["request_id"]) if last else None,
-        }
-
-    def usage(self, wallet_id: str, start: datetime, end: datetime) -> dict[str, Any]:
-        """Daily (UTC) totals over ``[start, end)``, every day listed, plus the totals.
-
-        ``total_charge`` equals ``total_cost``: the emulator adds no fee.
-        """
-        start, end = as_utc(start), as_utc(end)
-        if end <= start:
-            raise BadQuery("end: must be after start")
-        first_day = start.replace(hour=0, minute=0, second=0, microsecond=0)
-        if (end - first_day).days > MAX_USAGE_DAYS:
-            raise BadQuery(f"the range spans more than {MAX_USAGE_DAYS} days")
-        with self.store.transaction() as db:
-            rows = db.execute(
-                "SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS n,"
-                " SUM(input_tokens + output_tokens) AS tokens, SUM(cost_micros) AS micros"
-                " FROM requests WHERE wallet_id = ? AND created_at >= ? AND created_at < ?"
-                " GROUP BY day",
-                (wallet_id, stored_time(start), stored_time(end)),
-            ).fetchall()
-        by_day = {row["day"]: row for row in rows}
-        items = []
-        total_n = total_tokens = total_micros = 0
-        day = first_day
-        while day < end:
-            following = day + timedelta(days=1)
-            row = by_day.get(day.strftime("%Y-%m-%d"))
-            n, tokens, micros = (row["n"], row["tokens"], row["micros"]) if row else (0, 0, 0)
-            total_n, total_tokens, total_micros = (
-                total_n + n,
-                total_tokens + tokens,
-                total_micros + micros,
-            )
-            items.append(
-                {
-                    "date": day.strftime("%Y-%m-%d"),
-                    "start": iso_z(max(day, start)),
-                    "end": iso_z(min(following, end)),
-                    "total_requests": n,
-                    "total_usage_tokens": tokens,
-                    "total_cost": decimal_text(micros),
-                    "total_charge": decimal_text(micros),
-                }
-            )
-            day = following
-        return {
-            "items": items,
-            "totals": {
-                "start": iso_z(start),
-                "end": iso_z(end),
-                "total_requests": total_n,
-                "total_usage_tokens": total_tokens,
-                "total_cost": decimal_text(total_micros),
-                "total_charge": decimal_text(total_micros),
-            },
-        }
+            if key_id is not None:
+                self._usage.forget(key_id)

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
-SHAPE_ENDPOINTS = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages"}
+from lava_cli.emulator.contract import ACTIVE, SHAPE_ENDPOINTS
+from lava_cli.emulator.money import money
 
 
 @dataclass(frozen=True)
@@ -42,20 +44,13 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _money(amount: Decimal) -> str:
-    """Dollars with at least 2 decimals and no trailing noise: 1.00, 0.000123."""
-    text = f"{amount.normalize():f}"
-    whole, _, frac = text.partition(".")
-    return f"${whole}.{frac.ljust(2, '0')}"
-
-
 def check_key_state(
     status: str | None, expires_at: datetime | None, now: datetime
 ) -> Refusal | None:
     """401 for a key that does not exist or cannot be used right now."""
     if status is None:
         return Refusal(401, "invalid_api_key", "Invalid API key", retryable=False)
-    if status != "active":
+    if status != ACTIVE:
         return Refusal(
             401, "invalid_api_key", f"Invalid API key: the spend key is {status}", retryable=False
         )
@@ -87,8 +82,8 @@ def check_shape(key_shape: str, endpoint_shape: str) -> Refusal | None:
 def check_allowed(
     model: str,
     provider: str,
-    allowed_models: list[str] | None,
-    allowed_providers: list[str] | None,
+    allowed_models: Sequence[str] | None,
+    allowed_providers: Sequence[str] | None,
 ) -> Refusal | None:
     """403 when the key's allow-lists (None = everything) leave out the model or provider."""
     if allowed_models is not None and model not in allowed_models:
@@ -150,8 +145,8 @@ def check_spend_limit(
     return Refusal(
         402,
         "spend_limit_exceeded",
-        f"Spend limit exceeded: {_money(amount)} per {cycle} cycle, {_money(current)} spent, "
-        f"this request would cost {_money(cost)}; {when}",
+        f"Spend limit exceeded: ${money(amount)} per {cycle} cycle, ${money(current)} spent, "
+        f"this request would cost ${money(cost)}; {when}",
         retryable=False,
     )
 

@@ -10,6 +10,7 @@ routes in step: a route added without a document entry fails the suite.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,20 +19,50 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from lava_cli import __version__
+from lava_cli.emulator.bodies import MAX_BODY_BYTES
+from lava_cli.emulator.contract import (
+    AMOUNT_PATTERN,
+    CYCLES,
+    DEFAULT_PAGE,
+    ID_CHARS,
+    MAX_COUNT,
+    MAX_KEYS_PER_WALLET,
+    MAX_LIST_ITEMS,
+    MAX_NAME,
+    MAX_PAGE,
+    MONEY_MAX_DECIMALS,
+    MONEY_MIN_DECIMALS,
+    PREVIEW_CHARS,
+    PREVIEW_MASK,
+    RAW_KEY_CHARS,
+    SHAPES,
+    SPEND_KEY_ID_PREFIX,
+    SPEND_KEY_PREFIX,
+    STATUSES,
+)
 from lava_cli.emulator.cycles import Clock, utc_now
 from lava_cli.emulator.store import Store
 from lava_cli.emulator.wire import MAX_TOKENS
 
 Schema = dict[str, Any]
 
-_CYCLE: Schema = {"type": "string", "enum": ["daily", "weekly", "monthly", "total"]}
-_COUNT: Schema = {"type": "integer", "minimum": 1, "maximum": 5_000_000}
-_DECIMAL: Schema = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]+$"}
+_STRING: Schema = {"type": "string"}
+_TALLY: Schema = {"type": "integer", "minimum": 0}
+_CYCLE: Schema = {"type": "string", "enum": list(CYCLES)}
+_STATUS: Schema = {"type": "string", "enum": list(STATUSES)}
+_SHAPE: Schema = {"type": "string", "enum": list(SHAPES)}
+_COUNT: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_COUNT}
+# Amounts the API writes (money.py).
+_DECIMAL: Schema = {
+    "type": "string",
+    "pattern": rf"^-?[0-9]+\.[0-9]{{{MONEY_MIN_DECIMALS},{MONEY_MAX_DECIMALS}}}$",
+}
+_NAME: Schema = {"type": "string", "minLength": 1, "maxLength": MAX_NAME}
 _NAMES: Schema = {
     "type": ["array", "null"],
-    "items": {"type": "string", "minLength": 1, "maxLength": 255},
+    "items": _NAME,
     "minItems": 1,
-    "maxItems": 100,
+    "maxItems": MAX_LIST_ITEMS,
 }
 
 
@@ -50,19 +81,46 @@ def _ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def _array(items: Schema) -> Schema:
+    return {"type": "array", "items": items}
+
+
+def _strings(*names: str) -> Schema:
+    """An object whose fields are all required strings (error bodies, forms)."""
+    return _obj(names, {name: _STRING for name in names})
+
+
+def _list(item: Schema, **more: Schema) -> Schema:
+    """An OpenAI-style list answer: ``{"object": "list", "data": [...]}``, and `more`."""
+    return _obj(
+        ["object", "data", *more], {"object": {"const": "list"}, "data": _array(item), **more}
+    )
+
+
+def _page(item: Schema) -> Schema:
+    """A list answer cut by paging.py: the items, and the cursor to the next page."""
+    return _obj(
+        ["data", "has_more", "next_cursor"],
+        {
+            "data": _array(item),
+            "has_more": {"type": "boolean"},
+            "next_cursor": {"type": ["string", "null"]},
+        },
+    )
+
+
 _SPEND_LIMIT = _obj(
     ["amount", "cycle"],
-    {"amount": {"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,2})?$"}, "cycle": _CYCLE},
+    {"amount": {"type": "string", "pattern": f"^{AMOUNT_PATTERN}$"}, "cycle": _CYCLE},
     extra=False,
 )
 _REQUEST_LIMIT = _obj(["count", "cycle"], {"count": _COUNT, "cycle": _CYCLE}, extra=False)
-_RATE_LIMIT = _obj(
-    ["rpm"], {"rpm": _COUNT, "burst": {"type": ["integer", "null"], "minimum": 1}}, extra=False
-)
+_RATE_LIMIT = _obj(["rpm"], {"rpm": _COUNT, "burst": _nullable(_COUNT)}, extra=False)
+# The create/update body; its keys are contract.SETTINGS_FIELDS (tests/emulator holds it).
 _SETTINGS: Schema = {
-    "name": {"type": "string", "minLength": 1, "maxLength": 255},
-    "status": {"type": "string", "enum": ["active", "paused"]},
-    "request_shape": {"type": "string", "enum": ["openai", "anthropic"]},
+    "name": _NAME,
+    "status": _STATUS,
+    "request_shape": _SHAPE,
     "allowed_models": _NAMES,
     "allowed_providers": _NAMES,
     "spend_limit": _nullable(_SPEND_LIMIT),
@@ -73,20 +131,26 @@ _SETTINGS: Schema = {
 
 _TIME: Schema = {"type": "string", "format": "date-time"}
 _SPEND_KEY_FIELDS: Schema = {
-    "spend_key_id": {"type": "string", "pattern": "^sk_[A-Za-z0-9]{24}$"},
-    "key_preview": {"type": "string", "pattern": r"^lava_sk_.{8}\*{4}$"},
-    "name": {"type": "string"},
-    "status": {"type": "string", "enum": ["active", "paused"]},
-    "request_shape": {"type": "string", "enum": ["openai", "anthropic"]},
-    "wallet_id": {"type": "string"},
-    "allowed_models": {"type": ["array", "null"], "items": {"type": "string"}},
-    "allowed_providers": {"type": ["array", "null"], "items": {"type": "string"}},
+    "spend_key_id": {
+        "type": "string",
+        "pattern": f"^{re.escape(SPEND_KEY_ID_PREFIX)}[A-Za-z0-9]{{{ID_CHARS}}}$",
+    },
+    "key_preview": {
+        "type": "string",
+        "pattern": f"^{re.escape(SPEND_KEY_PREFIX)}.{{{PREVIEW_CHARS}}}{re.escape(PREVIEW_MASK)}$",
+    },
+    "name": _STRING,
+    "status": _STATUS,
+    "request_shape": _SHAPE,
+    "wallet_id": _STRING,
+    "allowed_models": {"type": ["array", "null"], "items": _STRING},
+    "allowed_providers": {"type": ["array", "null"], "items": _STRING},
     "spend_limit": _nullable(_obj(["amount", "cycle"], {"amount": _DECIMAL, "cycle": _CYCLE})),
     "current_spend": _DECIMAL,
     "total_spend": _DECIMAL,
     "request_limit": _nullable(_REQUEST_LIMIT),
-    "current_requests": {"type": "integer", "minimum": 0},
-    "total_requests": {"type": "integer", "minimum": 0},
+    "current_requests": _TALLY,
+    "total_requests": _TALLY,
     "rate_limit": _nullable(_RATE_LIMIT),
     "expires_at": {"type": ["string", "null"], "format": "date-time"},
     "last_used_at": {"type": ["string", "null"], "format": "date-time"},
@@ -99,22 +163,15 @@ _USAGE_ROW = _obj(
         "date": {"type": "string", "format": "date"},
         "start": _TIME,
         "end": _TIME,
-        "total_requests": {"type": "integer", "minimum": 0},
-        "total_usage_tokens": {"type": "integer", "minimum": 0},
+        "total_requests": _TALLY,
+        "total_usage_tokens": _TALLY,
         "total_cost": _DECIMAL,
         "total_charge": _DECIMAL,
     },
 )
 
 SCHEMAS: dict[str, Schema] = {
-    "Error": _obj(
-        ["error"],
-        {
-            "error": _obj(
-                ["message", "code"], {"message": {"type": "string"}, "code": {"type": "string"}}
-            )
-        },
-    ),
+    "Error": _obj(["error"], {"error": _strings("message", "code")}),
     "GatewayError": {
         "anyOf": [
             _obj(
@@ -123,9 +180,9 @@ SCHEMAS: dict[str, Schema] = {
                     "error": _obj(
                         ["message", "type", "code"],
                         {
-                            "message": {"type": "string"},
-                            "type": {"type": "string"},
-                            "code": {"type": "string"},
+                            "message": _STRING,
+                            "type": _STRING,
+                            "code": _STRING,
                             "param": {"type": ["string", "null"]},
                         },
                     )
@@ -135,10 +192,7 @@ SCHEMAS: dict[str, Schema] = {
                 ["type", "error"],
                 {
                     "type": {"const": "error"},
-                    "error": _obj(
-                        ["type", "message"],
-                        {"type": {"type": "string"}, "message": {"type": "string"}},
-                    ),
+                    "error": _strings("type", "message"),
                 },
             ),
         ]
@@ -146,84 +200,59 @@ SCHEMAS: dict[str, Schema] = {
     "SpendKey": _obj(list(_SPEND_KEY_FIELDS), _SPEND_KEY_FIELDS, extra=False),
     "NewSpendKey": _obj(
         [*_SPEND_KEY_FIELDS, "key"],
-        {**_SPEND_KEY_FIELDS, "key": {"type": "string", "pattern": "^lava_sk_[A-Za-z0-9_-]{40}$"}},
+        {
+            **_SPEND_KEY_FIELDS,
+            "key": {
+                "type": "string",
+                "pattern": f"^{re.escape(SPEND_KEY_PREFIX)}[A-Za-z0-9_-]{{{RAW_KEY_CHARS}}}$",
+            },
+        },
         extra=False,
     ),
     "SpendKeyCreate": _obj(["name"], _SETTINGS, extra=False),
     "SpendKeyUpdate": _obj([], _SETTINGS, extra=False),
-    "SpendKeyPage": _obj(
-        ["data", "has_more", "next_cursor"],
-        {
-            "data": {"type": "array", "items": _ref("SpendKey")},
-            "has_more": {"type": "boolean"},
-            "next_cursor": {"type": ["string", "null"]},
-        },
-    ),
+    "SpendKeyPage": _page(_ref("SpendKey")),
     "Success": _obj(["success"], {"success": {"const": True}}),
-    "ModelList": _obj(
-        ["object", "data"],
-        {
-            "object": {"const": "list"},
-            "data": {
-                "type": "array",
-                "items": _obj(
-                    ["id", "object", "created", "owned_by"],
+    "ModelList": _list(
+        _obj(
+            ["id", "object", "created", "owned_by"],
+            {
+                "id": _STRING,
+                "object": {"const": "model"},
+                "created": {"type": "integer"},
+                "owned_by": _STRING,
+            },
+        )
+    ),
+    "ServiceList": _list(
+        _obj(
+            ["id", "provider", "pricing"],
+            {
+                "id": _STRING,
+                "provider": _STRING,
+                "pricing": _obj(
+                    ["type", "input", "output"],
                     {
-                        "id": {"type": "string"},
-                        "object": {"const": "model"},
-                        "created": {"type": "integer"},
-                        "owned_by": {"type": "string"},
+                        "type": {"const": "tokens_1m"},
+                        "input": {"type": "number"},
+                        "output": {"type": "number"},
                     },
                 ),
             },
-        },
+        ),
+        providers=_array(
+            _obj(
+                ["id", "label", "entry_count"],
+                {"id": _STRING, "label": _STRING, "entry_count": {"type": "integer"}},
+            )
+        ),
     ),
-    "ServiceList": _obj(
-        ["object", "data", "providers"],
-        {
-            "object": {"const": "list"},
-            "data": {
-                "type": "array",
-                "items": _obj(
-                    ["id", "provider", "pricing"],
-                    {
-                        "id": {"type": "string"},
-                        "provider": {"type": "string"},
-                        "pricing": _obj(
-                            ["type", "input", "output"],
-                            {
-                                "type": {"const": "tokens_1m"},
-                                "input": {"type": "number"},
-                                "output": {"type": "number"},
-                            },
-                        ),
-                    },
-                ),
-            },
-            "providers": {
-                "type": "array",
-                "items": _obj(
-                    ["id", "label", "entry_count"],
-                    {
-                        "id": {"type": "string"},
-                        "label": {"type": "string"},
-                        "entry_count": {"type": "integer"},
-                    },
-                ),
-            },
-        },
-    ),
-    "Wallet": _obj(
-        ["wallet_id", "balance"], {"wallet_id": {"type": "string"}, "balance": _DECIMAL}
-    ),
+    "Wallet": _obj(["wallet_id", "balance"], {"wallet_id": _STRING, "balance": _DECIMAL}),
     "ChatRequest": _obj(
         ["model", "messages"],
         {
-            "model": {"type": "string"},
-            "messages": {
-                "type": "array",
-                "items": _obj(["role"], {"role": {"type": "string"}}),
-            },
+            "model": _STRING,
+            "messages": _array(_obj(["role"], {"role": _STRING})),
             "max_tokens": {"type": "integer", "minimum": 1, "maximum": MAX_TOKENS},
             "stream": {"type": "boolean"},
         },
@@ -240,46 +269,36 @@ SCHEMAS: dict[str, Schema] = {
             ),
         ]
     },
-    "RequestPage": _obj(
-        ["data", "has_more", "next_cursor"],
-        {
-            "data": {
-                "type": "array",
-                "items": _obj(
-                    ["request_id", "status", "provider", "model", "endpoint", "model_usage"],
+    "RequestPage": _page(
+        _obj(
+            ["request_id", "status", "provider", "model", "endpoint", "model_usage"],
+            {
+                "request_id": _STRING,
+                "status": _STRING,
+                "model_usage": _obj(
+                    ["input_tokens", "output_tokens", "total_tokens", "total_cost"],
                     {
-                        "request_id": {"type": "string"},
-                        "status": {"type": "string"},
-                        "model_usage": _obj(
-                            ["input_tokens", "output_tokens", "total_tokens", "total_cost"],
-                            {
-                                "input_tokens": {"type": "integer"},
-                                "output_tokens": {"type": "integer"},
-                                "total_tokens": {"type": "integer"},
-                                "total_cost": _DECIMAL,
-                            },
-                        ),
-                        "cost": _DECIMAL,
-                        "created_at": _TIME,
-                        "spend_key_id": {"type": "string"},
+                        "input_tokens": {"type": "integer"},
+                        "output_tokens": {"type": "integer"},
+                        "total_tokens": {"type": "integer"},
+                        "total_cost": _DECIMAL,
                     },
                 ),
+                "cost": _DECIMAL,
+                "created_at": _TIME,
+                "spend_key_id": _STRING,
             },
-            "has_more": {"type": "boolean"},
-            "next_cursor": {"type": ["string", "null"]},
-        },
+        )
     ),
-    "Usage": _obj(
-        ["items", "totals"], {"items": {"type": "array", "items": _USAGE_ROW}, "totals": _USAGE_ROW}
-    ),
+    "Usage": _obj(["items", "totals"], {"items": _array(_USAGE_ROW), "totals": _USAGE_ROW}),
     "Credentials": _obj(
         ["secret_key", "secret_key_id", "wallet_id", "merchant_id", "account_id"],
         {
             "secret_key": {"type": "string", "pattern": "^aks_(test|live)_"},
-            "secret_key_id": {"type": "string"},
-            "wallet_id": {"type": "string"},
-            "merchant_id": {"type": "string"},
-            "account_id": {"type": "string"},
+            "secret_key_id": _STRING,
+            "wallet_id": _STRING,
+            "merchant_id": _STRING,
+            "account_id": _STRING,
         },
     ),
 }
@@ -293,8 +312,8 @@ _WHY = {
     402: "Spend limit reached for this cycle",
     403: "Refused by policy, or the wrong kind of key",
     404: "Not found",
-    409: "The wallet already holds 10 spend keys",
-    413: "The request body is over the emulator's 8 MiB limit",
+    409: f"The wallet already holds {MAX_KEYS_PER_WALLET} spend keys",
+    413: f"The request body is over the emulator's {MAX_BODY_BYTES // 2**20} MiB limit",
     429: "Rate or request limit reached",
     500: "Injected fault (lava emulator serve --fault 500)",
     502: "The upstream provider failed (forwarded models only)",
@@ -312,14 +331,23 @@ def _responses(ok: int, ok_body: Schema, *errors: int, error: str = "Error") -> 
     return out
 
 
+def _query(name: str) -> Schema:
+    """A string query parameter."""
+    return {"name": name, "in": "query", "schema": _STRING}
+
+
 _AUTH = (401, 403)
 _SECRET: list[Schema] = [{"secret": []}]
-_KEY_ID = {"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_KEY_ID = {"name": "key_id", "in": "path", "required": True, "schema": _STRING}
 _PAGE = [
-    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+    _query("cursor"),
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE},
+    },
 ]
-_HTML = {"text/html": {"schema": {"type": "string"}}}
+_HTML = {"text/html": {"schema": _STRING}}
 
 
 def _op(summary: str, responses: Schema, **extra: Any) -> Schema:
@@ -373,8 +401,8 @@ def _spend_key_paths(base: str) -> dict[str, Schema]:
 
 def _gateway_op(summary: str) -> Schema:
     responses = _responses(200, _ref("ChatReply"), 400, 401, 402, 403, 404, 413, 429, 500, 502)
-    responses["200"]["content"]["text/event-stream"] = {"schema": {"type": "string"}}
-    header = {"x-lava-request-id": {"required": True, "schema": {"type": "string"}}}
+    responses["200"]["content"]["text/event-stream"] = {"schema": _STRING}
+    header = {"x-lava-request-id": {"required": True, "schema": _STRING}}
     for status, answer in responses.items():
         answer["headers"] = header
         if status != "200":
@@ -388,15 +416,9 @@ def _gateway_op(summary: str) -> Schema:
     )
 
 
-def _date_param(name: str) -> Schema:
-    return {"name": name, "in": "query", "schema": {"type": "string"}}
-
-
-def build_document() -> Schema:
-    """The whole document (a fresh dict each call: callers may mutate it)."""
-    paths: dict[str, Schema] = {
-        **_spend_key_paths("/v1/spend_keys"),
-        **_spend_key_paths("/v1/manage/spend_keys"),
+def _catalogue_paths() -> dict[str, Schema]:
+    """The public catalogue and the wallet (management secret)."""
+    return {
         "/v1/models": {
             "get": _op(
                 "List models (with a spend key: only those it may use)",
@@ -409,7 +431,7 @@ def build_document() -> Schema:
             "get": _op(
                 "Public catalogue with prices per 1M tokens",
                 _responses(200, _ref("ServiceList")),
-                parameters=[{"name": "provider", "in": "query", "schema": {"type": "string"}}],
+                parameters=[_query("provider")],
                 tags=["catalogue"],
             )
         },
@@ -421,15 +443,27 @@ def build_document() -> Schema:
                 security=_SECRET,
             )
         },
+    }
+
+
+def _gateway_paths() -> dict[str, Schema]:
+    """The two model endpoints (spend key), gateway.py."""
+    return {
         "/v1/chat/completions": {"post": _gateway_op("OpenAI-shape chat completion")},
         "/v1/messages": {"post": _gateway_op("Anthropic-shape message")},
+    }
+
+
+def _usage_paths() -> dict[str, Schema]:
+    """The gateway's read side (management secret), reads.py."""
+    return {
         "/v1/requests": {
             "get": _op(
                 "The wallet's request log, newest first",
                 _responses(200, _ref("RequestPage"), 400, *_AUTH),
                 parameters=[
                     *_PAGE,
-                    {"name": "spend_key_id", "in": "query", "schema": {"type": "string"}},
+                    _query("spend_key_id"),
                 ],
                 tags=["usage"],
                 security=_SECRET,
@@ -439,18 +473,24 @@ def build_document() -> Schema:
             "get": _op(
                 "Daily usage totals (UTC days) over [start, end)",
                 _responses(200, _ref("Usage"), 400, *_AUTH),
-                parameters=[_date_param("start"), _date_param("end")],
+                parameters=[_query("start"), _query("end")],
                 tags=["usage"],
                 security=_SECRET,
             )
         },
+    }
+
+
+def _login_paths() -> dict[str, Schema]:
+    """Browser login, authflow.py."""
+    return {
         "/v1/auth/callback": {
             "post": _op(
                 "Trade a one-time browser-login code for credentials",
                 _responses(200, _ref("Credentials"), 400, 413),
                 requestBody={
                     "required": True,
-                    "content": _json(_obj(["code"], {"code": {"type": "string"}})),
+                    "content": _json(_strings("code")),
                 },
                 tags=["login"],
             )
@@ -463,8 +503,8 @@ def build_document() -> Schema:
                     "400": {"description": "Bad state or port", "content": _HTML},
                 },
                 parameters=[
-                    {"name": "state", "in": "query", "schema": {"type": "string"}},
-                    {"name": "port", "in": "query", "schema": {"type": "string"}},
+                    _query("state"),
+                    _query("port"),
                 ],
                 tags=["login"],
             )
@@ -481,20 +521,25 @@ def build_document() -> Schema:
                     "required": True,
                     "content": {
                         "application/x-www-form-urlencoded": {
-                            "schema": _obj(
-                                ["state", "port", "decision"],
-                                {
-                                    "state": {"type": "string"},
-                                    "port": {"type": "string"},
-                                    "decision": {"type": "string"},
-                                },
-                            )
+                            "schema": _strings("state", "port", "decision")
                         }
                     },
                 },
                 tags=["login"],
             )
         },
+    }
+
+
+def build_document() -> Schema:
+    """The whole document (a fresh dict each call: callers may mutate it)."""
+    paths: dict[str, Schema] = {
+        **_spend_key_paths("/v1/spend_keys"),
+        **_spend_key_paths("/v1/manage/spend_keys"),
+        **_catalogue_paths(),
+        **_gateway_paths(),
+        **_usage_paths(),
+        **_login_paths(),
         "/openapi.json": {
             "get": _op(
                 "This document",
@@ -511,7 +556,7 @@ def build_document() -> Schema:
             "description": "A local emulator of Lava's API (docs/lava-api.md) for lava-cli.",
         },
         "servers": [{"url": "/"}],
-        "paths": paths,
+        "paths": copy.deepcopy(paths),
         "components": {
             "schemas": copy.deepcopy(SCHEMAS),
             "securitySchemes": {

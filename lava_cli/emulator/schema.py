@@ -6,25 +6,31 @@ see the tables and dataclasses without the query code.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import sqlite3
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from lava_cli.emulator.cycles import parse_stored
+from lava_cli.emulator.contract import (
+    REVOKED,
+    SHAPES,
+    STATUSES,
+)
+from lava_cli.emulator.money import money
 
-MAX_KEYS_PER_WALLET = 10
 DEFAULT_BALANCE = Decimal("100.00")
-_MICROS = Decimal(1_000_000)
 
-SCHEMA = """
+
+def _sql_in(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS wallets (
     wallet_id   TEXT PRIMARY KEY,
     secret_hash TEXT NOT NULL UNIQUE,
-    balance     TEXT NOT NULL DEFAULT '100.00',
+    balance     TEXT NOT NULL DEFAULT '{money(DEFAULT_BALANCE)}',
     created_at  TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS spend_keys (
@@ -33,8 +39,8 @@ CREATE TABLE IF NOT EXISTS spend_keys (
     key_hash            TEXT NOT NULL UNIQUE,
     key_preview         TEXT NOT NULL,
     name                TEXT NOT NULL,
-    status              TEXT NOT NULL CHECK (status IN ('active', 'paused', 'revoked')),
-    request_shape       TEXT NOT NULL CHECK (request_shape IN ('openai', 'anthropic')),
+    status              TEXT NOT NULL CHECK (status IN ({_sql_in((*STATUSES, REVOKED))})),
+    request_shape       TEXT NOT NULL CHECK (request_shape IN ({_sql_in(SHAPES)})),
     allowed_models      TEXT,            -- JSON array, NULL = all
     allowed_providers   TEXT,            -- JSON array, NULL = all
     spend_limit_amount  TEXT,            -- decimal, NULL = no limit
@@ -59,7 +65,7 @@ CREATE TABLE IF NOT EXISTS requests (
     status        TEXT NOT NULL,
     input_tokens  INTEGER NOT NULL,
     output_tokens INTEGER NOT NULL,
-    cost          TEXT NOT NULL,         -- decimal dollars, as shown by the API
+    cost          TEXT NOT NULL,         -- decimal dollars, in the API's text (money.py)
     cost_micros   INTEGER NOT NULL,      -- the same in micro-dollars, for exact SUM()
     created_at    TEXT NOT NULL
 );
@@ -69,11 +75,7 @@ CREATE INDEX IF NOT EXISTS requests_by_wallet ON requests (wallet_id, created_at
 
 
 class KeyLimitReached(Exception):
-    """The wallet already has `MAX_KEYS_PER_WALLET` keys that are not revoked (409)."""
-
-
-class InvalidCursor(ValueError):
-    """A paging cursor this store did not issue (400)."""
+    """The wallet already has `contract.MAX_KEYS_PER_WALLET` keys not revoked (409)."""
 
 
 @dataclass(frozen=True)
@@ -96,20 +98,20 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class KeySettings:
-    """What a client may set on a spend key (create body; PUT changes a subset)."""
+    """What a client may set on a spend key (create body; PUT changes a subset).
+
+    The fields are `contract.SETTINGS_FIELDS`, in that order (tests/emulator holds it).
+    """
 
     name: str
-    status: str = "active"
-    request_shape: str = "openai"
+    status: str = STATUSES[0]
+    request_shape: str = SHAPES[0]
     allowed_models: tuple[str, ...] | None = None
     allowed_providers: tuple[str, ...] | None = None
     spend_limit: SpendLimit | None = None
     request_limit: RequestLimit | None = None
     rate_limit: RateLimit | None = None
     expires_at: str | None = None  # stored form, see cycles.stored_time
-
-
-SETTINGS_FIELDS = frozenset(f.name for f in fields(KeySettings))
 
 
 @dataclass(frozen=True)
@@ -146,13 +148,6 @@ class Wallet:
     created_at: str
 
 
-@dataclass(frozen=True)
-class KeyPage:
-    data: list[KeyRow]
-    has_more: bool
-    next_cursor: str | None
-
-
 def json_list(value: tuple[str, ...] | None) -> str | None:
     return None if value is None else json.dumps(list(value))
 
@@ -164,7 +159,7 @@ def settings_columns(s: KeySettings) -> dict[str, Any]:
         "request_shape": s.request_shape,
         "allowed_models": json_list(s.allowed_models),
         "allowed_providers": json_list(s.allowed_providers),
-        "spend_limit_amount": str(s.spend_limit.amount) if s.spend_limit else None,
+        "spend_limit_amount": money(s.spend_limit.amount) if s.spend_limit else None,
         "spend_limit_cycle": s.spend_limit.cycle if s.spend_limit else None,
         "request_limit_count": s.request_limit.count if s.request_limit else None,
         "request_limit_cycle": s.request_limit.cycle if s.request_limit else None,
@@ -202,46 +197,3 @@ def row_to_key(row: sqlite3.Row) -> KeyRow:
         created_at=row["created_at"],
         revoked_at=row["revoked_at"],
     )
-
-
-def encode_cursor(created_at: str, key_id: str) -> str:
-    raw = json.dumps([created_at, key_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    """Inverse of `encode_cursor` (padding optional); `InvalidCursor` for anything else.
-
-    A cursor comes back from the client, so it is hostile input: it may decode to
-    deeply nested JSON, to other types, or to strings SQLite cannot bind (lone
-    surrogates), and each must be a 400, not a 500.
-    """
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = json.loads(raw)
-    except (binascii.Error, ValueError, RecursionError):
-        raise InvalidCursor(cursor) from None
-    if not (
-        isinstance(value, list)
-        and len(value) == 2
-        and all(isinstance(part, str) and part.isascii() for part in value)
-    ):
-        raise InvalidCursor(cursor)
-    created_at, row_id = value
-    try:
-        parse_stored(created_at)
-    except ValueError:
-        raise InvalidCursor(cursor) from None
-    return created_at, row_id
-
-
-def to_micros(amount: Decimal) -> int:
-    """Dollars to integer micro-dollars; refuses sub-micro precision rather than round."""
-    micros = amount * _MICROS
-    if micros != micros.to_integral_value():
-        raise ValueError(f"{amount} has more than 6 decimals")
-    return int(micros)
-
-
-def from_micros(micros: int) -> Decimal:
-    return Decimal(micros) / _MICROS

@@ -4,8 +4,9 @@
 Plugging in more routes: every app built here comes from `build_app`, which mounts
 the routes of each provider in `ROUTE_PROVIDERS` ahead of the management API. A
 provider is any ``(store, clock) -> Sequence[BaseRoute]`` callable; the gateway
-(``/v1/chat/completions``, ``/v1/messages``, ``/v1/requests``, ``/v1/usage``) came in
-with one import line and its name in that tuple.
+(``/v1/chat/completions``, ``/v1/messages``), its read side (``/v1/requests``,
+``/v1/usage``), browser login and ``/openapi.json`` each came in with one import line
+and their name in that tuple.
 
 Callers that need gateway options (fault injection, token delay, reply length,
 upstreams) pass ``app_factory=with_gateway_options(opts)`` to `start_in_thread` /
@@ -30,20 +31,26 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from lava_cli.config import is_loopback_host
+from lava_cli.contract import is_loopback_host
 from lava_cli.emulator.app import create_app
 from lava_cli.emulator.authflow import auth_routes
 from lava_cli.emulator.cycles import Clock, utc_now
 from lava_cli.emulator.gateway import GatewayOptions, gateway_routes
 from lava_cli.emulator.ids import new_test_secret
 from lava_cli.emulator.openapi import openapi_routes
+from lava_cli.emulator.reads import read_routes
 from lava_cli.emulator.store import Store, StoreUnavailable
 from lava_cli.errors import UsageError
 
 RouteProvider = Callable[[Store, Clock], Sequence[BaseRoute]]
 AppFactory = Callable[[Store, Clock], Starlette]
 
-ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (gateway_routes, auth_routes, openapi_routes)
+ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (
+    gateway_routes,
+    read_routes,
+    auth_routes,
+    openapi_routes,
+)
 
 _START_TIMEOUT_S = 10.0
 
@@ -185,16 +192,13 @@ def start_in_thread(
         target=server.run, kwargs={"sockets": [sock]}, name="lava-emulator", daemon=True
     )
     thread.start()
-    deadline = time.monotonic() + _START_TIMEOUT_S
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            store.close()
-            if tmpdir:
-                shutil.rmtree(tmpdir, ignore_errors=True)
-            raise RuntimeError("the emulator did not start")
-        time.sleep(0.005)
+    if not _started(server, thread):
+        server.should_exit = True
+        sock.close()
+        store.close()
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        raise RuntimeError("the emulator did not start")
     bound_port = sock.getsockname()[1]
     return EmulatorHandle(
         server=server,
@@ -205,6 +209,16 @@ def start_in_thread(
         root_url=f"http://{_url_host(host)}:{bound_port}",
         tmpdir=tmpdir,
     )
+
+
+def _started(server: uvicorn.Server, thread: threading.Thread) -> bool:
+    """Wait until uvicorn serves; False when its thread died or `_START_TIMEOUT_S` passed."""
+    deadline = time.monotonic() + _START_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def serve(
@@ -249,13 +263,7 @@ def serve(
             err.flush()
 
         def announce() -> None:
-            out.write(f"# Lava emulator on {root} (database {path}); Ctrl-C stops it.\n")
-            out.write(f"export LAVA_BASE_URL={root}/v1\n")
-            if generated_secret:
-                out.write(f"export LAVA_SECRET_KEY={wallet_secrets[0]}\n")
-                out.write("# (a new wallet each start: set LAVA_SECRET_KEY to keep one)\n")
-            else:
-                out.write(f"# {len(wallet_secrets)} wallet(s) from the secrets you gave.\n")
+            out.write(_announcement(root, path, wallet_secrets, generated_secret))
             out.flush()
 
         config = uvicorn.Config(app, log_level="warning", lifespan="off")
@@ -266,6 +274,21 @@ def serve(
     finally:
         sock.close()
         store.close()
+
+
+def _announcement(root: str, path: Path, secrets: Sequence[str], generated: bool) -> str:
+    """The lines `serve` prints: a comment, then what a shell must ``eval``. The secret
+    only when it was generated, never one the user supplied."""
+    lines = [
+        f"# Lava emulator on {root} (database {path}); Ctrl-C stops it.",
+        f"export LAVA_BASE_URL={root}/v1",
+    ]
+    if generated:
+        lines.append(f"export LAVA_SECRET_KEY={secrets[0]}")
+        lines.append("# (a new wallet each start: set LAVA_SECRET_KEY to keep one)")
+    else:
+        lines.append(f"# {len(secrets)} wallet(s) from the secrets you gave.")
+    return "".join(line + "\n" for line in lines)
 
 
 def _open_store(path: Path) -> Store:

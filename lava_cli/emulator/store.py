@@ -17,7 +17,8 @@ Design choices, and why:
 - Raw spend keys and wallet secrets are stored only as SHA-256 hashes.
 
 The gateway's check-and-charge uses `transaction()` (``BEGIN IMMEDIATE``), reads the
-key and its usage, then calls `record_request()` inside the same transaction.
+key and its usage, then calls `record_request()` inside the same transaction; a
+forwarded request is settled later with `reprice_request()`. Paging is paging.py's.
 """
 
 from __future__ import annotations
@@ -33,16 +34,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from lava_cli.emulator import ids
+from lava_cli.emulator import ids, paging
+from lava_cli.emulator.contract import (
+    DEFAULT_PAGE,
+    MAX_KEYS_PER_WALLET,
+    REVOKED,
+    SETTINGS_FIELDS,
+    TOTAL,
+)
 from lava_cli.emulator.cycles import Clock, cycle_start, stored_time, utc_now
+from lava_cli.emulator.money import from_micros, money, to_micros
 from lava_cli.emulator.schema import (
     DEFAULT_BALANCE,
-    MAX_KEYS_PER_WALLET,
     SCHEMA,
-    SETTINGS_FIELDS,
-    InvalidCursor,
     KeyLimitReached,
-    KeyPage,
     KeyRow,
     KeySettings,
     KeyUsage,
@@ -50,18 +55,12 @@ from lava_cli.emulator.schema import (
     RequestLimit,
     SpendLimit,
     Wallet,
-    decode_cursor,
-    encode_cursor,
-    from_micros,
     row_to_key,
     settings_columns,
-    to_micros,
 )
 
 __all__ = [
-    "InvalidCursor",
     "KeyLimitReached",
-    "KeyPage",
     "KeyRow",
     "KeySettings",
     "KeyUsage",
@@ -72,6 +71,16 @@ __all__ = [
     "StoreUnavailable",
     "Wallet",
 ]
+
+
+def cycle_starts(settings: KeySettings, now: datetime) -> tuple[str, str]:
+    """Since when (stored form) the request limit and the spend limit count at `now`:
+    the start of each limit's cycle; the epoch for ``total`` or no limit at all."""
+    requests, spend = settings.request_limit, settings.spend_limit
+    return (
+        stored_time(cycle_start(requests.cycle if requests else TOTAL, now)),
+        stored_time(cycle_start(spend.cycle if spend else TOTAL, now)),
+    )
 
 
 class StoreUnavailable(Exception):
@@ -98,6 +107,18 @@ def _why(exc: sqlite3.Error) -> str:
     return f"{reason} ({exc})" if reason else str(exc)
 
 
+def _prepare(path: Path) -> None:
+    """Make the database's folder, or say why `path` cannot be a database file."""
+    if path.is_dir():
+        raise StoreUnavailable("it is a directory")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise StoreUnavailable(f"{path.parent} is not a directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreUnavailable(f"cannot create its folder: {exc.strerror or exc}") from None
+
+
 class Store:
     """SQLite-backed state. `path` None or ``":memory:"`` gives a private in-memory DB."""
 
@@ -109,14 +130,7 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         if self.path is not None:
-            if self.path.is_dir():
-                raise StoreUnavailable("it is a directory")
-            if self.path.parent.exists() and not self.path.parent.is_dir():
-                raise StoreUnavailable(f"{self.path.parent} is not a directory")
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreUnavailable(f"cannot create its folder: {exc.strerror or exc}") from None
+            _prepare(self.path)
         try:
             self._conn = sqlite3.connect(
                 ":memory:" if self.path is None else str(self.path),
@@ -197,7 +211,7 @@ class Store:
             db.execute(
                 "INSERT INTO wallets (wallet_id, secret_hash, balance, created_at)"
                 " VALUES (?, ?, ?, ?)",
-                (wallet.wallet_id, ids.hash_secret(secret), f"{balance:.2f}", wallet.created_at),
+                (wallet.wallet_id, ids.hash_secret(secret), money(balance), wallet.created_at),
             )
             return wallet
 
@@ -236,8 +250,8 @@ class Store:
         key_id = ids.new_spend_key_id()
         with self.transaction() as db:
             (count,) = db.execute(
-                "SELECT COUNT(*) FROM spend_keys WHERE wallet_id = ? AND status != 'revoked'",
-                (wallet_id,),
+                "SELECT COUNT(*) FROM spend_keys WHERE wallet_id = ? AND status != ?",
+                (wallet_id, REVOKED),
             ).fetchone()
             if count >= MAX_KEYS_PER_WALLET:
                 raise KeyLimitReached(wallet_id)
@@ -271,35 +285,26 @@ class Store:
     def get_key(self, wallet_id: str, key_id: str) -> KeyRow | None:
         """The wallet's key, or None when unknown, revoked or another wallet's."""
         row = self._get(key_id, wallet_id)
-        return None if row is None or row.status == "revoked" else row
+        return None if row is None or row.status == REVOKED else row
 
-    def list_keys(self, wallet_id: str, cursor: str | None = None, limit: int = 10) -> KeyPage:
-        """One page of the wallet's live keys, newest first (ties broken by id).
-
-        The cursor is the position of the last key shown, so keys created or revoked
-        meanwhile never shift a page. Raises InvalidCursor.
-        """
-        where = "wallet_id = ? AND status != 'revoked'"
-        params: list[Any] = [wallet_id]
-        if cursor:
-            created_at, key_id = decode_cursor(cursor)
-            where += " AND (created_at < ? OR (created_at = ? AND spend_key_id < ?))"
-            params += [created_at, created_at, key_id]
+    def list_keys(
+        self, wallet_id: str, after: paging.Position | None = None, limit: int = DEFAULT_PAGE
+    ) -> paging.Page[KeyRow]:
+        """One page of the wallet's live keys, newest first (ties broken by id), after
+        the position of a decoded cursor (paging.py)."""
+        condition, params = paging.after(after, "spend_key_id")
+        query = (
+            "SELECT * FROM spend_keys WHERE wallet_id = ? AND status != ?"  # noqa: S608
+            f"{condition} ORDER BY created_at DESC, spend_key_id DESC LIMIT ?"
+        )
         with self._lock:
-            rows = self._conn.execute(
-                f"SELECT * FROM spend_keys WHERE {where}"  # noqa: S608
-                " ORDER BY created_at DESC, spend_key_id DESC LIMIT ?",
-                (*params, limit + 1),
-            ).fetchall()
-        keys = [row_to_key(r) for r in rows[:limit]]
-        has_more = len(rows) > limit
-        last = keys[-1] if has_more else None
-        next_cursor = encode_cursor(last.created_at, last.spend_key_id) if last else None
-        return KeyPage(keys, has_more, next_cursor)
+            rows = self._conn.execute(query, (wallet_id, REVOKED, *params, limit + 1)).fetchall()
+        keys = [row_to_key(r) for r in rows]
+        return paging.cut(keys, limit, lambda key: (key.created_at, key.spend_key_id))
 
     def update_key(self, wallet_id: str, key_id: str, changes: Mapping[str, Any]) -> KeyRow | None:
         """Apply a partial update (KeySettings field -> new value); None if not found."""
-        unknown = set(changes) - SETTINGS_FIELDS
+        unknown = set(changes).difference(SETTINGS_FIELDS)
         if unknown:
             raise ValueError(f"not key settings: {sorted(unknown)}")
         with self.transaction() as db:
@@ -334,8 +339,8 @@ class Store:
             if self.get_key(wallet_id, key_id) is None:
                 return False
             db.execute(
-                "UPDATE spend_keys SET status = 'revoked', revoked_at = ? WHERE spend_key_id = ?",
-                (self._now(), key_id),
+                "UPDATE spend_keys SET status = ?, revoked_at = ? WHERE spend_key_id = ?",
+                (REVOKED, self._now(), key_id),
             )
             return True
 
@@ -363,10 +368,7 @@ class Store:
         ``current_requests`` from the request limit's; a key without that limit (or
         with a ``total`` cycle) has current equal to total.
         """
-        moment = self.clock() if now is None else now
-        s, r = key.settings.spend_limit, key.settings.request_limit
-        spend_from = stored_time(cycle_start(s.cycle if s else "total", moment))
-        count_from = stored_time(cycle_start(r.cycle if r else "total", moment))
+        count_from, spend_from = cycle_starts(key.settings, self.clock() if now is None else now)
         with self._lock:
             row = self._conn.execute(
                 "SELECT COUNT(*) AS n, COALESCE(SUM(cost_micros), 0) AS spent,"
@@ -410,10 +412,28 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     request_id, key.wallet_id, key.spend_key_id, provider, model, endpoint,
-                    status, input_tokens, output_tokens, str(cost), to_micros(cost), when,
+                    status, input_tokens, output_tokens, money(cost), to_micros(cost), when,
                 ),
             )  # fmt: skip
         return request_id
+
+    def reprice_request(
+        self, request_id: str, *, input_tokens: int, output_tokens: int, cost: Decimal, status: str
+    ) -> str | None:
+        """Overwrite a recorded request's usage and cost (a forwarded request settling);
+        its key's id, or None when there is no such request."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT spend_key_id FROM requests WHERE request_id = ?", (request_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE requests SET input_tokens = ?, output_tokens = ?, cost = ?,"
+                " cost_micros = ?, status = ? WHERE request_id = ?",
+                (input_tokens, output_tokens, money(cost), to_micros(cost), status, request_id),
+            )
+            return str(row["spend_key_id"])
 
     def reset(self) -> None:
         """Forget every key and request but keep the wallets (tests call it per case)."""

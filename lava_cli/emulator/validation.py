@@ -4,7 +4,8 @@ Each problem raises `InvalidField`, whose message starts with the field's dotted
 (``spend_limit.amount: …``) so the 400 answer names it, as the contract requires.
 Strict on purpose: unknown fields, booleans posing as integers, numbers posing as
 decimal strings and unknown cycles are refused, so a client bug shows up here rather
-than as a surprising key.
+than as a surprising key. The limits and choices themselves are contract.py's, shared
+with the OpenAPI document (a test holds that the two agree at every limit).
 """
 
 from __future__ import annotations
@@ -14,14 +15,21 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from lava_cli.emulator.cycles import CYCLES, parse_iso, stored_time
+from lava_cli.emulator.contract import (
+    AMOUNT_DECIMALS,
+    AMOUNT_PATTERN,
+    CYCLES,
+    MAX_COUNT,
+    MAX_LIST_ITEMS,
+    MAX_NAME,
+    SHAPES,
+    STATUSES,
+)
+from lava_cli.emulator.cycles import parse_iso, stored_time
 from lava_cli.emulator.schema import KeySettings, RateLimit, RequestLimit, SpendLimit
 
-MAX_NAME = 255
-MAX_COUNT = 5_000_000
-MAX_LIST_ITEMS = 100
-# [0-9], not \d: in Python \d matches every Unicode digit, so "١٠٠" would be $100.
-_AMOUNT_RE = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
+_AMOUNT_RE = re.compile(AMOUNT_PATTERN)
+_CENTS = Decimal(1).scaleb(-AMOUNT_DECIMALS)
 
 
 class InvalidField(ValueError):
@@ -41,12 +49,12 @@ def _object(value: Any, field: str, allowed: tuple[str, ...]) -> dict[str, Any]:
     return value
 
 
-def _int(value: Any, field: str, *, required: bool = True) -> int | None:
-    if value is None and not required:
-        return None
+def _count(value: Any, field: str, *, nullable: bool = False) -> int:
+    """A whole number from 1 to MAX_COUNT (`nullable` only changes the message: the
+    caller handles null)."""
     # bool is an int subclass in Python; true must not pass as 1.
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidField(field, "must be an integer" + ("" if required else " or null"))
+        raise InvalidField(field, "must be an integer" + (" or null" if nullable else ""))
     if not 1 <= value <= MAX_COUNT:
         raise InvalidField(field, f"must be between 1 and {MAX_COUNT}")
     return value
@@ -59,12 +67,6 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _cycle(value: Any, field: str) -> str:
-    if not isinstance(value, str) or value not in CYCLES:
-        raise InvalidField(field, f"must be one of {', '.join(CYCLES)}")
-    return value
 
 
 def _choice(value: Any, field: str, choices: tuple[str, ...]) -> str:
@@ -86,11 +88,11 @@ def parse_name(value: Any) -> str:
 
 
 def parse_status(value: Any) -> str:
-    return _choice(value, "status", ("active", "paused"))
+    return _choice(value, "status", STATUSES)
 
 
 def parse_shape(value: Any) -> str:
-    return _choice(value, "request_shape", ("openai", "anthropic"))
+    return _choice(value, "request_shape", SHAPES)
 
 
 def _allow_list(value: Any, field: str) -> tuple[str, ...] | None:
@@ -126,12 +128,13 @@ def parse_spend_limit(value: Any) -> SpendLimit | None:
     amount = obj.get("amount")
     if not isinstance(amount, str) or not _AMOUNT_RE.fullmatch(amount):
         raise InvalidField(
-            "spend_limit.amount", 'must be a decimal string with at most 2 decimals, like "5.00"'
+            "spend_limit.amount",
+            f'must be a decimal string with at most {AMOUNT_DECIMALS} decimals, like "5.00"',
         )
     if Decimal(amount) <= 0:
         raise InvalidField("spend_limit.amount", "must be greater than 0")
     return SpendLimit(
-        Decimal(amount).quantize(Decimal("0.01")), _cycle(obj.get("cycle"), "spend_limit.cycle")
+        Decimal(amount).quantize(_CENTS), _choice(obj.get("cycle"), "spend_limit.cycle", CYCLES)
     )
 
 
@@ -139,18 +142,21 @@ def parse_request_limit(value: Any) -> RequestLimit | None:
     if value is None:
         return None
     obj = _object(value, "request_limit", ("count", "cycle"))
-    count = _int(obj.get("count"), "request_limit.count")
-    assert count is not None
-    return RequestLimit(count, _cycle(obj.get("cycle"), "request_limit.cycle"))
+    return RequestLimit(
+        _count(obj.get("count"), "request_limit.count"),
+        _choice(obj.get("cycle"), "request_limit.cycle", CYCLES),
+    )
 
 
 def parse_rate_limit(value: Any) -> RateLimit | None:
     if value is None:
         return None
     obj = _object(value, "rate_limit", ("rpm", "burst"))
-    rpm = _int(obj.get("rpm"), "rate_limit.rpm")
-    assert rpm is not None
-    return RateLimit(rpm, _int(obj.get("burst"), "rate_limit.burst", required=False))
+    burst = obj.get("burst")
+    return RateLimit(
+        _count(obj.get("rpm"), "rate_limit.rpm"),
+        None if burst is None else _count(burst, "rate_limit.burst", nullable=True),
+    )
 
 
 def parse_expires_at(value: Any) -> str | None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from lava_cli.emulator.replies import Reply
 
 # Error `type` strings both providers use (OpenAI's SDK ignores the type, Anthropic's
 # reads it); the HTTP status decides which exception class an SDK raises.
@@ -56,6 +58,51 @@ def error_body(shape: str, status: int, code: str, message: str) -> dict[str, An
     return openai_error(status, code, message)
 
 
+# --- answers -----------------------------------------------------------------------
+#
+# One reply (replies.Reply: its pieces, one per token, and whether max_tokens cut it)
+# goes out in either shape, whole (`reply_body`) or streamed (`reply_frames`). Its id is
+# the request id's, with the provider's prefix, so logs and answers line up.
+
+_ID_PREFIXES = {"openai": "chatcmpl-", "anthropic": "msg_"}
+
+
+def _reply_id(shape: str, request_id: str) -> str:
+    return _ID_PREFIXES[shape] + request_id.removeprefix("req_")
+
+
+def reply_body(
+    shape: str, request_id: str, model: str, reply: Reply, input_tokens: int
+) -> dict[str, Any]:
+    """The non-streamed answer in `shape`."""
+    reply_id = _reply_id(shape, request_id)
+    if shape == "openai":
+        return openai_completion(reply_id, int(time.time()), model, reply, input_tokens)
+    return anthropic_message(reply_id, model, reply, input_tokens)
+
+
+def reply_frames(
+    shape: str,
+    request_id: str,
+    model: str,
+    reply: Reply,
+    input_tokens: int,
+    *,
+    include_usage: bool,
+) -> Iterator[bytes]:
+    """Every SSE frame of a streamed answer in `shape`, one content frame per piece."""
+    reply_id = _reply_id(shape, request_id)
+    stream: OpenAIStream | AnthropicStream
+    if shape == "openai":
+        stream = OpenAIStream(reply_id, int(time.time()), model, include_usage=include_usage)
+    else:
+        stream = AnthropicStream(reply_id, model, input_tokens)
+    yield from stream.start()
+    for piece in reply.pieces:
+        yield stream.delta(piece)
+    yield from stream.end(reply.truncated, input_tokens, reply.output_tokens)
+
+
 # --- OpenAI chat completions -------------------------------------------------------
 
 
@@ -72,14 +119,7 @@ def openai_finish(truncated: bool) -> str:
 
 
 def openai_completion(
-    *,
-    completion_id: str,
-    created: int,
-    model: str,
-    text: str,
-    truncated: bool,
-    input_tokens: int,
-    output_tokens: int,
+    completion_id: str, created: int, model: str, reply: Reply, input_tokens: int
 ) -> dict[str, Any]:
     return {
         "id": completion_id,
@@ -89,12 +129,12 @@ def openai_completion(
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": text, "refusal": None},
+                "message": {"role": "assistant", "content": reply.text, "refusal": None},
                 "logprobs": None,
-                "finish_reason": openai_finish(truncated),
+                "finish_reason": openai_finish(reply.truncated),
             }
         ],
-        "usage": openai_usage(input_tokens, output_tokens),
+        "usage": openai_usage(input_tokens, reply.output_tokens),
         "system_fingerprint": None,
     }
 
@@ -103,7 +143,7 @@ class OpenAIStream:
     """Frames of one streamed chat completion: role chunk, content chunks, finish chunk,
     an optional usage chunk (``stream_options.include_usage``), then ``[DONE]``."""
 
-    def __init__(self, *, completion_id: str, created: int, model: str, include_usage: bool):
+    def __init__(self, completion_id: str, created: int, model: str, *, include_usage: bool):
         self._head = (
             f'{{"id":{_dumps(completion_id)},"object":"chat.completion.chunk",'
             f'"created":{created},"model":{_dumps(model)},"system_fingerprint":null,'
@@ -115,8 +155,8 @@ class OpenAIStream:
     def _chunk(self, choice: str) -> bytes:
         return f'data: {self._head}"choices":[{choice}]{self._usage_null}}}\n\n'.encode()
 
-    def start(self) -> bytes:
-        return self._chunk(
+    def start(self) -> Iterator[bytes]:
+        yield self._chunk(
             '{"index":0,"delta":{"role":"assistant","content":""},'
             '"logprobs":null,"finish_reason":null}'
         )
@@ -144,23 +184,17 @@ def anthropic_stop(truncated: bool) -> str:
 
 
 def anthropic_message(
-    *,
-    message_id: str,
-    model: str,
-    text: str,
-    truncated: bool,
-    input_tokens: int,
-    output_tokens: int,
+    message_id: str, model: str, reply: Reply, input_tokens: int
 ) -> dict[str, Any]:
     return {
         "id": message_id,
         "type": "message",
         "role": "assistant",
         "model": model,
-        "content": [{"type": "text", "text": text}],
-        "stop_reason": anthropic_stop(truncated),
+        "content": [{"type": "text", "text": reply.text}],
+        "stop_reason": anthropic_stop(reply.truncated),
         "stop_sequence": None,
-        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
+        "usage": {"input_tokens": input_tokens, "output_tokens": reply.output_tokens},
     }
 
 
@@ -172,7 +206,7 @@ class AnthropicStream:
     """Frames of one streamed message: message_start, content_block_start, ping,
     content_block_delta per token, content_block_stop, message_delta, message_stop."""
 
-    def __init__(self, *, message_id: str, model: str, input_tokens: int):
+    def __init__(self, message_id: str, model: str, input_tokens: int):
         self.message_id = message_id
         self.model = model
         self.input_tokens = input_tokens
@@ -202,7 +236,8 @@ class AnthropicStream:
             f'"delta":{{"type":"text_delta","text":{_dumps(text)}}}}}',
         )
 
-    def end(self, truncated: bool, output_tokens: int) -> Iterator[bytes]:
+    def end(self, truncated: bool, input_tokens: int, output_tokens: int) -> Iterator[bytes]:
+        """The closing frames; `input_tokens` went out in message_start already."""
         yield _event("content_block_stop", '{"type":"content_block_stop","index":0}')
         yield _event(
             "message_delta",
@@ -211,77 +246,6 @@ class AnthropicStream:
             f'"usage":{{"output_tokens":{output_tokens}}}}}',
         )
         yield _event("message_stop", '{"type":"message_stop"}')
-
-
-def reply_body(
-    shape: str,
-    request_id: str,
-    model: str,
-    text: str,
-    *,
-    truncated: bool,
-    input_tokens: int,
-    output_tokens: int,
-) -> dict[str, Any]:
-    """The non-streamed answer in `shape`; its id is derived from the request id."""
-    suffix = request_id.removeprefix("req_")
-    if shape == "openai":
-        return openai_completion(
-            completion_id="chatcmpl-" + suffix,
-            created=int(time.time()),
-            model=model,
-            text=text,
-            truncated=truncated,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-        )
-    return anthropic_message(
-        message_id="msg_" + suffix,
-        model=model,
-        text=text,
-        truncated=truncated,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-    )
-
-
-def reply_frames(
-    shape: str,
-    request_id: str,
-    model: str,
-    pieces: Sequence[str],
-    *,
-    truncated: bool,
-    input_tokens: int,
-    include_usage: bool,
-) -> Iterator[bytes]:
-    """Every SSE frame of a streamed answer in `shape`, one content frame per piece."""
-    suffix = request_id.removeprefix("req_")
-    if shape == "openai":
-        stream = OpenAIStream(
-            completion_id="chatcmpl-" + suffix,
-            created=int(time.time()),
-            model=model,
-            include_usage=include_usage,
-        )
-        yield stream.start()
-        for piece in pieces:
-            yield stream.delta(piece)
-        yield from stream.end(truncated, input_tokens, len(pieces))
-        return
-    anthropic = AnthropicStream(message_id="msg_" + suffix, model=model, input_tokens=input_tokens)
-    yield from anthropic.start()
-    for piece in pieces:
-        yield anthropic.delta(piece)
-    yield from anthropic.end(truncated, len(pieces))
-
-
-def sse_error(shape: str, status: int, code: str, message: str) -> bytes:
-    """An error inside an already started stream, as each provider sends it."""
-    body = _dumps(error_body(shape, status, code, message))
-    if shape == "anthropic":
-        return _event("error", body)
-    return f"data: {body}\n\n".encode()
 
 
 # --- requests ----------------------------------------------------------------------

@@ -189,7 +189,8 @@ def test_user_agent_and_auth_header_are_sent(serve):
 
 
 def test_tls_is_verified_for_https_and_skipped_only_for_loopback_http():
-    from lava_cli.api.client import LavaClient, tls_verify
+    from lava_cli.api.client import LavaClient
+    from lava_cli.api.transport import tls_verify
 
     assert tls_verify("https://api.lava.so/v1") is True
     assert tls_verify("http://127.0.0.1:8787/v1") is False

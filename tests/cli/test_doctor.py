@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from lava_cli.cli.doctor import environment_checks
+from lava_cli.ops.doctor_env import environment_checks
 from tests.conftest import run_lava
 from tests.helpers.servers import closed_port
 

@@ -29,7 +29,7 @@ def proxied_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_loopback_requests_bypass_every_proxy_variable(emulator, proxy, tmp_path):
-    """keys list (management), prompt (gateway) and doctor (urllib Date probe), each a
+    """keys list (management), prompt (gateway) and doctor (its Date probe), each a
     real process with all six proxy variables set and no NO_PROXY: the proxy sees nothing."""
     created = run_lava_with(emulator, "keys", "create", "--name", "p", "--json")
     raw = json.loads(created)["key"]

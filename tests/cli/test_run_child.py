@@ -211,3 +211,20 @@ def test_env_create_without_a_keyring_revokes_the_key(emulator, tmp_path):
     assert result.stdout == ""  # `eval "$(lava env …)"` gets nothing to run
     assert "revoked" in result.stderr and "lava_sk_" not in result.stderr
     assert wallet_keys(env) == []
+
+
+# --- item: --shape is read the same way, whatever the case, by every command ---------------
+
+
+@pytest.mark.parametrize("tool", [None, "claude-code"])
+def test_run_takes_the_shape_in_any_case(emulator, tmp_path, tool):
+    env = lava_env(tmp_path, emulator)
+    picked = ["--tool", tool] if tool else []
+    args = ["run", "--shape", "Anthropic", *picked, "--", sys.executable, "-c", PRINT_ENV]
+    result = lava(args, env)
+    assert result.returncode == 0, result.stderr
+    seen: dict[str, str] = json.loads(result.stdout)
+    token = "ANTHROPIC_AUTH_TOKEN" if tool else "ANTHROPIC_API_KEY"
+    assert seen[token] == seen["LAVA_SPEND_KEY"]
+    assert "OPENAI_API_KEY" not in seen
+    assert wallet_keys(env) == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -249,13 +250,13 @@ def test_typer_usage_error_quoting_argv_is_inert(wallet):
 
 
 def test_last_resort_error_lines_are_inert():
-    """The printers main.py falls back on when there is no context (or it failed)."""
+    """The printers cli/app.py falls back on when there is no context (or it failed)."""
+    from lava_cli.cli.app import click_or_crash, print_error
     from lava_cli.errors import LavaError
-    from lava_cli.main import _click_or_crash, _print_error
 
     stderr = io.StringIO()
-    _print_error(LavaError(TRAPPED_MESSAGE, hint=f"try {TITLE}"), stderr, None)
-    _click_or_crash(RuntimeError(TRAPPED_MESSAGE), stderr)
+    print_error(LavaError(TRAPPED_MESSAGE, hint=f"try {TITLE}"), stderr, None)
+    click_or_crash(RuntimeError(TRAPPED_MESSAGE), stderr)
     assert_inert(Ran(1, "", stderr.getvalue()), shown=(TITLE, CLEAR, CSI_C1, BIDI))
     assert stderr.getvalue().count("\n") == 4  # error + hint, twice
 
@@ -331,3 +332,52 @@ def test_a_key_with_a_newline_is_never_written_to_github_env(stand_in, tmp_path)
     assert "::add-mask::" not in ran.stdout
     assert "k" * 40 in ran.stdout and "\\nPATH" in ran.stdout  # shown, inert
     assert "not written to $GITHUB_ENV" in ran.stderr
+
+
+VALUELESS = {
+    "spend_key_id": "sk_standin1234", "name": "n", "status": "active",
+    "request_shape": "openai", "key_preview": "lava_sk_abcdefgh****",
+    "current_spend": "0", "total_spend": "0",
+}  # fmt: skip
+
+
+def _valueless(method: str, path: str) -> bytes:
+    """A server that mints keys but never returns their value (create and rotate)."""
+    if method == "POST":
+        return response("201 Created", json.dumps(VALUELESS).encode())
+    if method == "DELETE":
+        return response("200 OK", b'{"success": true}')
+    if path.startswith("/v1/spend_keys/"):
+        return response("200 OK", json.dumps(VALUELESS).encode())
+    page = {"data": [VALUELESS], "has_more": False, "next_cursor": None}
+    return response("200 OK", json.dumps(page).encode())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("keys", "create", "--name", "n"),
+        ("keys", "create", "--name", "n", "--save", "--format", "env"),
+        ("keys", "rotate", "sk_standin1234"),
+        ("run", "--", sys.executable, "-c", "import sys; sys.exit(9)"),
+        ("env", "openai-sdk", "--create"),
+        ("prompt", "hi"),
+    ],
+    ids=["create", "create-save", "rotate", "run", "env-create", "prompt"],
+)
+def test_a_key_minted_without_its_value_is_one_error_everywhere(stand_in, tmp_path, args):
+    server = stand_in(_valueless)
+    env = lava_env(
+        LAVA_SECRET_KEY="aks_test_" + "e" * 32,
+        LAVA_BASE_URL=server.base_url,
+        LAVA_CONFIG_DIR=str(tmp_path / "config"),
+    )
+    ran = lava(env, *args, terminal=False)
+    assert ran.code == 1, ran.output  # not 2 (usage), not 6 (maybe created), not the child's 9
+    assert ran.stdout == ""
+    assert ran.stderr.splitlines() == [
+        "error: the API did not return the new key's value (sk_standin1234)",
+        "hint: rotate it to get a value (`lava keys rotate sk_standin1234`), "
+        "or revoke it (`lava keys revoke sk_standin1234 --yes`)",
+    ]

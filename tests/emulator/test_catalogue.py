@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from lava_cli.emulator import catalogue
+from lava_cli.emulator.server import EmulatorHandle
 
 
 def test_catalogue_spans_providers_with_prices() -> None:
@@ -98,3 +99,20 @@ def test_services_provider_filter(anon: httpx.Client) -> None:
     assert {e["provider"] for e in body["data"]} == {"google"}
     assert [e["id"] for e in body["data"]] == ["gemini-2.5-pro", "gemini-2.5-flash"]
     assert anon.get("/services", params={"provider": "nobody"}).json()["data"] == []
+
+
+def test_models_and_the_gateway_read_the_same_key_when_both_headers_come(
+    api: httpx.Client, anon: httpx.Client, emu: EmulatorHandle
+) -> None:
+    """With x-api-key and a Bearer token, x-api-key is the key, for /v1/models as for
+    the gateway (as ANTHROPIC_API_KEY wins over ANTHROPIC_AUTH_TOKEN in Claude Code)."""
+    only_haiku = api.post(
+        "/spend_keys", json={"name": "a", "allowed_models": ["claude-haiku-4-5"]}
+    ).json()["key"]
+    unrestricted = api.post("/spend_keys", json={"name": "b"}).json()["key"]
+    both = {"x-api-key": only_haiku, "Authorization": f"Bearer {unrestricted}"}
+    listed = [m["id"] for m in anon.get("/models", headers=both).json()["data"]]
+    assert listed == ["claude-haiku-4-5"]
+    chat = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+    refused = httpx.post(emu.base_url + "/chat/completions", json=chat, headers=both, timeout=10)
+    assert refused.status_code == 403  # the gateway judged it by the haiku-only key too

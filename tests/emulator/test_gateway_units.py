@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from lava_cli.emulator import wire
+from lava_cli.emulator.catalogue import request_cost
 from lava_cli.emulator.faults import FaultRule, Faults, parse_fault
-from lava_cli.emulator.ledger import decimal_text
 from lava_cli.emulator.limits import (
     TokenBuckets,
     check_allowed,
@@ -18,7 +18,8 @@ from lava_cli.emulator.limits import (
     check_shape,
     check_spend_limit,
 )
-from lava_cli.emulator.replies import count_input_tokens, count_tokens, make_reply, request_cost
+from lava_cli.emulator.money import decimal_text
+from lava_cli.emulator.replies import count_input_tokens, count_tokens, make_reply
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=timezone.utc)
 

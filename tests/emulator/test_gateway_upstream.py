@@ -15,8 +15,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from lava_cli.emulator.gateway import GatewayOptions
-from lava_cli.emulator.replies import Upstream, parse_upstream
 from lava_cli.emulator.server import EmulatorHandle, start_in_thread
+from lava_cli.emulator.upstream import Upstream, parse_upstream
 from tests.helpers.clock import FakeClock
 from tests.helpers.gateway import START, Emu, start_gateway
 

@@ -163,8 +163,8 @@ def test_a_forwarded_model_refuses_an_absurd_max_tokens_with_400() -> None:
     """The reservation of a forwarded request is max_tokens x price: 10**30 tokens
     overflowed the ledger's integer micro-dollars (500) before any upstream call."""
     from lava_cli.emulator.gateway import GatewayOptions
-    from lava_cli.emulator.replies import Upstream
     from lava_cli.emulator.server import start_in_thread, with_gateway_options
+    from lava_cli.emulator.upstream import Upstream
 
     dead = Upstream("openai", "http://127.0.0.1:9", "upstream-key")
     options = GatewayOptions(upstreams={"gpt-4o": dead})
@@ -241,6 +241,19 @@ def _cursor(raw: bytes) -> str:
 def test_hostile_cursors_are_400(api: httpx.Client, path: str, cursor: str) -> None:
     message = _management_400(api.get(path, params={"cursor": cursor}))
     assert message.startswith("cursor:"), message
+
+
+def test_both_lists_refuse_a_cursor_alike_without_echoing_it(api: httpx.Client) -> None:
+    """One cursor codec (paging.py): /v1/spend_keys and /v1/requests answer a cursor
+    they did not issue with the same 400, which does not send the cursor back (a client
+    chooses its size: this one is 27 KB)."""
+    cursor = _cursor(b"[" * 20_000)
+    keys, requests = (
+        api.get(path, params={"cursor": cursor}) for path in ("/spend_keys", "/requests")
+    )
+    assert (keys.status_code, requests.status_code) == (400, 400)
+    assert keys.json() == requests.json()
+    assert cursor not in requests.text and len(requests.content) < 200
 
 
 @pytest.mark.parametrize(

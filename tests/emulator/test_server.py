@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from lava_cli.contract import is_loopback_host as is_loopback
 from lava_cli.emulator.server import default_db_path, serve
 from lava_cli.errors import UsageError
 
@@ -109,3 +110,25 @@ def test_default_db_path_is_in_the_user_data_dir() -> None:
     path = default_db_path()
     assert path.name == "emulator.sqlite3"
     assert "lava-cli" in path.parts
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("LOCALHOST.", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.10", False),
+        ("example.com", False),
+        ("localhost.example.com", False),
+        ("", False),
+    ],
+)
+def test_is_loopback_decides_the_warning(host: str, loopback: bool) -> None:
+    """`serve` warns unless it listens on one of these; the emulator's own check."""
+    assert is_loopback(host) is loopback

@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lava_cli.emulator.schema import KeySettings, SpendLimit, from_micros, to_micros
+from lava_cli.emulator.money import from_micros, to_micros
+from lava_cli.emulator.schema import KeySettings, SpendLimit
 from lava_cli.emulator.server import start_in_thread
 from lava_cli.emulator.store import Store
 
@@ -130,6 +131,24 @@ def test_money_is_exact_in_micro_dollars() -> None:
     assert from_micros(to_micros(Decimal("12.345678"))) == Decimal("12.345678")
     with pytest.raises(ValueError):
         to_micros(Decimal("0.0000001"))
+
+
+def test_the_database_keeps_amounts_in_the_api_text_form() -> None:
+    """One money formatter (money.py) for every amount written, the database included:
+    a cost that rounded to zero is ``0.00`` there, as on the wire, not ``0E-6``."""
+    store = Store()
+    wallet = store.create_wallet(SECRET)
+    _, raw = store.create_key(
+        wallet.wallet_id, KeySettings(name="k", spend_limit=SpendLimit(Decimal("5.0"), "total"))
+    )
+    for cost in ("0E-6", "0.012500", "3"):
+        _charge(store, raw, cost)
+    with store.transaction() as db:
+        costs = [row[0] for row in db.execute("SELECT cost FROM requests ORDER BY cost")]
+        (limit,) = db.execute("SELECT spend_limit_amount FROM spend_keys").fetchone()
+        (balance,) = db.execute("SELECT balance FROM wallets").fetchone()
+    assert costs == ["0.00", "0.0125", "3.00"]
+    assert (limit, balance) == ("5.00", "100.00")
 
 
 def test_update_refuses_fields_that_are_not_settings() -> None:

@@ -133,3 +133,69 @@ def test_boundaries_that_are_accepted(
     assert r.status_code == 201, r.text
     (field, value), *_ = fields.items()
     assert r.json()[field] == (value if expected is None else expected)
+
+
+# --- one reading of the contract: the checks and the OpenAPI document agree ----------
+
+# Bodies on both sides of every limit the contract sets (contract.py), merged into
+# {"name": "k"}; the emulator's verdict (201 or 400) must be the document's.
+EDGE_BODIES: list[dict[str, Any]] = [
+    {"name": "x" * 255},
+    {"name": "x" * 256},
+    {"allowed_models": ["m"] * 100},
+    {"allowed_models": [f"m{n}" for n in range(101)]},
+    {"allowed_providers": ["p" * 255]},
+    {"allowed_providers": ["p" * 256]},
+    {"request_limit": {"count": 5_000_000, "cycle": "total"}},
+    {"request_limit": {"count": 5_000_001, "cycle": "total"}},
+    {"rate_limit": {"rpm": 5_000_000}},
+    {"rate_limit": {"rpm": 5_000_001}},
+    {"rate_limit": {"rpm": 1, "burst": 5_000_000}},
+    {"rate_limit": {"rpm": 1, "burst": 5_000_001}},
+    {"spend_limit": {"amount": "999999999999.99", "cycle": "daily"}},
+    {"spend_limit": {"amount": "1000000000000", "cycle": "daily"}},
+    {"spend_limit": {"amount": "1.234", "cycle": "daily"}},
+    {"spend_limit": {"amount": "1.00", "cycle": "yearly"}},
+    {"status": "paused"},
+    {"status": "revoked"},
+    {"request_shape": "anthropic"},
+    {"request_shape": "gemini"},
+]
+
+
+@pytest.mark.parametrize("fields", EDGE_BODIES, ids=lambda f: str(f)[:60])
+def test_the_openapi_document_and_the_checks_agree_at_every_limit(
+    api: httpx.Client, fields: dict[str, Any]
+) -> None:
+    """Both are built from contract.py: a limit changed in one place moves in both."""
+    import jsonschema_rs
+
+    from lava_cli.emulator.openapi import build_document
+
+    schema = build_document()["components"]["schemas"]["SpendKeyCreate"]
+    body = {"name": "k", **fields}
+    documented = jsonschema_rs.validator_for(schema).is_valid(body)
+    answer = api.post("/spend_keys", json=body)
+    assert answer.status_code in (201, 400), answer.text
+    assert (answer.status_code == 201) == documented, answer.text
+    if answer.status_code == 201:
+        api.delete(f"/spend_keys/{answer.json()['spend_key_id']}")
+
+
+def test_the_settings_fields_are_one_list_everywhere() -> None:
+    """contract.SETTINGS_FIELDS is what a client may set: the stored settings, the
+    parsers and the document's bodies list exactly those fields, in that order."""
+    import dataclasses
+
+    from lava_cli.emulator.contract import SETTINGS_FIELDS
+    from lava_cli.emulator.openapi import build_document
+    from lava_cli.emulator.schema import KeySettings
+    from lava_cli.emulator.validation import PARSERS
+
+    assert tuple(field.name for field in dataclasses.fields(KeySettings)) == SETTINGS_FIELDS
+    assert tuple(PARSERS) == SETTINGS_FIELDS
+    schemas = build_document()["components"]["schemas"]
+    for body in ("SpendKeyCreate", "SpendKeyUpdate"):
+        assert tuple(schemas[body]["properties"]) == SETTINGS_FIELDS
+    answer = list(schemas["SpendKey"]["properties"])
+    assert [name for name in answer if name in SETTINGS_FIELDS] == list(SETTINGS_FIELDS)

@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from lava_cli.emulator.app import create_app
-from lava_cli.emulator.gateway import GatewayOptions, gateway_routes
-from lava_cli.emulator.server import EmulatorHandle, start_in_thread
+from lava_cli.emulator.gateway import GatewayOptions
+from lava_cli.emulator.server import EmulatorHandle, start_in_thread, with_gateway_options
 from tests.helpers.clock import FakeClock
 
 if TYPE_CHECKING:  # the SDKs take ~3 s to import: only the tests that use them pay it
@@ -35,10 +34,7 @@ START = datetime(2025, 1, 15, 12, 0, tzinfo=timezone.utc)
 def start_gateway(clock: FakeClock, options: GatewayOptions | None = None) -> EmulatorHandle:
     """An emulator whose gateway uses `options` (the default one uses none)."""
     return start_in_thread(
-        clock=clock,
-        app_factory=lambda store, clk: create_app(
-            store, clk, extra_routes=gateway_routes(store, clk, options)
-        ),
+        clock=clock, app_factory=with_gateway_options(options or GatewayOptions())
     )
 
 

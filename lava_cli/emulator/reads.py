@@ -1,0 +1,231 @@
+"""The read side of the gateway's ledger: ``GET /v1/requests`` and ``GET /v1/usage``.
+
+Both answer for the wallet of the ``Authorization: Bearer`` secret, with the
+management API's authentication and error shape (`app.ManagementApi`). They only
+read the ``requests`` table the gateway's check-and-charge writes (ledger.py), so
+nothing here can change what a key may spend.
+
+- ``/v1/requests``: one page of the wallet's requests, newest first; ``cursor`` and
+  ``limit`` as for the spend-key list (paging.py); ``spend_key_id`` filters (ours).
+- ``/v1/usage``: daily UTC totals over ``[start, end)``, every day listed. ``start`` /
+  ``end`` are ISO 8601 moments or dates; a bare ``end`` date includes that day.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from lava_cli.emulator import paging
+from lava_cli.emulator.app import ApiError, ManagementApi
+from lava_cli.emulator.contract import DEFAULT_PAGE
+from lava_cli.emulator.cycles import as_utc, iso_z, parse_iso, parse_stored, stored_time, utc_now
+from lava_cli.emulator.money import decimal_text
+from lava_cli.emulator.store import Store
+
+MAX_USAGE_DAYS = 366
+
+# The moments /v1/usage accepts (an emulator decision): nothing before the Unix epoch,
+# and room after the last one for the day arithmetic (a day past `end`, 30 days before
+# it), which would otherwise overflow `datetime` near the year 9999 and answer 500.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9999, 1, 1, tzinfo=timezone.utc)
+
+
+class BadQuery(ValueError):
+    """A query parameter of /v1/requests or /v1/usage the API answers with 400."""
+
+
+def _when(text: str | None, name: str, *, end: bool) -> datetime | None:
+    """An ISO 8601 moment; a bare date means its 00:00 UTC (for `end`: the next day's,
+    so ``end=2025-01-31`` includes the 31st)."""
+    if not text:
+        return None
+    try:
+        if not text.isascii():  # strptime's %Y would read `２０２５` as 2025
+            raise ValueError(text)
+        if len(text) == 10:
+            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+            return day + timedelta(days=1) if end else day
+        return parse_iso(text)
+    except ValueError:
+        raise BadQuery(f"{name}: {text!r} is not an ISO 8601 date or time") from None
+    except OverflowError:  # the day after 9999-12-31
+        raise BadQuery(_out_of_range(name, text)) from None
+
+
+def _out_of_range(name: str, text: str) -> str:
+    return f"{name}: {text!r} is out of range ({EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d})"
+
+
+def usage_range(
+    start_text: str | None, end_text: str | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """``GET /v1/usage``'s range: end defaults to now, start to 30 days before (00:00)."""
+    end = _when(end_text, "end", end=True) or now
+    start = _when(start_text, "start", end=False)
+    for name, text, moment in (("start", start_text, start), ("end", end_text, end)):
+        if moment is not None and not EARLIEST <= moment <= LATEST:
+            raise BadQuery(_out_of_range(name, text or ""))
+    if start is None:
+        start = (end - timedelta(days=30)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, end
+
+
+def list_requests(
+    store: Store,
+    wallet_id: str,
+    *,
+    after: paging.Position | None = None,
+    limit: int = DEFAULT_PAGE,
+    spend_key_id: str | None = None,
+) -> dict[str, Any]:
+    """One page of the wallet's requests, newest first, after the position of a
+    decoded cursor (paging.py)."""
+    where = "wallet_id = ?"
+    params: list[Any] = [wallet_id]
+    if spend_key_id:
+        where += " AND spend_key_id = ?"
+        params.append(spend_key_id)
+    condition, after_params = paging.after(after, "request_id")
+    with store.transaction() as db:
+        rows = db.execute(
+            f"SELECT * FROM requests WHERE {where}{condition}"  # noqa: S608 - fixed fragments
+            " ORDER BY created_at DESC, request_id DESC LIMIT ?",
+            (*params, *after_params, limit + 1),
+        ).fetchall()
+    page = paging.cut(rows, limit, lambda row: (row["created_at"], row["request_id"]))
+    return {
+        "data": [_request_json(row) for row in page.data],
+        "has_more": page.has_more,
+        "next_cursor": page.next_cursor,
+    }
+
+
+def _request_json(row: sqlite3.Row) -> dict[str, Any]:
+    """One row of the request log as the API shows it (SDK 11.2's RestRequest, in part)."""
+    cost = decimal_text(row["cost_micros"])
+    return {
+        "request_id": row["request_id"],
+        "status": row["status"],
+        "provider": row["provider"],
+        "model": row["model"],
+        "endpoint": row["endpoint"],
+        "model_usage": {
+            "input_tokens": row["input_tokens"],
+            "output_tokens": row["output_tokens"],
+            "total_tokens": row["input_tokens"] + row["output_tokens"],
+            "total_cost": cost,
+        },
+        "cost": cost,
+        "created_at": iso_z(parse_stored(row["created_at"])),
+        "spend_key_id": row["spend_key_id"],
+    }
+
+
+def usage(store: Store, wallet_id: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """Daily (UTC) totals over ``[start, end)``, every day listed, plus the totals.
+
+    ``total_charge`` equals ``total_cost``: the emulator adds no fee.
+    """
+    start, end = as_utc(start), as_utc(end)
+    if end <= start:
+        raise BadQuery("end: must be after start")
+    first_day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    if (end - first_day).days > MAX_USAGE_DAYS:
+        raise BadQuery(f"the range spans more than {MAX_USAGE_DAYS} days")
+    with store.transaction() as db:
+        rows = db.execute(
+            "SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS n,"
+            " SUM(input_tokens + output_tokens) AS tokens, SUM(cost_micros) AS micros"
+            " FROM requests WHERE wallet_id = ? AND created_at >= ? AND created_at < ?"
+            " GROUP BY day",
+            (wallet_id, stored_time(start), stored_time(end)),
+        ).fetchall()
+    by_day = {row["day"]: (row["n"], row["tokens"], row["micros"]) for row in rows}
+    items = []
+    day = first_day
+    while day < end:
+        following = day + timedelta(days=1)
+        date = day.strftime("%Y-%m-%d")
+        n, tokens, micros = by_day.get(date, (0, 0, 0))
+        items.append(
+            {"date": date, **_totals(max(day, start), min(following, end), n, tokens, micros)}
+        )
+        day = following
+    days = by_day.values()
+    totals = _totals(
+        start,
+        end,
+        sum(n for n, _, _ in days),
+        sum(tokens for _, tokens, _ in days),
+        sum(micros for _, _, micros in days),
+    )
+    return {"items": items, "totals": totals}
+
+
+def _totals(
+    start: datetime, end: datetime, requests: int, tokens: int, micros: int
+) -> dict[str, Any]:
+    """One usage row: a day of the range, or the whole range."""
+    return {
+        "start": iso_z(start),
+        "end": iso_z(end),
+        "total_requests": requests,
+        "total_usage_tokens": tokens,
+        "total_cost": decimal_text(micros),
+        "total_charge": decimal_text(micros),
+    }
+
+
+def _json(body: dict[str, Any]) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
+
+
+class ReadSide:
+    """``GET /v1/requests`` and ``GET /v1/usage`` for the wallet of the Bearer secret.
+
+    Authentication and the error shape are the management API's (`ManagementApi`).
+    """
+
+    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+        self.api = ManagementApi(store, clock)
+        self.store, self.clock = store, clock
+
+    async def requests(self, request: Request) -> Response:
+        wallet = self.api.wallet(request)
+        params = request.query_params
+        page = list_requests(
+            self.store,
+            wallet.wallet_id,
+            after=paging.decode_cursor(params.get("cursor")),
+            limit=paging.page_limit(params.get("limit")),
+            spend_key_id=params.get("spend_key_id") or None,
+        )
+        return _json(page)
+
+    async def usage(self, request: Request) -> Response:
+        wallet = self.api.wallet(request)
+        params = request.query_params
+        try:
+            start, end = usage_range(params.get("start"), params.get("end"), self.clock())
+            body = usage(self.store, wallet.wallet_id, start, end)
+        except BadQuery as exc:
+            raise ApiError(400, "invalid_request", str(exc)) from None
+        return _json(body)
+
+
+def read_routes(store: Store, clock: Callable[[], datetime] = utc_now) -> list[Route]:
+    """The read side's Starlette routes, for `server.ROUTE_PROVIDERS`."""
+    read = ReadSide(store, clock)
+    return [
+        Route("/v1/requests", read.requests, methods=["GET"]),
+        Route("/v1/usage", read.usage, methods=["GET"]),
+    ]
