@@ -11,8 +11,8 @@ import time
 import pytest
 
 from lava_cli.api.client import LavaClient
-from tests.api.test_faults import EMPTY_PAGE, RawServer, reply
 from tests.conftest import run_lava
+from tests.helpers.servers import EMPTY_PAGE, reply
 
 SECRET = "aks_test_" + "c" * 32
 DATE = "Tue, 03 Feb 2026 10:00:00 GMT"
@@ -21,16 +21,9 @@ TRICKLE_S = 20.0  # how long the stand-in keeps a probe waiting before it gives 
 
 
 @pytest.fixture
-def server():
-    servers: list[RawServer] = []
-
-    def start(handler):
-        servers.append(RawServer(handler))
-        return servers[-1]
-
-    yield start
-    for one in servers:
-        one.close()
+def server(raw_server):
+    """Stand-in servers (tests/helpers/servers.py), closed after the test."""
+    return raw_server
 
 
 def test_the_probe_sends_no_secret_once_and_reads_an_error_page_date(server):

@@ -14,7 +14,7 @@ from lava_cli.contract import cycle_start, next_reset
 from lava_cli.ops.usage import forecast
 from lava_cli.render.usage import bar, level
 from tests.conftest import run_lava
-from tests.terminal import lava_env, run_lava_process
+from tests.helpers.terminal import lava_env, run_lava_process
 
 
 def create(*args: str) -> dict:
@@ -187,6 +187,7 @@ def test_one_key_counts_only_its_own_requests(logged_in):
     assert detail["by_model"][0]["requests"] == 2
 
 
+@pytest.mark.slow
 def test_an_expiry_at_the_end_of_time_shows_on_a_terminal_east_of_utc(logged_in):
     # 9999-12-31 23:30 UTC is past the year 9999 in Tokyo: shown in UTC, not a crash.
     create("--name", "far", "--expires-at", "9999-12-31T23:30:00Z")
