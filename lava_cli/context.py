@@ -112,6 +112,11 @@ class AppContext:
         return found
 
     def find_secret(self) -> Secret | None:
+        # LAVA_SECRET_KEY wins over the profile's store, so with it the config file is
+        # not read (nor platformdirs imported to find it) unless something else needs it.
+        found = resolve_secret(self.profile, None)
+        if found is not None:
+            return found
         storage = self.profile_settings.get("secret_storage")
         return resolve_secret(self.profile, storage if isinstance(storage, str) else None)
 
