@@ -218,13 +218,29 @@ def rotate(
     json_: JsonOpt = False,
     format_: FormatOpt = None,
     var: VarOpt = "LAVA_SPEND_KEY",
+    deliver: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--deliver",
+            help="Run COMMAND (split like a shell, run without one) with the new key on "
+            "its stdin, then prove the key at the gateway (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Give a key a new secret value; the old one stops working at once.
 
     Limits and usage history stay. Example: lava keys rotate claude --save
+
+    With --deliver, each COMMAND gets the new key on its stdin only (never in its
+    arguments or environment), then a free request proves the gateway accepts it.
+    If a command or the probe fails, the new key is saved (--save) or printed on
+    stdout, and the exit code is 7. Commands time out after LAVA_DELIVER_TIMEOUT
+    seconds (default 60).
+    Example: lava keys rotate ci --deliver 'gh secret set LAVA_SPEND_KEY'
     """
     how = _hand_off(save, quiet, json_, format_, var)
-    ops.run_rotate(app_of(ctx), ops.RotateOptions(key, how))
+    opts = ops.rotate_options(key, how, deliver or ())
+    ops.run_rotate(app_of(ctx), opts)
 
 
 @app.command()
