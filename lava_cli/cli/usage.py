@@ -2,7 +2,8 @@
 
 Parse the flags into `ops.usage.UsageOptions` (every usage error before any request),
 then run one of the views: every key, one key, the wallet (`ops.usage`), a key by day
-or model and the CSV/JSON exports (`ops.usage_export`).
+or model and the CSV/JSON exports (`ops.usage_export`), or the watch
+(`ops.usage_watch`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from lava_cli.parsing import parse_datetime, parse_duration
 
 if TYPE_CHECKING:
     from lava_cli.ops.usage import UsageOptions
+    from lava_cli.ops.usage_watch import WatchOptions
 
 
 class Window(NamedTuple):
@@ -108,6 +110,44 @@ def _end_of(text: str) -> datetime:
     return moment
 
 
+def watch_options(
+    interval: str | None, alert: str | None, exit_on_alert: bool, *, watch: bool
+) -> WatchOptions | None:
+    """--watch's options (None without --watch, when none of them may be given)."""
+    from lava_cli.ops.usage_watch import DEFAULT_INTERVAL_S, MIN_INTERVAL_S, WatchOptions
+    from lava_cli.parsing import parse_share
+
+    if not watch:
+        given = [f for f, v in (("--interval", interval), ("--alert", alert)) if v is not None]
+        given += ["--exit-on-alert"] if exit_on_alert else []
+        if given:
+            raise UsageError(
+                f"{', '.join(given)} only work with --watch",
+                hint="lava usage --watch --alert 80%; for a one-off check in CI use "
+                "`lava keys check KEY --max-used 80%`",
+            )
+        return None
+    if exit_on_alert and alert is None:
+        raise UsageError("--exit-on-alert needs --alert", hint="e.g. --alert 80% --exit-on-alert")
+    seconds = DEFAULT_INTERVAL_S
+    if interval is not None:
+        seconds = parse_duration(interval, "--interval").total_seconds()
+        if seconds < MIN_INTERVAL_S:
+            raise UsageError("--interval: the shortest is 1s")
+    share = parse_share(alert, "--alert") if alert is not None else None
+    return WatchOptions(seconds, share, exit_on_alert)
+
+
+def _check_watch_alone(key: str | None, opts: UsageOptions) -> None:
+    if key is not None or opts.wallet or opts.by or opts.fmt or opts.json:
+        raise UsageError(
+            "--watch shows every key; it does not go with KEY, --wallet, --since/--start/"
+            "--end, --by, --format or --json",
+            hint="off a terminal it prints one line per key per interval; for JSON, run "
+            "`lava usage --json` on a schedule",
+        )
+
+
 def usage(
     ctx: typer.Context,
     key: Annotated[
@@ -140,6 +180,21 @@ def usage(
         typer.Option("--format", help="csv or json: the view's rows, for a spreadsheet."),
     ] = None,
     json_: JsonOpt = False,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Redraw every key against its limits until Ctrl-C.")
+    ] = False,
+    interval: Annotated[
+        str | None, typer.Option("--interval", help="Time between polls for --watch (30s).")
+    ] = None,
+    alert: Annotated[
+        str | None,
+        typer.Option(
+            "--alert", help="With --watch: alert when a key reaches this share of a limit: 80%."
+        ),
+    ] = None,
+    exit_on_alert: Annotated[
+        bool, typer.Option("--exit-on-alert", help="With --alert: exit 5 at the first alert.")
+    ] = False,
 ) -> None:
     """Show spend against limits: every key, one key with a forecast, or the wallet.
 
@@ -158,7 +213,13 @@ def usage(
     opts = parse_options(
         key, wallet, Window(since, start, end), json_, ops_usage.now_utc(), by=by, fmt=format_
     )
-    if opts.key is not None and opts.by is not None:
+    watching = watch_options(interval, alert, exit_on_alert, watch=watch)
+    if watching is not None:
+        from lava_cli.ops.usage_watch import run_watch
+
+        _check_watch_alone(key, opts)
+        run_watch(app_, watching)
+    elif opts.key is not None and opts.by is not None:
         from lava_cli.ops.usage_export import run_key_breakdown
 
         run_key_breakdown(app_, opts)
