@@ -34,21 +34,29 @@ if TYPE_CHECKING:
     from lava_cli.render.output import Output
 
 
+def _figures(alert: Alert, *, human: bool) -> str:
+    """The limit and how much of it is used, for people or for a log line."""
+    key = alert.usage.key
+    if alert.limit == "spend":
+        spend = key.spend_limit
+        assert spend is not None
+        if human:
+            return f"{usd(spend.amount)} {spend.cycle} spend limit ({usd(key.current_spend)})"
+        return f"{key.current_spend} of {spend.amount:.2f} {spend.cycle}"
+    req = key.request_limit
+    assert req is not None
+    if human:
+        return f"{req.count} {req.cycle} requests ({key.current_requests} made)"
+    return f"{key.current_requests} of {req.count} {req.cycle}"
+
+
 def alert_text(alert: Alert) -> str:
     """`ci (sk_…) has used 85% of its $10.00 monthly spend limit ($8.50), at or over 80%`."""
     u, key = alert.usage, alert.usage.key
-    if alert.limit == "spend":
-        limit = key.spend_limit
-        assert limit is not None
-        what = f"{usd(limit.amount)} {limit.cycle} spend limit ({usd(key.current_spend)})"
-    else:
-        req = key.request_limit
-        assert req is not None
-        what = f"{req.count} {req.cycle} requests ({key.current_requests} made)"
+    state = "" if u.status == "active" else f"; the key is {u.status}"
     return (
-        f"{key.name} ({key.spend_key_id}) has used {percent(alert.share)} of its {what}, "
-        f"at or over {percent(alert.threshold)}"
-        + ("" if u.status == "active" else f"; the key is {u.status}")
+        f"{key.name} ({key.spend_key_id}) has used {percent(alert.share)} of its "
+        f"{_figures(alert, human=True)}, at or over {percent(alert.threshold)}{state}"
     )
 
 
@@ -77,14 +85,6 @@ def watch_line(u: KeyUsage, now: datetime) -> list[str]:
 
 def alert_line(alert: Alert, now: datetime) -> list[str]:
     key = alert.usage.key
-    if alert.limit == "spend":
-        spend = key.spend_limit
-        assert spend is not None
-        figures = f"{key.current_spend} of {spend.amount:.2f} {spend.cycle}"
-    else:
-        req = key.request_limit
-        assert req is not None
-        figures = f"{key.current_requests} of {req.count} {req.cycle}"
     return [
         "alert",
         iso_utc(now),
@@ -93,7 +93,7 @@ def alert_line(alert: Alert, now: datetime) -> list[str]:
         alert.limit,
         percent(alert.share),
         percent(alert.threshold),
-        figures,
+        _figures(alert, human=False),
     ]
 
 

@@ -14,6 +14,7 @@ from lava_cli.contract import cycle_start, next_reset
 from lava_cli.ops.usage import forecast
 from lava_cli.render.usage import bar, level
 from tests.conftest import run_lava
+from tests.helpers.ledger import charge
 from tests.helpers.terminal import lava_env, run_lava_process
 
 
@@ -31,15 +32,6 @@ def chat(emulator, key: dict, model: str, words: int = 50) -> httpx.Response:
         json=body,
         timeout=10,
     )
-
-
-def charge(emulator, key: dict, cost: str, *, n: int = 1, model: str = "gpt-4o-mini", at=None):
-    row = emulator.store.get_key(key["wallet_id"], key["spend_key_id"])
-    for _ in range(n):
-        emulator.store.record_request(
-            row, provider="openai", model=model, endpoint="/v1/chat/completions",
-            input_tokens=10, output_tokens=5, cost=Decimal(cost), created_at=at,
-        )  # fmt: skip
 
 
 def usage_json(*args: str) -> dict:

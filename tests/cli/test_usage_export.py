@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import run_lava
+from tests.helpers.ledger import charge
 from tests.helpers.servers import answering, response
 
 KEY_HEADER = [
@@ -27,15 +28,6 @@ def create(*args: str) -> dict:
     result = run_lava("keys", "create", *args, "--json")
     assert result.code == 0, result.output
     return json.loads(result.stdout)
-
-
-def charge(emulator, key: dict, cost: str, *, n: int = 1, model: str = "gpt-4o-mini", at=None):
-    row = emulator.store.get_key(key["wallet_id"], key["spend_key_id"])
-    for _ in range(n):
-        emulator.store.record_request(
-            row, provider="openai", model=model, endpoint="/v1/chat/completions",
-            input_tokens=10, output_tokens=5, cost=Decimal(cost), created_at=at,
-        )  # fmt: skip
 
 
 def exported(*args: str) -> tuple[list[str], list[dict[str, str]], str]:
