@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import httpx
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lava_cli.emulator.cycles import stored_time
+from lava_cli.errors import UsageError
+from lava_cli.parsing import parse_share
 from tests.conftest import run_lava
 
 
@@ -216,3 +221,9 @@ def test_bad_max_used_values_are_refused(logged_in):
         result = run_lava("keys", "check", "k", "--max-used", bad)
         assert result.code == 2, (bad, result.output)
         assert "--max-used" in result.stderr
+
+
+@given(st.text(max_size=12))
+def test_the_share_parser_only_ever_refuses_with_a_usage_error(text):
+    with contextlib.suppress(UsageError):
+        assert 0 < parse_share(text, "--max-used") <= 1

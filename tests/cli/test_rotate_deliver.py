@@ -130,6 +130,11 @@ def test_several_destinations_each_get_the_same_key(logged_in, tmp_path):
     assert result.code == 0, result.output
     report = json.loads(result.stdout)
     assert report["ok"] is True and "key" not in report
+    # The probe is free: nothing billed, recorded or counted against the key's limits.
+    shown = json.loads(run_lava("keys", "show", "multi", "--json").stdout)
+    assert (shown["current_requests"], shown["total_spend"]) == (0, "0.00")
+    requests = json.loads(run_lava("usage", "--wallet", "--since", "1d", "--json").stdout)
+    assert requests["totals"]["requests"] == 0
     assert [s["step"] for s in report["steps"]] == ["rotate", "deliver 1/2", "deliver 2/2", "probe"]
     assert all(s["ok"] and s["seconds"] >= 0 for s in report["steps"])
     probe = report["steps"][-1]
