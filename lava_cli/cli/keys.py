@@ -236,6 +236,7 @@ def rotate(
     If a command or the probe fails, the new key is saved (--save) or printed on
     stdout, and the exit code is 7. Commands time out after LAVA_DELIVER_TIMEOUT
     seconds (default 60).
+
     Example: lava keys rotate ci --deliver 'gh secret set LAVA_SPEND_KEY'
     """
     how = _hand_off(save, quiet, json_, format_, var)
