@@ -20,6 +20,7 @@ class ExitCode(enum.IntEnum):
     NOT_FOUND = 4
     POLICY = 5
     UNAVAILABLE = 6
+    DRIFT = 7  # `keys apply --check`: the wallet differs from the file
     CANNOT_EXECUTE = 126  # `lava run`: the command exists but cannot run (as a shell says)
     COMMAND_NOT_FOUND = 127  # `lava run`: no such command (as a shell says)
     INTERRUPTED = 130
@@ -70,6 +71,16 @@ class UnavailableError(LavaError):
     """Network failure, timeout, or the server is down / answering garbage (exit 6)."""
 
     exit_code = ExitCode.UNAVAILABLE
+
+
+class DriftError(LavaError):
+    """`lava keys apply --check`: the wallet differs from the key file (exit 7).
+
+    A code of its own: every other one can come out of the same run for another reason
+    (5 for a 429 or 403, 1 for an API error), and a CI drift check must tell "the
+    wallet changed" from "could not tell"."""
+
+    exit_code = ExitCode.DRIFT
 
 
 class CommandNotRunError(LavaError):

@@ -1,4 +1,5 @@
-"""`lava keys …`: create, list, show, update, pause, resume, rotate, revoke, forget, check.
+"""`lava keys …`: create, list, show, update, pause, resume, rotate, revoke, forget, check,
+and (from `cli/apply.py`) apply and export.
 
 Typer only: each command turns its flags into the Options of `ops/keys.py` (usage
 errors, exit 2, before any request) and calls `ops.keys.run_<command>(app, opts)`.
@@ -10,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from lava_cli.cli import apply as keys_as_code
 from lava_cli.cli.common import JsonOpt, QuietOpt, app_of, command_group
 from lava_cli.ops import keys as ops
 from lava_cli.ops.handoff import HandOff, check_format
@@ -289,3 +291,8 @@ def forget(
     Example: lava keys forget old-ci
     """
     ops.run_forget(app_of(ctx), ops.ForgetOptions(key, quiet, json_))
+
+
+# Keys as code: their own module, listed after the commands above.
+app.command("apply")(keys_as_code.apply)
+app.command("export")(keys_as_code.export)
