@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from lava_cli.cli.common import JsonOpt, app_of
+from lava_cli.cli.common import app_of
 from lava_cli.errors import UsageError
 from lava_cli.ops.handoff import HandOff, check_format
 
@@ -74,7 +74,15 @@ def apply(
     ops.run_apply(app_of(ctx), opts)
 
 
-def export(ctx: typer.Context, json_: JsonOpt = False) -> None:
+def export(
+    ctx: typer.Context,
+    json_: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="The same declaration as JSON (the API objects: keys list --json)."
+        ),
+    ] = False,
+) -> None:
     """Print the wallet's keys as a key file for `lava keys apply` (no secrets).
 
     Example: lava keys export > keys.toml && lava keys apply -f keys.toml --check
