@@ -75,9 +75,7 @@ def error(status: str, code: str, message: str) -> bytes:
 # --- from empty, again, drift -----------------------------------------------------------
 
 
-def test_apply_from_empty_creates_every_key_and_prints_each_value_once(
-    logged_in, relay, keyfile
-):
+def test_apply_from_empty_creates_every_key_and_prints_each_value_once(logged_in, relay, keyfile):
     counted = relay()
     result = apply(keyfile(FULL), "--yes")
     assert result.code == 0, result.output
@@ -120,9 +118,7 @@ def test_a_second_apply_sends_nothing(logged_in, relay, keyfile):
     assert again.stdout.count("= unchanged") == 3 and "lava_sk_" not in again.stdout
 
 
-def test_drift_is_put_back_in_place_sending_only_the_fields_that_differ(
-    logged_in, relay, keyfile
-):
+def test_drift_is_put_back_in_place_sending_only_the_fields_that_differ(logged_in, relay, keyfile):
     path = keyfile(FULL)
     assert apply(path, "--yes").code == 0
     before = {name: k["spend_key_id"] for name, k in wallet().items()}
@@ -168,7 +164,9 @@ def test_a_line_removed_from_the_file_clears_that_setting(logged_in, relay, keyf
 
 
 def test_model_order_is_not_a_change_and_shape_case_does_not_matter(logged_in, relay, keyfile):
-    assert apply(keyfile('[keys.m]\nmodels = ["a-1", "b-2"]\nshape = "openai"\n'), "--yes").code == 0
+    assert (
+        apply(keyfile('[keys.m]\nmodels = ["a-1", "b-2"]\nshape = "openai"\n'), "--yes").code == 0
+    )
     counted = relay()
     same = keyfile('[keys.m]\nmodels = ["b-2", "a-1"]\nshape = "OpenAI"\n', "same.toml")
     result = apply(same, "--check")
@@ -208,12 +206,12 @@ def test_prune_with_a_file_that_declares_nothing_is_refused(logged_in, relay, ke
     assert "keep-me" in wallet()
 
 
-def test_the_ten_key_cap_is_checked_in_the_plan_before_anything_is_sent(
-    logged_in, relay, keyfile
-):
+def test_the_ten_key_cap_is_checked_in_the_plan_before_anything_is_sent(logged_in, relay, keyfile):
     for n in range(9):
         create("--name", f"old-{n}")
-    text = "[keys.old-0]\n" + "".join(f'[keys.new-{n}]\nspend_limit = "1/daily"\n' for n in range(2))
+    text = "[keys.old-0]\n" + "".join(
+        f'[keys.new-{n}]\nspend_limit = "1/daily"\n' for n in range(2)
+    )
     path = keyfile(text)
     counted = relay()
     result = apply(path, "--yes")
@@ -262,9 +260,7 @@ def test_an_expired_key_the_file_leaves_as_it_is_is_in_sync(logged_in, keyfile):
 
     store = logged_in.store
     wallet_id = store.wallet_for_secret(logged_in.secrets[0]).wallet_id
-    store.create_key(
-        wallet_id, KeySettings(name="old", expires_at="2020-01-01T00:00:00.000000Z")
-    )
+    store.create_key(wallet_id, KeySettings(name="old", expires_at="2020-01-01T00:00:00.000000Z"))
     exported = run_lava("keys", "export")
     assert 'expires_at = "2020-01-01T00:00:00Z"' in exported.stdout
     result = apply(keyfile(exported.stdout), "--check")
@@ -294,9 +290,7 @@ providers = ["", "x"]
 """
 
 
-def test_a_bad_file_lists_every_problem_with_its_line_and_sends_nothing(
-    logged_in, relay, keyfile
-):
+def test_a_bad_file_lists_every_problem_with_its_line_and_sends_nothing(logged_in, relay, keyfile):
     counted = relay()
     path = keyfile(BAD)
     result = apply(path, "--yes")
