@@ -17,8 +17,8 @@ from lava_cli.safetext import printable
 
 if TYPE_CHECKING:
     from lava_cli.api.types import NewKey, SpendKey
-    from lava_cli.ops.apply import Plan, Step
-    from lava_cli.ops.keyfile import Problem
+    from lava_cli.ops.apply_plan import Plan, Step
+    from lava_cli.ops.keyfile_read import Problem
     from lava_cli.render.output import Output
 
 MARKS = {

@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lava_cli.ops.keyfile import Settings, read_key_file, to_toml, toml_string
+from lava_cli.ops.keyfile import Settings, to_toml, toml_string
+from lava_cli.ops.keyfile_read import read_key_file
 from lava_cli.ops.toml_lines import statement_lines
 from lava_cli.safetext import printable
 from tests.conftest import run_lava
