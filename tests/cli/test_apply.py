@@ -532,3 +532,23 @@ def test_format_refuses_two_names_that_make_one_variable(logged_in, relay, keyfi
         result.stderr
     )
     assert counted.calls == []
+
+
+def test_a_failed_save_prints_the_keys_instead(logged_in, keyfile, memory_keyring, monkeypatch):
+    def locked(service: str, username: str, password: str) -> None:
+        raise RuntimeError("the keyring is locked")
+
+    monkeypatch.setattr(memory_keyring, "set_password", locked)
+    result = apply(keyfile("[keys.one]\n[keys.two]\n"), "--yes", "--save")
+    assert result.code == 1, result.output
+    values = raw_keys(result.stdout)
+    assert {logged_in.store.key_for_raw(v).settings.name for v in values} == {"one", "two"}
+    assert "2 new key(s) could not be saved and were printed above" in result.stderr
+    assert set(wallet()) == {"one", "two"}  # the run went on: the keys are kept, not lost
+
+
+def test_save_and_format_together_are_refused_before_anything_is_read(logged_in, relay):
+    counted = relay()
+    result = apply("/nonexistent.toml", "--yes", "--save", "--format", "env")
+    assert result.code == 2 and "use --save or --format, not both" in result.stderr
+    assert counted.calls == []
