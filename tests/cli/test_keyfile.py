@@ -235,6 +235,7 @@ settings = st.builds(
 )
 
 
+@pytest.mark.slow  # hypothesis: 40 generated files through the reader (1.4 s under load)
 @fuzz_settings(40)
 @given(st.dictionaries(names, settings, max_size=4))
 def test_what_export_writes_apply_reads_back_the_same(keys):
