@@ -275,19 +275,19 @@ class ManagementApi:
         routes: list[BaseRoute] = []
         for base in ("/v1/spend_keys", "/v1/manage/spend_keys"):
             routes += [
-                _route(base, POST=self.create_key, GET=self.list_keys),
-                _route(
+                route(base, POST=self.create_key, GET=self.list_keys),
+                route(
                     base + "/{key_id}",
                     GET=self.get_key,
                     PUT=self.update_key,
                     DELETE=self.revoke_key,
                 ),
-                _route(base + "/{key_id}/rotate", POST=self.rotate_key),
+                route(base + "/{key_id}/rotate", POST=self.rotate_key),
             ]
         routes += [
-            _route("/v1/models", GET=self.list_models),
-            _route("/v1/services", GET=self.list_services),
-            _route("/v1/wallet", GET=self.get_wallet),
+            route("/v1/models", GET=self.list_models),
+            route("/v1/services", GET=self.list_services),
+            route("/v1/wallet", GET=self.get_wallet),
         ]
         return routes
 
@@ -295,8 +295,9 @@ class ManagementApi:
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def _route(path: str, **handlers: Endpoint) -> Route:
-    """One route per path, dispatching on the method, so a 405 lists every allowed one."""
+def route(path: str, **handlers: Endpoint) -> Route:
+    """One route per path, dispatching on the method, so a 405 lists every allowed one
+    (the other route modules build theirs with it too)."""
 
     async def dispatch(request: Request) -> Response:
         method = "GET" if request.method == "HEAD" else request.method

@@ -57,6 +57,7 @@ def test_a_wallet_can_never_reach_another_wallets_keys(two_wallets, capsys):
     emulator, a, b, key = two_wallets
     key_id, raw = key["spend_key_id"], key["key"]
     before = a.get(f"/v1/spend_keys/{key_id}").json()
+    request_id = a.get("/v1/requests").json()["data"][0]["request_id"]
     checked: dict[tuple[str, str], int] = {}
     chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
     anthropic = {"model": "claude-haiku-4-5", "max_tokens": 5, "messages": chat["messages"]}
@@ -76,6 +77,9 @@ def test_a_wallet_can_never_reach_another_wallets_keys(two_wallets, capsys):
         elif path.endswith("spend_keys") and method == "POST":
             answer = b.post(url, json={"name": "b-key"})
             assert answer.status_code == 201 and answer.json()["wallet_id"] != before["wallet_id"]
+        elif path == "/v1/requests/{request_id}":
+            answer = b.get(url.replace("{request_id}", request_id))
+            assert answer.status_code == 404 and request_id in answer.text
         elif path == "/v1/requests":
             answer = b.get(url, params={"spend_key_id": key_id, "limit": 100})
             assert answer.status_code == 200 and answer.json()["data"] == []
@@ -105,7 +109,7 @@ def test_a_wallet_can_never_reach_another_wallets_keys(two_wallets, capsys):
         f"isolation: {len(checked)} wallet-scoped operations tried with another wallet's "
         "secret, 0 reads, 0 changes, 0 spends",
     )
-    assert len(checked) >= 17
+    assert len(checked) >= 18
 
 
 def test_a_spend_key_is_refused_on_management_endpoints(two_wallets):
