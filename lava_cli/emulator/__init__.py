@@ -10,7 +10,8 @@ Where things live (a new feature goes where its neighbours are):
 - contract.py: every limit, name and choice of the contract, once; all checks, answers
   and the OpenAPI document import them.
 - app.py: the management API (spend keys, /v1/models, /v1/services, /v1/wallet), its
-  error shape, authentication and the JSON body reader the other routes share.
+  error shape, authentication (``aks_`` secrets and their ``lava_wk_`` alias), the
+  JSON body reader and `route` the other route modules share.
 - gateway.py: ``POST /v1/chat/completions`` and ``/v1/messages``, the order of checks.
 - attribution.py: a gateway call's metadata, customer and meter (body and headers).
 - limits.py: the gateway's policy checks and the token bucket (pure, no database).
@@ -20,7 +21,11 @@ Where things live (a new feature goes where its neighbours are):
 - wire.py: OpenAI and Anthropic bodies, SSE frames, error bodies; request parsing.
 - reads.py: ``GET /v1/requests[/{id}]`` and ``GET /v1/usage``, and their filters.
 - records.py: one request record as the SDK's RestRequest (cost parts, charge).
-- paging.py: the cursor codec, ``?limit=`` and page cutting for both lists.
+- secretkeys.py: ``/v1/secret_keys``: a wallet's secret keys (list, create, delete).
+- payments.py: ``/v1/payment_methods``, ``POST /v1/wallet/fund`` and the page that
+  completes a ``requires_action`` payment; Idempotency-Key.
+- pages.py: the HTML a browser sees (one style), and form bodies.
+- paging.py: the cursor codec, ``?limit=`` and page cutting for every list.
 - authflow.py: browser login (the authorize page and the code exchange).
 - openapi.py: the OpenAPI document of every route, at ``GET /openapi.json``.
 - validation.py: create/update bodies, field by field.

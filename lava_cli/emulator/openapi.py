@@ -844,6 +844,8 @@ def build_document() -> Schema:
         **_catalogue_paths(),
         **_gateway_paths(),
         **_usage_paths(),
+        **_secret_key_paths(),
+        **_payment_paths(),
         **_login_paths(),
         "/openapi.json": {
             "get": _op(

@@ -5,8 +5,8 @@ Plugging in more routes: every app built here comes from `build_app`, which moun
 the routes of each provider in `ROUTE_PROVIDERS` ahead of the management API. A
 provider is any ``(store, clock) -> Sequence[BaseRoute]`` callable; the gateway
 (``/v1/chat/completions``, ``/v1/messages``), its read side (``/v1/requests``,
-``/v1/usage``), browser login and ``/openapi.json`` each came in with one import line
-and their name in that tuple.
+``/v1/usage``), secret keys, payments, browser login and ``/openapi.json`` each came
+in with one import line and their name in that tuple.
 
 Callers that need gateway options (fault injection, token delay, reply length,
 upstreams) pass ``app_factory=with_gateway_options(opts)`` to `start_in_thread` /
@@ -38,7 +38,9 @@ from lava_cli.emulator.cycles import Clock, utc_now
 from lava_cli.emulator.gateway import GatewayOptions, gateway_routes
 from lava_cli.emulator.ids import new_test_secret
 from lava_cli.emulator.openapi import openapi_routes
+from lava_cli.emulator.payments import payment_routes
 from lava_cli.emulator.reads import read_routes
+from lava_cli.emulator.secretkeys import secret_key_routes
 from lava_cli.emulator.store import Store, StoreUnavailable
 from lava_cli.errors import UsageError
 
@@ -48,6 +50,8 @@ AppFactory = Callable[[Store, Clock], Starlette]
 ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (
     gateway_routes,
     read_routes,
+    secret_key_routes,
+    payment_routes,
     auth_routes,
     openapi_routes,
 )
