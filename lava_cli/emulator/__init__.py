@@ -6,7 +6,9 @@ reading of the contract (docs/lava-api.md) and imports nothing of the client but
 
 Where things live (a new feature goes where its neighbours are):
 
-- server.py: run it (thread or foreground); `ROUTE_PROVIDERS` is how routes plug in.
+- server.py: run it (thread or foreground); `ROUTE_PROVIDERS` is how routes plug in;
+  what `serve` prints.
+- secretfile.py: the secret `serve` generated, kept beside its database (0600).
 - contract.py: every limit, name and choice of the contract, once; all checks, answers
   and the OpenAPI document import them.
 - app.py: the management API (spend keys, /v1/models, /v1/services, /v1/wallet), its
@@ -26,7 +28,8 @@ Where things live (a new feature goes where its neighbours are):
   completes a ``requires_action`` payment; Idempotency-Key.
 - pages.py: the HTML a browser sees (one style), and form bodies.
 - paging.py: the cursor codec, ``?limit=`` and page cutting for every list.
-- authflow.py: browser login (the authorize page and the code exchange).
+- authflow.py: browser login (the authorize page and the code exchange) into the
+  wallet the emulator was started with.
 - openapi.py: the OpenAPI document of every route, at ``GET /openapi.json``.
 - validation.py: create/update bodies, field by field.
 - bodies.py: the body size cap and JSON the rest can trust.

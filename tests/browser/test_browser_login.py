@@ -1,7 +1,9 @@
 """`lava login --web` end to end in a real headless Chromium (Debian's, via playwright).
 
 `lava` runs as a subprocess with `BROWSER=true`, so it opens nothing itself; the test
-reads the URL it prints, opens it in Chromium and clicks. Screenshots of the connect
+reads the URL it prints, opens it in Chromium and clicks. One emulator is built as
+`lava emulator serve` builds it (`build_app`, no secret handed to the login routes):
+the login must land in the wallet it was started with, not a new empty one. Screenshots of the connect
 page and of the final page land in test-artifacts/browser/. Skipped, with the reason
 shown, only where /usr/bin/chromium or playwright is missing, and never under CI=true,
 where that is a failure (`scripts/ci_system_deps.sh` installs the browser).
@@ -25,13 +27,14 @@ import pytest
 
 from lava_cli.emulator.app import create_app
 from lava_cli.emulator.authflow import auth_routes
-from lava_cli.emulator.server import EmulatorHandle, start_in_thread
+from lava_cli.emulator.server import EmulatorHandle, build_app, start_in_thread
 from tests.conftest import require_tool, under_ci
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 SECRET = "aks_test_" + "C" * 32
+SERVED = "aks_test_" + "D" * 32  # the secret of the emulator built as `serve` builds it
 URL_RE = re.compile(r"(http://127\.0\.0\.1:\d+/auth/connect\?\S+)")
 # What this machine's closed network and a root user need (docs: machines/python.md).
 FLAGS = [
@@ -131,15 +134,18 @@ class Cli:
             self.proc.kill()
         return self.proc.returncode, out + self.seen + err
 
-    def status(self) -> dict[str, Any]:
-        done = subprocess.run(
-            [sys.executable, "-m", "lava_cli", "auth", "status", "--json"],
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`lava ARGS --json` with the credentials the login stored."""
+        return subprocess.run(
+            [sys.executable, "-m", "lava_cli", *args, "--json"],
             env={**self.env, "LAVA_BASE_URL": ""},
             capture_output=True,
             text=True,
             timeout=30,
         )
-        return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+    def status(self) -> dict[str, Any]:
+        return json.loads(self.run("auth", "status").stdout)  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -147,6 +153,13 @@ def cli(emu: EmulatorHandle, tmp_path: Path) -> Iterator[Cli]:
     runner = Cli(emu, tmp_path / "config")
     yield runner
     runner.proc.kill()
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[EmulatorHandle]:
+    """The emulator as `lava emulator serve` builds it: `build_app`, first secret's wallet."""
+    with start_in_thread(secrets=[SERVED], app_factory=build_app) as handle:
+        yield handle
 
 
 def shot(page: Page, name: str) -> None:
@@ -235,3 +248,33 @@ def test_reused_code_in_chromium_exits_3(page: Page, cli: Cli, emu: EmulatorHand
     code, output = cli.finish()
     assert code == 3, output
     assert "already used" in output
+
+
+def test_login_against_a_served_emulator_lands_in_its_wallet(
+    page: Page, served: EmulatorHandle, tmp_path: Path
+):
+    owner = httpx.Client(
+        base_url=served.base_url, headers={"Authorization": f"Bearer {SERVED}"}, timeout=10
+    )
+    wallet = owner.get("/wallet").json()["wallet_id"]
+    key = owner.post("/spend_keys", json={"name": "made before the login"}).json()
+    cli = Cli(served, tmp_path / "config")
+    try:
+        page.goto(cli.url())
+        assert page.locator("#wallet").inner_text() == wallet  # the page names it
+        shot(page, "connect-page-served")
+        page.click("#authorize")
+        page.wait_for_url(re.compile(r"http://127\.0\.0\.1:\d+/callback\?code="))
+        code, output = cli.finish()
+    finally:
+        cli.proc.kill()
+    assert code == 0, output
+    assert SERVED not in output
+    done = cli.run("keys", "list")
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(done.stdout)
+    assert [k["spend_key_id"] for k in listed] == [key["spend_key_id"]]
+    assert {k["wallet_id"] for k in listed} == {wallet}
+    names = [k["name"] for k in owner.get("/secret_keys").json()["data"]]
+    assert names == ["lava login --web", "started with"]
+    owner.close()

@@ -260,5 +260,6 @@ def test_serve_listens_on_loopback_by_default_and_says_nothing(tmp_path):
 @pytest.mark.slow
 def test_serve_warns_loudly_on_another_interface(tmp_path):
     line, err = _serve(tmp_path, "--host", "0.0.0.0")
-    assert "LAVA_BASE_URL=http://0.0.0.0:" in line
+    # The URL printed is one a client can call (0.0.0.0 is nobody's address).
+    assert "LAVA_BASE_URL=http://127.0.0.1:" in line
     assert "WARNING: listening on 0.0.0.0, which is not a loopback address" in err
