@@ -415,19 +415,20 @@ def test_filtered_lists_page_through_only_their_records(emu: Emu) -> None:
 
 
 def test_usage_takes_the_same_filters(emu: Emu) -> None:
-    _tagged_traffic(emu)
+    keys = _tagged_traffic(emu)
     window = {"start": "2025-01-15", "end": "2025-01-15"}
     everything = emu.http.get("/v1/usage", params=window).json()["totals"]
     assert everything["total_requests"] == 5
-    for params in (
-        {"customer_id": "c1"},
-        {"meter_id": "m1"},
-        {"metadata_filters": json.dumps([["feature", "chat"]])},
-        {"metadata_filters": json.dumps([["team", "x"]]), "customer_id": "c1"},
+    for params, count in (
+        ({"customer_id": "c1"}, 2),
+        ({"meter_id": "m1"}, 2),
+        ({"metadata_filters": json.dumps([["feature", "chat"]])}, 3),
+        ({"metadata_filters": json.dumps([["team", "x"]]), "customer_id": "c1"}, 1),
+        ({"spend_key_id": keys["a"], "meter_id": "m1"}, 1),
     ):
         totals = emu.http.get("/v1/usage", params={**window, **params}).json()["totals"]
         listed = records(emu, **params)
-        assert totals["total_requests"] == len(listed), params
+        assert totals["total_requests"] == len(listed) == count, params
         assert Decimal(totals["total_cost"]) == sum(Decimal(r["cost"]) for r in listed)
         assert totals["total_usage_tokens"] == sum(r["model_usage"]["total_tokens"] for r in listed)
 

@@ -11,6 +11,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,9 +19,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
-
-from lava_cli.emulator.server import serve
-from lava_cli.errors import UsageError
 
 GIVEN = "aks_test_" + "G" * 32
 
@@ -67,20 +65,22 @@ def serving(
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     lines: list[str] = []
+    watchdog = threading.Timer(60, proc.kill)  # never wait forever for a line
+    watchdog.start()
     try:
         assert proc.stdout is not None
-        for line in proc.stdout:
+        for line in proc.stdout:  # ends at EOF if the watchdog fires
             lines.append(line)
             if line.startswith("# Lava's Node SDK"):
+                # the comment lines after the SDK's come in the same write
+                more = 3 if host in ("0.0.0.0", "::") else 1
+                lines += [proc.stdout.readline() for _ in range(more)]
                 break
-        # the comment lines after the SDK's are printed in the same write
-        if host in ("0.0.0.0", "::"):
-            lines += [proc.stdout.readline() for _ in range(3)]
-        else:
-            lines.append(proc.stdout.readline())
-        assert any("LAVA_BASE_URL" in line for line in lines), lines
+        watchdog.cancel()
+        assert any(line.startswith("# Lava's Node SDK") for line in lines), lines
         yield Served(proc, lines)
     finally:
+        watchdog.cancel()
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=20)
@@ -147,9 +147,20 @@ def test_a_secret_file_others_can_read_is_tightened_with_a_warning(tmp_path: Pat
 def test_a_secret_file_without_a_secret_is_a_usage_error(tmp_path: Path, content: str) -> None:
     kept = tmp_path / "db.sqlite3.secret"
     kept.write_text(content)
-    with pytest.raises(UsageError) as info:
-        serve(port=0, db_path=str(tmp_path / "db.sqlite3"), out=sys.stdout)
-    assert str(kept) in info.value.message and "delete" in (info.value.hint or "")
+    code = (
+        "import sys\n"
+        "from lava_cli.emulator.server import serve\n"
+        "from lava_cli.errors import UsageError\n"
+        "try:\n"
+        f"    serve(port=0, db_path={str(tmp_path / 'db.sqlite3')!r}, out=sys.stdout)\n"
+        "except UsageError as exc:\n"
+        "    print(exc.message); print(exc.hint); sys.exit(2)\n"
+    )
+    # A subprocess with a deadline: a serve() that took the file would serve forever.
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    message, hint = done.stdout.splitlines()
+    assert str(kept) in message and "delete" in hint
     assert kept.read_text() == content  # never overwritten
 
 
