@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from lava_cli.contract import is_loopback_host
 from lava_cli.errors import LavaError, UnavailableError, UsageError
 
 if TYPE_CHECKING:
@@ -289,18 +290,6 @@ def validate_profile_name(name: str, source: str = "--profile") -> str:
             hint="use letters, digits, '-', '_' or '.', at most 64 characters",
         )
     return name
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for localhost and loopback IPs, the only places plain http:// may go."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    import ipaddress
-
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_base_url(url: str, source: str = "") -> str:

@@ -48,6 +48,7 @@ class AppContext:
     base_url_flag: str | None = None
     verbose: bool = False
     _client: LavaClient | None = field(default=None, init=False, repr=False)
+    _public: LavaClient | None = field(default=None, init=False, repr=False)
 
     # -- terminal policy ----------------------------------------------------------
 
@@ -77,9 +78,13 @@ class AppContext:
 
     @cached_property
     def out(self) -> Output:
-        from lava_cli.render.output import Output
+        """Output for this run's streams, following the terminal policy decided here."""
+        from lava_cli.render.output import Output, Terminal
 
-        return Output(self)
+        terminal = Terminal(
+            self.stdout, self.stderr, self.stdout_tty, self.stderr_tty, color=self.color
+        )
+        return Output(terminal)
 
     # -- settings -------------------------------------------------------------------
 
@@ -152,23 +157,39 @@ class AppContext:
     def client(self, secret: Secret | None = None, *, base_url: str | None = None) -> LavaClient:
         """The API client for this profile (cached); resolves the secret unless given."""
         if self._client is None:
-            from lava_cli.api.client import LavaClient
-
             if secret is None:
                 secret = self.secret()
             url = base_url or self.base_url(secret.value)[0]
-            timeout = env_seconds("LAVA_TIMEOUT", 30.0)
-            retries = env_int("LAVA_MAX_RETRIES", 3, 0, 10)
-            self._client = LavaClient(
-                url,
-                secret.value,
-                timeout=timeout,
-                max_retries=retries,
-                log=self.log if self.verbose else None,
-            )
+            self._client = self._new_client(url, secret.value)
         return self._client
 
+    def public_client(self) -> LavaClient:
+        """A client for the public endpoints (`/models`, `/services`): no login needed.
+
+        It carries the management secret when there is one, so an `aks_test_` secret
+        sends these calls to the sandbox like every other call; without one it sends no
+        secret at all. Either way, the same deadlines, retries and --verbose log.
+        """
+        secret = self.find_secret()
+        if secret is not None:
+            return self.client(secret)
+        if self._public is None:
+            self._public = self._new_client(self.base_url()[0], None)
+        return self._public
+
+    def _new_client(self, url: str, secret: str | None) -> LavaClient:
+        from lava_cli.api.client import LavaClient
+
+        return LavaClient(
+            url,
+            secret,
+            timeout=env_seconds("LAVA_TIMEOUT", 30.0),
+            max_retries=env_int("LAVA_MAX_RETRIES", 3, 0, 10),
+            log=self.log if self.verbose else None,
+        )
+
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        for client in (self._client, self._public):
+            if client is not None:
+                client.close()
+        self._client = self._public = None

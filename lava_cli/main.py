@@ -1,147 +1,23 @@
-"""Entry point: builds the context, runs the Typer app, maps every exception to one
-error line and a documented exit code. The only `sys.exit` in the package.
+"""The console script: answers `--version` and TAB before anything loads, then runs
+the CLI (`lava_cli.cli.app.invoke`) and exits with its code. The only `sys.exit` in
+the package.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, NoReturn, TextIO
-
-from lava_cli.errors import ExitCode, LavaError, UsageError
-
-if TYPE_CHECKING:
-    from lava_cli.context import AppContext
+from collections.abc import Sequence
+from typing import NoReturn, TextIO
 
 
-@contextlib.contextmanager
-def _streams(stdin: TextIO | None, stdout: TextIO | None, stderr: TextIO | None) -> Iterator[None]:
-    """Point sys.std* at the given streams for the run (Typer writes help there)."""
-    saved = sys.stdin, sys.stdout, sys.stderr
-    sys.stdin = stdin or sys.stdin
-    sys.stdout = stdout or sys.stdout
-    sys.stderr = stderr or sys.stderr
-    try:
-        yield
-    finally:
-        sys.stdin, sys.stdout, sys.stderr = saved
+def run(argv: Sequence[str], **streams: TextIO | None) -> int:
+    """Run `lava` in-process and return the exit code: `lava_cli.cli.app.invoke`, with
+    the same `stdin`/`stdout`/`stderr` keywords, imported only when called so that
+    `--version` and TAB never load the command machinery."""
+    from lava_cli.cli.app import invoke
 
-
-def _print_error(err: LavaError, stderr: TextIO, app: AppContext | None) -> None:
-    if app is not None:
-        try:
-            app.out.error(err)
-            return
-        except Exception:  # noqa: S110 - rendering must never hide the error itself
-            pass
-    from lava_cli.credentials import scrub
-    from lava_cli.safetext import printable
-
-    stderr.write(f"error: {printable(scrub(err.message))}\n")
-    if err.hint:
-        stderr.write(f"hint: {printable(scrub(err.hint))}\n")
-
-
-def run(
-    argv: Sequence[str],
-    *,
-    stdin: TextIO | None = None,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-) -> int:
-    """Run `lava` with `argv` and return the exit code; never raises (but SystemExit
-    from shell completion, which Typer handles by exiting)."""
-    from lava_cli.credentials import secret_in_argv
-
-    with _streams(stdin, stdout, stderr):
-        err_stream = sys.stderr
-        leaked = secret_in_argv(argv)
-        if leaked is not None:
-            from lava_cli.credentials import redact
-
-            _print_error(
-                UsageError(
-                    f"a secret was passed on the command line ({redact(leaked)}); "
-                    "it is now in your shell history and visible in `ps`",
-                    hint="secrets come from the keyring, LAVA_SECRET_KEY / LAVA_SPEND_KEY, or "
-                    "stdin (`lava login --with-token`); rotate this one if it was real",
-                ),
-                err_stream,
-                None,
-            )
-            return ExitCode.USAGE
-        from lava_cli.cli.root import build
-
-        holder: list[AppContext] = []
-        try:
-            command = build(holder)
-            code = command.main(args=list(argv), prog_name="lava", standalone_mode=False)
-            if code == ExitCode.INTERRUPTED:
-                # Typer turns Ctrl-C into Exit(130) before it reaches the except below.
-                err_stream.write("\ninterrupted\n")
-            return int(code) if isinstance(code, int) else ExitCode.OK
-        except LavaError as err:
-            if err.shown_once:
-                from lava_cli.safetext import printable
-
-                sys.stdout.write(printable(err.shown_once) + "\n")
-                sys.stdout.flush()
-            _print_error(err, err_stream, holder[0] if holder else None)
-            return err.exit_code
-        except KeyboardInterrupt:
-            err_stream.write("\ninterrupted\n")
-            return ExitCode.INTERRUPTED
-        except BrokenPipeError:
-            # The reader went away (`lava keys list | head -1`): not our failure.
-            with contextlib.suppress(Exception):
-                sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-            return ExitCode.OK
-        except Exception as exc:
-            return _click_or_crash(exc, err_stream)
-        finally:
-            for app in holder:
-                with contextlib.suppress(Exception):
-                    app.close()
-
-
-def _click_or_crash(exc: Exception, stderr: TextIO) -> int:
-    """Typer's usage errors become our one-line form; anything else is a bug report."""
-    from typer._click import exceptions as click_exc
-    from typer.exceptions import Abort, Exit
-
-    from lava_cli.credentials import scrub
-    from lava_cli.safetext import printable
-
-    if isinstance(exc, Exit):
-        return exc.exit_code
-    if isinstance(exc, Abort):
-        stderr.write("\ninterrupted\n")
-        return ExitCode.INTERRUPTED
-    if isinstance(exc, click_exc.UsageError):
-        ctx = exc.ctx
-        where = f"{ctx.command_path} --help" if ctx is not None else "lava --help"
-        # The message quotes argv, which may hold anything a shell can pass.
-        message = printable(scrub(exc.format_message()))
-        stderr.write(f"error: {message}\nhint: see `{printable(where)}`\n")
-        return ExitCode.USAGE
-    if isinstance(exc, click_exc.ClickException):
-        stderr.write(f"error: {printable(scrub(exc.format_message()))}\n")
-        return ExitCode.USAGE
-    if os.environ.get("LAVA_DEBUG"):
-        import traceback
-
-        # Exception texts can carry a secret: the debug traceback is scrubbed too.
-        lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
-        stderr.write(printable(scrub("".join(lines)), multiline=True))
-    else:
-        stderr.write(
-            f"error: unexpected {type(exc).__name__}: {printable(scrub(str(exc))[:200])}\n"
-            "hint: this is a bug in lava; re-run with LAVA_DEBUG=1 to see the traceback "
-            "and report it\n"
-        )
-    return ExitCode.API_ERROR
+    return invoke(argv, **streams)
 
 
 def main() -> NoReturn:

@@ -1,18 +1,29 @@
-"""Strict parsers for limit, duration and date flags.
+"""Strict parsers for the flags that become a key's settings, the contract's literals
+the client relies on (names, counts, statuses, shapes), and the API's time form.
 
-They run before any request, so bad input fails with exit 2 and a hint instead of
-a 400 from the server (or, worse, a silently different limit).
+The flag parsers run before any request, so bad input fails with exit 2 and a hint
+instead of a 400 from the server (or, worse, a silently different limit). This is the
+client's one reading of those limits; the emulator keeps its own on purpose (it is the
+oracle the client is tested against). The API's timestamps are read by
+`parse_api_time` and written by `iso_utc`, the one home of each on the client side.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
+from lava_cli.contract import CYCLES
 from lava_cli.errors import UsageError
 
-CYCLES = ("daily", "weekly", "monthly", "total")
+SHAPES = ("openai", "anthropic")
+# Statuses the server gives a key that can still expire; `expired` is derived from
+# `expires_at` by the client (the API keeps saying `active`), see SpendKey.status_at.
+EXPIRABLE = ("active", "paused")
+STATUSES = (*EXPIRABLE, "expired")
+MAX_NAME = 255
 MAX_COUNT = 5_000_000
 MAX_AMOUNT = Decimal("1000000000")
 # ASCII digits only: \d would accept "１" and other Unicode digits.
@@ -35,10 +46,46 @@ def _split(value: str, flag: str, example: str) -> tuple[str, str]:
 
 
 def parse_cycle(value: str, flag: str) -> str:
-    cycle = value.strip().lower()
-    if cycle not in CYCLES:
-        raise UsageError(f"{flag}: unknown cycle {value!r}", hint=f"use one of {', '.join(CYCLES)}")
-    return cycle
+    return _one_of(value, CYCLES, flag, "cycle")
+
+
+def _one_of(value: str, choices: tuple[str, ...], flag: str, what: str) -> str:
+    """A word from a fixed set, whatever its case and surrounding blanks."""
+    word = value.strip().lower()
+    if word not in choices:
+        raise UsageError(
+            f"{flag}: unknown {what} {value!r}", hint=f"use one of {', '.join(choices)}"
+        )
+    return word
+
+
+def parse_shape(value: str, flag: str = "--shape") -> str:
+    """`openai` or `anthropic`, in any case: the request format a key speaks."""
+    return _one_of(value, SHAPES, flag, "request shape")
+
+
+def parse_status(value: str, flag: str = "--status") -> str:
+    """`active`, `paused` or `expired`, in any case."""
+    return _one_of(value, STATUSES, flag, "status")
+
+
+def parse_name(value: str, flag: str = "--name") -> str:
+    """A key's name: 1 to 255 characters once the blanks around it are gone."""
+    name = value.strip()
+    if not 1 <= len(name) <= MAX_NAME:
+        raise UsageError(f"{flag} must be 1 to {MAX_NAME} characters")
+    return name
+
+
+def parse_names(values: Sequence[str], flag: str) -> list[str] | None:
+    """Repeated `--model`/`--provider` values: stripped, none empty, first one of each
+    kept in order; None when the flag was not given."""
+    if not values:
+        return None
+    cleaned = [v.strip() for v in values]
+    if any(not v for v in cleaned):
+        raise UsageError(f"{flag} cannot be empty")
+    return list(dict.fromkeys(cleaned))
 
 
 def ascii_digits(text: str, flag: str) -> None:
@@ -148,25 +195,50 @@ def parse_duration(value: str, flag: str = "--expires-in") -> timedelta:
 def parse_datetime(value: str, flag: str = "--expires-at") -> datetime:
     """ISO 8601; a date alone means 00:00 UTC, a time without offset means UTC."""
     ascii_digits(value, flag)
-    text = value.strip()
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        return _read_iso(value)
     except ValueError:
         raise UsageError(
             f"{flag}: {value!r} is not an ISO 8601 date or time",
             hint="for example 2026-12-31 or 2026-12-31T18:00:00Z",
         ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    try:
-        return parsed.astimezone(timezone.utc)
     except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
         raise UsageError(f"{flag}: {value!r} is out of range") from None
 
 
+def _read_iso(text: str) -> datetime:
+    """ISO 8601 with `Z`, an offset or none (UTC), as an aware datetime in UTC.
+
+    ValueError when unreadable, OverflowError when UTC moves it past year 1 or 9999.
+    """
+    text = text.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
 def iso_utc(moment: datetime) -> str:
-    """The API's time form: ISO 8601 in UTC with a Z."""
+    """The API's time form: ISO 8601 in UTC, whole seconds, with a Z."""
     return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def parse_api_time(value: str | None) -> datetime | None:
+    """A timestamp the API sent, as an aware datetime in UTC; None when absent or unreadable.
+
+    `Z` or an offset; without one, UTC. Lenient by design, unlike `parse_datetime` (a
+    flag, exit 2): a time the server garbled shows as its own text, and never stops a
+    listing. Digits other than ASCII 0-9 are refused, as `money_of` refuses them, and a
+    time that falls outside years 1-9999 once moved to UTC is unreadable, not a crash.
+    """
+    if not value or not value.isascii():
+        return None
+    try:
+        return _read_iso(value)
+    except (ValueError, OverflowError):
+        return None
 
 
 def expiry(expires_at: str | None, expires_in: str | None, now: datetime) -> str | None:

@@ -1,9 +1,12 @@
 """Shared fixtures: isolation from the user's real config and keyring, an in-memory
-keyring, a session-wide emulator on a real loopback port, and `run_lava`.
+keyring, a session-wide emulator on a real loopback port, `run_lava`, and stand-in
+servers (`raw_server`).
 
 Shared helpers too: `require_tool` (a system program a test needs: skipped locally,
 a failure under CI=true) and the ready signals tests wait on before they act or send
-a signal (`wait_for`, `reading_stdin`), instead of sleeping a guessed time.
+a signal (`wait_for`, `reading_stdin`), instead of sleeping a guessed time. The rest
+of the shared machinery (child processes, stand-in servers, the fake clock) lives in
+tests/helpers/; a test never imports from another test folder.
 """
 
 from __future__ import annotations
@@ -20,8 +23,13 @@ from pathlib import Path
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
+from keyring.backends.null import Keyring as NullKeyring
 
 from lava_cli.main import run
+from tests.helpers.servers import Handler, RawServer, RecordingProxy
+
+# The `slow` marker's guard and the list of fast tests that got slow (make check).
+pytest_plugins = ["tests.helpers.speed", "pytester"]  # pytester: tests/test_speed.py
 
 
 class MemoryKeyring(KeyringBackend):
@@ -45,6 +53,13 @@ class MemoryKeyring(KeyringBackend):
         if (service, username) not in self.entries:
             raise PasswordDeleteError(username)
         del self.entries[(service, username)]
+
+
+# The test process never touches this machine's keyring: each test gets a MemoryKeyring
+# (the autouse `isolated` below), and before the first one, the null backend. That also
+# spares keyring's backend discovery, which costs ~0.3 s and, on Linux, starts ldconfig,
+# gcc and ld (its macOS backend calls ctypes' find_library at import).
+keyring.set_keyring(NullKeyring())
 
 
 class FakeTTY(io.StringIO):
@@ -114,6 +129,29 @@ def logged_in(emulator: object, monkeypatch: pytest.MonkeyPatch) -> object:
     monkeypatch.setenv("LAVA_SECRET_KEY", emulator.secrets[0])  # type: ignore[attr-defined]
     monkeypatch.setenv("LAVA_BASE_URL", emulator.base_url)  # type: ignore[attr-defined]
     return emulator
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[Handler], RawServer]]:
+    """Start misbehaving stand-in servers (tests/helpers/servers.py); closed after the test."""
+    servers: list[RawServer] = []
+
+    def start(handler: Handler) -> RawServer:
+        servers.append(RawServer(handler))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def proxy() -> Iterator[RecordingProxy]:
+    """A stand-in proxy: it stands in for the internet this machine lacks, and names
+    the host each request was for (tests/helpers/servers.py)."""
+    stand_in = RecordingProxy()
+    yield stand_in
+    stand_in.close()
 
 
 # --- system tools ----------------------------------------------------------------------

@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.env import clean_env
+
+pytestmark = pytest.mark.slow  # start-up probes and generators run as fresh Python processes
+
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("httpx", "rich", "keyring", "starlette", "uvicorn", "pydantic", "click", "pygments")
 
@@ -29,13 +33,11 @@ finally:
 
 
 def loaded_after(args: list[str], **env: str) -> list[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
-    full_env.update(env)
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(args)],
         capture_output=True,
         text=True,
-        env=full_env,
+        env=clean_env(**env),
         timeout=60,
     )
     line = [ln for ln in proc.stderr.splitlines() if ln.startswith("LOADED=")][-1]

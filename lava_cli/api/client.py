@@ -1,38 +1,39 @@
 """LavaClient: the one place that speaks HTTP to Lava (or the emulator).
 
-It owns the base-URL policy, the auth header, timeouts, bounded retries and the
-mapping from HTTP status to exception (`error_for_response`, one function).
-Non-idempotent calls (create, rotate) are never retried once they may have been
-sent: a retry could mint a second secret and lose the first.
+It owns the base-URL policy, the auth header, the whole-call deadline and bounded
+retries, and has a typed method for every management, catalogue and usage endpoint
+(answers are `api.types`; HTTP errors are mapped by `api.http_errors`). Non-idempotent
+calls (create, rotate) are never retried once they may have been sent: a retry could
+mint a second secret and lose the first.
 """
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from lava_cli import __version__
 from lava_cli.api.bounded import Watchdog, read_capped
-from lava_cli.api.types import MalformedResponse, Page, SpendKey
+from lava_cli.api.http_errors import error_for_response
+from lava_cli.api.transport import Logger, direct_mounts, tls_verify, transport_reason
+from lava_cli.api.types import MalformedResponse, MissingKeyValueError, NewKey, Page, SpendKey
 from lava_cli.config import check_base_url
-from lava_cli.credentials import scrub
-from lava_cli.errors import (
-    ApiAuthError,
-    ApiBadRequestError,
-    ApiError,
-    ApiNotFoundError,
-    ApiPolicyError,
-    ApiUnavailableError,
-    MaybeCreatedError,
-)
+from lava_cli.errors import ApiUnavailableError, MaybeCreatedError
 from lava_cli.limits import Limits
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from lava_cli.api.model_types import Model, Service
+    from lava_cli.api.paging import RequestWalk
+    from lava_cli.api.usage_types import Usage, Wallet
+
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD"})
 MAX_RETRIES = 3
 RETRY_AFTER_CAP_S = 20.0
 BACKOFF_BASE_S = 0.5
@@ -44,129 +45,9 @@ MAYBE_CREATED_HINT = (
     "`lava keys list` before trying again"
 )
 
-Logger = Callable[[str], None]
-
 
 class _DeadlinePassed(Exception):
     """The whole-call deadline passed mid-attempt (the watchdog shut the socket)."""
-
-
-def _error_message(body: Any) -> tuple[str | None, str | None]:
-    """(message, code) from `{"error": "..."}` or `{"error": {"message", "code"|"type"}}`."""
-    if not isinstance(body, dict):
-        return None, None
-    err = body.get("error")
-    if isinstance(err, str):
-        return err, None
-    if isinstance(err, dict):
-        message = err.get("message")
-        code = err.get("code") or err.get("type")
-        return (
-            message if isinstance(message, str) else None,
-            code if isinstance(code, str) else None,
-        )
-    message = body.get("message")
-    return (message if isinstance(message, str) else None), None
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date); None if absent/bad."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - time.time()
-    if math.isnan(seconds) or seconds < 0:  # NaN or past
-        return 0.0
-    return min(seconds, 10**7)
-
-
-def _hint_for(status: int, code: str | None, gateway: bool) -> str | None:
-    """The next step to suggest, from the seeds' troubleshooting list."""
-    if status == 401:
-        if gateway:
-            return (
-                "use the full lava_sk_… key, not the preview ending in ****; check the key "
-                "is active (`lava keys show KEY`), not paused, revoked or expired; lost it? "
-                "`lava keys rotate KEY`"
-            )
-        return (
-            "check the secret key with `lava auth status` and log in again with `lava login`; "
-            "aks_test_ keys only work against the sandbox or the emulator (see --base-url)"
-        )
-    if status == 402:
-        return (
-            "the key's spend limit is reached until its cycle resets; raise it with "
-            "`lava keys update KEY --spend-limit AMOUNT/CYCLE`"
-        )
-    if status == 403:
-        if code == "wrong_request_shape":
-            return (
-                "the key's API format does not match the endpoint: use --shape, or a key "
-                "created with the other --shape (Claude Code and the Anthropic SDK need anthropic)"
-            )
-        if code in ("model_not_allowed", "provider_not_allowed"):
-            return (
-                "see the models the key allows with `lava keys show KEY`; "
-                "change them with `lava keys update KEY --model M`"
-            )
-        if code == "wrong_key_type":
-            return "management calls need the secret key (aks_…), not a spend key"
-        return "the API refused this for the key or account; check `lava keys show KEY`"
-    if status == 404:
-        if gateway:
-            return "check the model id (`lava models`) and --base-url"
-        return "list your keys and their ids with `lava keys list`"
-    if status == 409:
-        return "a wallet holds at most 10 spend keys: revoke one with `lava keys revoke KEY`"
-    if status == 429:
-        return "slow down and retry later"
-    if status >= 500:
-        return "the API is having trouble; retry in a minute, or check --base-url"
-    return None
-
-
-def error_for_response(response: httpx.Response, *, gateway: bool = False) -> ApiError:
-    """Map any non-2xx answer to a typed error (by status, then `error.code`; never by text)."""
-    status = response.status_code
-    try:
-        body: Any = response.json()
-    except (ValueError, UnicodeDecodeError):
-        body = None
-    message, code = _error_message(body)
-    retry_after = parse_retry_after(response.headers.get("retry-after"))
-    reason = response.reason_phrase or "error"
-    if message:
-        message = scrub(" ".join(message.split()))[:300]
-    else:
-        message = f"HTTP {status} {reason}"
-        if body is None and response.content:
-            message += " (the body was not JSON: is --base-url pointing at the Lava API?)"
-    hint = _hint_for(status, code, gateway)
-    if status == 429 and retry_after is not None:
-        hint = f"retry after {retry_after:.0f} s"
-    kwargs: dict[str, Any] = {"status": status, "code": code, "retry_after": retry_after}
-    cls: type[ApiError]
-    if status == 401:
-        cls = ApiAuthError
-    elif status == 404:
-        cls = ApiNotFoundError
-    elif status in (402, 403, 409, 429):
-        cls = ApiPolicyError
-    elif status in (400, 422):
-        cls = ApiBadRequestError
-    elif status >= 500 or status == 408:
-        cls = ApiUnavailableError
-    else:
-        cls = ApiError
-    return cls(message, hint, **kwargs)
 
 
 class LavaClient:
@@ -240,76 +121,100 @@ class LavaClient:
         connecting to the body's last byte, and the waits between attempts. A retry that
         could not finish in the time left is not started.
         """
-        idempotent = method in ("GET", "PUT", "DELETE", "HEAD")
+        idempotent = method in IDEMPOTENT
         headers = dict(headers or {})
         if auth and self._secret:
             headers["Authorization"] = f"Bearer {self._secret}"
-        url = self.base_url + path
         deadline = time.monotonic() + self._timeout
         attempt = 0
         while True:
             attempt += 1
             started = time.monotonic()
-            if self._log:
-                self._log(f"> {method} {url}")
+            self._note(f"> {method} {self.base_url + path}")
             try:
                 response = self._attempt(method, path, headers, deadline, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                # Nothing reached the server: safe to retry whatever the method.
-                wait = self._retry_wait(attempt, None, deadline)
-                if self._log:
-                    self._log(f"< connection failed: {type(exc).__name__}")
-                if wait is None:
-                    raise ApiUnavailableError(
-                        f"cannot connect to {self.base_url}",
-                        hint="check your network and --base-url / LAVA_BASE_URL "
-                        "(is the emulator running?)",
-                    ) from None
-                self._sleep(wait)
-                continue
+                wait = self._after_no_connection(exc, attempt, deadline)
             except (httpx.TransportError, httpx.DecodingError, _DeadlinePassed) as exc:
-                late = isinstance(exc, (_DeadlinePassed, httpx.TimeoutException))
-                late = late or time.monotonic() >= deadline
-                reason = f"timed out after {self._timeout:g} s, LAVA_TIMEOUT" if late else None
-                reason = reason or _transport_reason(exc)
-                if self._log:
-                    self._log(f"< failed: {reason}")
-                if not idempotent:
-                    raise MaybeCreatedError(
-                        f"no answer from {self.base_url} after the request was sent ({reason})",
-                        hint=MAYBE_CREATED_HINT,
-                    ) from None
-                wait = None if late else self._retry_wait(attempt, None, deadline)
-                if wait is None:
-                    raise ApiUnavailableError(
-                        f"no {'complete ' if late else ''}answer from {self.base_url} ({reason})",
-                        hint="retry in a minute; check your network and --base-url"
-                        + ("; a slow link may need a larger LAVA_TIMEOUT" if late else ""),
-                    ) from None
-                self._sleep(wait)
-                continue
+                wait = self._after_lost_answer(exc, attempt, deadline, idempotent=idempotent)
             except ApiUnavailableError as exc:  # the answer was over the size cap
                 if idempotent:
                     raise
                 raise MaybeCreatedError(exc.message, hint=MAYBE_CREATED_HINT) from None
+            else:
+                self._note_answer(response, started)
+                if response.is_success:
+                    return response
+                wait = self._after_refusal(response, attempt, deadline, idempotent=idempotent)
+            self._sleep(wait)
+
+    def _note(self, line: str) -> None:
+        if self._log:
+            self._log(line)
+
+    def _note_answer(self, response: httpx.Response, started: float) -> None:
+        """`< 200 OK (12 ms) [req_…]` for --verbose."""
+        if self._log:
             elapsed_ms = (time.monotonic() - started) * 1000
-            if self._log:
-                request_id = response.headers.get("x-lava-request-id", "")
-                rid = f" [{request_id}]" if request_id else ""
-                self._log(
-                    f"< {response.status_code} {response.reason_phrase} ({elapsed_ms:.0f} ms){rid}"
-                )
-            if response.is_success:
-                return response
-            error = error_for_response(response)
-            if idempotent and response.status_code in RETRY_STATUSES:
-                wait = self._retry_wait(attempt, error.retry_after, deadline)
-                if wait is not None:
-                    if self._log:
-                        self._log(f"  retrying in {wait:.1f} s")
-                    self._sleep(wait)
-                    continue
-            raise error
+            request_id = response.headers.get("x-lava-request-id", "")
+            rid = f" [{request_id}]" if request_id else ""
+            self._log(
+                f"< {response.status_code} {response.reason_phrase} ({elapsed_ms:.0f} ms){rid}"
+            )
+
+    def _after_no_connection(self, exc: Exception, attempt: int, deadline: float) -> float:
+        """Nothing reached the server, so a retry is safe whatever the method: the wait
+        before it, or ApiUnavailableError when retries or time ran out."""
+        self._note(f"< connection failed: {type(exc).__name__}")
+        wait = self._retry_wait(attempt, None, deadline)
+        if wait is None:
+            raise ApiUnavailableError(
+                f"cannot connect to {self.base_url}",
+                hint="check your network and --base-url / LAVA_BASE_URL (is the emulator running?)",
+            ) from None
+        return wait
+
+    def _after_lost_answer(
+        self, exc: Exception, attempt: int, deadline: float, *, idempotent: bool
+    ) -> float:
+        """The request went out but no whole answer came back (reset, cut short, deadline).
+
+        A create or rotate may have happened: MaybeCreatedError, never a retry. Otherwise
+        the wait before a retry, or ApiUnavailableError once retries or time ran out.
+        """
+        late = isinstance(exc, (_DeadlinePassed, httpx.TimeoutException))
+        late = late or time.monotonic() >= deadline
+        if late:
+            reason = f"timed out after {self._timeout:g} s, LAVA_TIMEOUT"
+        else:
+            reason = transport_reason(exc)
+        self._note(f"< failed: {reason}")
+        if not idempotent:
+            raise MaybeCreatedError(
+                f"no answer from {self.base_url} after the request was sent ({reason})",
+                hint=MAYBE_CREATED_HINT,
+            ) from None
+        wait = None if late else self._retry_wait(attempt, None, deadline)
+        if wait is None:
+            raise ApiUnavailableError(
+                f"no {'complete ' if late else ''}answer from {self.base_url} ({reason})",
+                hint="retry in a minute; check your network and --base-url"
+                + ("; a slow link may need a larger LAVA_TIMEOUT" if late else ""),
+            ) from None
+        return wait
+
+    def _after_refusal(
+        self, response: httpx.Response, attempt: int, deadline: float, *, idempotent: bool
+    ) -> float:
+        """A non-2xx answer: the wait before a retry (408, 429, 5xx of an idempotent call,
+        Retry-After honoured), or its typed error."""
+        error = error_for_response(response)
+        if idempotent and response.status_code in RETRY_STATUSES:
+            wait = self._retry_wait(attempt, error.retry_after, deadline)
+            if wait is not None:
+                self._note(f"  retrying in {wait:.1f} s")
+                return wait
+        raise error
 
     def _retry_wait(self, attempt: int, retry_after: float | None, deadline: float) -> float | None:
         """The back-off before retry `attempt`, or None when retries or time ran out."""
@@ -399,13 +304,13 @@ class LavaClient:
     def get_spend_key(self, spend_key_id: str) -> SpendKey:
         return SpendKey.from_json(self._json("GET", f"/spend_keys/{_seg(spend_key_id)}"))
 
-    def create_spend_key(self, body: dict[str, Any]) -> SpendKey:
+    def create_spend_key(self, body: dict[str, Any]) -> NewKey:
         return _new_key(self._json("POST", "/spend_keys", json=body))
 
     def update_spend_key(self, spend_key_id: str, body: dict[str, Any]) -> SpendKey:
         return SpendKey.from_json(self._json("PUT", f"/spend_keys/{_seg(spend_key_id)}", json=body))
 
-    def rotate_spend_key(self, spend_key_id: str) -> SpendKey:
+    def rotate_spend_key(self, spend_key_id: str) -> NewKey:
         return _new_key(self._json("POST", f"/spend_keys/{_seg(spend_key_id)}/rotate"))
 
     def revoke_spend_key(self, spend_key_id: str) -> None:
@@ -415,23 +320,59 @@ class LavaClient:
 
     # -- catalogue, usage, wallet ------------------------------------------------
 
-    def list_models(self, spend_key: str | None = None) -> list[dict[str, Any]]:
+    def list_models(self, spend_key: str | None = None) -> list[Model]:
+        """`GET /v1/models`: public; with a spend key, only what that key may use."""
+        from lava_cli.api.model_types import Model
+
         headers = {"Authorization": f"Bearer {spend_key}"} if spend_key else None
         body = self._json("GET", "/models", auth=False, headers=headers)
-        return Page.from_json(body).data
+        return [Model.from_json(item) for item in Page.from_json(body).data]
 
-    def list_services(self, provider: str | None = None) -> dict[str, Any]:
+    def list_services(self, provider: str | None = None) -> list[Service]:
+        """`GET /v1/services`: the public catalogue with prices per 1M tokens."""
+        from lava_cli.api.model_types import Service
+
         params = {"provider": provider} if provider else None
         body = self._json("GET", "/services", auth=False, params=params)
-        if not isinstance(body, dict):
-            raise MalformedResponse("unexpected answer from the API: services is not an object")
-        return body
+        return [Service.from_json(item) for item in Page.from_json(body).data]
 
-    def wallet(self) -> dict[str, Any]:
-        body = self._json("GET", "/wallet")
-        if not isinstance(body, dict):
-            raise MalformedResponse("unexpected answer from the API: wallet is not an object")
-        return body
+    def wallet(self) -> Wallet:
+        from lava_cli.api.usage_types import Wallet
+
+        return Wallet.from_json(self._json("GET", "/wallet"))
+
+    def usage(self, start: datetime, end: datetime) -> Usage:
+        """`GET /v1/usage`: the wallet's UTC days from `start` to `end` (whole seconds)."""
+        from lava_cli.api.usage_types import Usage
+        from lava_cli.parsing import iso_utc
+
+        params = {"start": iso_utc(start), "end": iso_utc(end)}
+        return Usage.from_json(self._json("GET", "/usage", params=params))
+
+    def list_requests_page(
+        self, cursor: str | None = None, limit: int = PAGE_LIMIT, spend_key_id: str | None = None
+    ) -> Page:
+        params: dict[str, Any] = {"limit": limit}
+        if spend_key_id:
+            params["spend_key_id"] = spend_key_id
+        if cursor:
+            params["cursor"] = cursor
+        return Page.from_json(self._json("GET", "/requests", params=params))
+
+    def iter_requests(self, since: datetime, *, spend_key_id: str | None = None) -> RequestWalk:
+        """The wallet's requests from `since` on, newest first (see `RequestWalk`).
+
+        `spend_key_id` is a filter Lava does not document (the emulator has it): an API
+        without it may answer 400 or 404, or ignore it, so check `spend_key_id` on the
+        records before taking them to be one key's.
+        """
+        from lava_cli.api.paging import RequestWalk
+
+        return RequestWalk(
+            lambda cursor: self.list_requests_page(cursor, spend_key_id=spend_key_id),
+            since,
+            self.limits.max_pages,
+        )
 
     # -- browser login -----------------------------------------------------------
 
@@ -445,20 +386,40 @@ class LavaClient:
             raise MalformedResponse("unexpected answer from the API: credentials not an object")
         return body
 
-    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """A GET for endpoints without a typed wrapper yet (usage, requests)."""
-        return self._json("GET", path, params=params)
+    # -- diagnostics --------------------------------------------------------------
+
+    def server_date(self) -> str | None:
+        """The `Date` header of the public `GET /models`, or None when it has none.
+
+        For `lava doctor`'s clock check. Sent without the secret (the endpoint is
+        public), once (a retried answer would be timed against the wrong send), and
+        read whatever its status (an error page carries the server's clock too);
+        within the call's deadline and size cap like every other call.
+        """
+        self._note(f"> GET {self.base_url}/models (for its Date header)")
+        deadline = time.monotonic() + self._timeout
+        try:
+            response = self._attempt("GET", "/models", {}, deadline)
+        except (httpx.TransportError, httpx.DecodingError, _DeadlinePassed) as exc:
+            late = isinstance(exc, (_DeadlinePassed, httpx.TimeoutException))
+            reason = f"timed out after {self._timeout:g} s" if late else transport_reason(exc)
+            raise ApiUnavailableError(f"no answer from {self.base_url} ({reason})") from None
+        return response.headers.get("date") or None
 
 
-def _new_key(body: Any) -> SpendKey:
-    """A create/rotate answer. When it carries a raw key but is otherwise unreadable, the
-    error keeps the key (`shown_once`) so it is printed anyway: it exists on the server
-    and is never shown again."""
+def _new_key(body: Any) -> NewKey:
+    """A create/rotate answer: the key and its raw value, or one error.
+
+    Without a value, `MissingKeyValueError` (the key exists, nobody holds it). With a
+    value but an otherwise unreadable answer, the error keeps the value (`shown_once`)
+    so it is printed anyway: it exists on the server and is never shown again."""
+    raw = body.get("key") if isinstance(body, dict) else None
+    if raw is not None and not isinstance(raw, str):
+        raise MalformedResponse("unexpected answer from the API: 'key' is not a string")
     try:
-        return SpendKey.from_json(body)
+        key = SpendKey.from_json(body)
     except MalformedResponse as exc:
-        raw = body.get("key") if isinstance(body, dict) else None
-        if not isinstance(raw, str) or not raw:
+        if not raw:
             raise
         kid = body.get("spend_key_id")
         name = kid if isinstance(kid, str) else "the new key"
@@ -474,34 +435,9 @@ def _new_key(body: Any) -> SpendKey:
         )
         exc.shown_once = raw
         raise
-
-
-def tls_verify(base_url: str) -> bool:
-    """Verify certificates for https; skip building a TLS context for plain http.
-
-    Loading the CA bundle costs ~40 ms per start, and check_base_url only lets http://
-    go to loopback (the emulator), where no TLS happens and nothing is redirected.
-    """
-    return not base_url.startswith("http://")
-
-
-def direct_mounts(base_url: str) -> dict[str, None]:
-    """httpx mounts that send requests to a loopback base URL straight to it, never
-    through HTTP_PROXY / ALL_PROXY.
-
-    A proxy's 127.0.0.1 is not ours, and plain http:// to the emulator would hand it the
-    Bearer secret in clear. A `None` mount is httpx's own NO_PROXY mechanism (the
-    client's direct transport), so every other host keeps honouring the proxy variables,
-    and trust_env keeps its other duties (SSL_CERT_FILE for https).
-    """
-    from urllib.parse import urlsplit
-
-    from lava_cli.config import is_loopback_host
-
-    host = urlsplit(base_url).hostname
-    if not host or not is_loopback_host(host):
-        return {}
-    return {f"all://[{host}]" if ":" in host else f"all://{host}": None}
+    if not raw:
+        raise MissingKeyValueError(key.spend_key_id)
+    return NewKey(key, raw)
 
 
 def _seg(value: str) -> str:
@@ -509,13 +445,3 @@ def _seg(value: str) -> str:
     from urllib.parse import quote
 
     return quote(value, safe="")
-
-
-def _transport_reason(exc: Exception) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "the connection was closed mid-answer"
-    if isinstance(exc, httpx.DecodingError):
-        return "the answer could not be decoded"
-    return type(exc).__name__

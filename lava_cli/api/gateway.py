@@ -16,8 +16,9 @@ import httpx
 
 from lava_cli import __version__
 from lava_cli.api.bounded import Watchdog, read_capped
-from lava_cli.api.client import Logger, direct_mounts, error_for_response, tls_verify
+from lava_cli.api.http_errors import error_for_response
 from lava_cli.api.streaming import SSEParser, StreamState, cut_short
+from lava_cli.api.transport import Logger, direct_mounts, tls_verify
 from lava_cli.api.types import MalformedResponse
 from lava_cli.config import check_base_url
 from lava_cli.errors import ApiUnavailableError
@@ -146,48 +147,63 @@ class GatewayClient:
                 timeout=httpx.Timeout(left, connect=min(left, 10.0)),
                 extensions={"trace": self._watchdog.trace},
             )
-            self._watchdog.arm(deadline)
-            try:
-                response = self._http.send(request, stream=True)
-            except (httpx.ConnectError, httpx.ConnectTimeout):
-                self._watchdog.disarm()
-                if attempt == CONNECT_ATTEMPTS:
-                    raise ApiUnavailableError(
-                        f"cannot connect to {self.base_url}",
-                        hint="check your network and --base-url (is the emulator running?)",
-                    ) from None
-                time.sleep(0.3 * attempt)
-                continue
-            except httpx.TransportError as exc:
-                self._watchdog.disarm()
-                if self._watchdog.fired or isinstance(exc, httpx.TimeoutException):
-                    raise self._late(stream) from None
-                raise ApiUnavailableError(
-                    f"the gateway connection failed ({type(exc).__name__})"
-                ) from None
-            self.request_id = response.headers.get("x-lava-request-id")
-            if self._log:
-                rid = f" [{self.request_id}]" if self.request_id else ""
-                self._log(f"< {response.status_code} {response.reason_phrase}{rid}")
-            if not response.is_success:
-                try:
-                    whole = self._read(response, stream)
-                except (httpx.TransportError, httpx.DecodingError):
-                    # The error body broke off: the status alone still says what happened.
-                    whole = httpx.Response(
-                        response.status_code, headers=response.headers, request=request
-                    )
-                raise error_for_response(whole, gateway=True)
-            if not stream:
-                try:
-                    return self._read(response, stream)
-                except (httpx.TransportError, httpx.DecodingError) as exc:
-                    raise ApiUnavailableError(
-                        f"the gateway's answer broke off ({type(exc).__name__})",
-                        hint="retry; the request may have been billed",
-                    ) from None
-            return response
+            response = self._connect(request, deadline, attempt, stream)
+            if response is not None:
+                return self._answer(request, response, stream)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _connect(
+        self, request: httpx.Request, deadline: float, attempt: int, stream: bool
+    ) -> httpx.Response | None:
+        """Send, and return once the headers are in; None after a connection that failed
+        before anything was sent (then a retry is safe, and waits a moment)."""
+        self._watchdog.arm(deadline)
+        try:
+            return self._http.send(request, stream=True)
+        except (httpx.ConnectError, httpx.ConnectTimeout):
+            self._watchdog.disarm()
+            if attempt == CONNECT_ATTEMPTS:
+                raise ApiUnavailableError(
+                    f"cannot connect to {self.base_url}",
+                    hint="check your network and --base-url (is the emulator running?)",
+                ) from None
+            time.sleep(0.3 * attempt)
+            return None
+        except httpx.TransportError as exc:
+            self._watchdog.disarm()
+            if self._watchdog.fired or isinstance(exc, httpx.TimeoutException):
+                raise self._late(stream) from None
+            raise ApiUnavailableError(
+                f"the gateway connection failed ({type(exc).__name__})"
+            ) from None
+
+    def _answer(
+        self, request: httpx.Request, response: httpx.Response, stream: bool
+    ) -> httpx.Response:
+        """An error status raised as its typed error; a reply read whole (capped) unless
+        it is a stream, which `stream` reads event by event."""
+        self.request_id = response.headers.get("x-lava-request-id")
+        if self._log:
+            rid = f" [{self.request_id}]" if self.request_id else ""
+            self._log(f"< {response.status_code} {response.reason_phrase}{rid}")
+        if not response.is_success:
+            try:
+                whole = self._read(response, stream)
+            except (httpx.TransportError, httpx.DecodingError):
+                # The error body broke off: the status alone still says what happened.
+                whole = httpx.Response(
+                    response.status_code, headers=response.headers, request=request
+                )
+            raise error_for_response(whole, gateway=True)
+        if stream:
+            return response
+        try:
+            return self._read(response, stream)
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise ApiUnavailableError(
+                f"the gateway's answer broke off ({type(exc).__name__})",
+                hint="retry; the request may have been billed",
+            ) from None
 
     def _read(self, response: httpx.Response, stream: bool) -> httpx.Response:
         """The body, capped and within the deadline; always closes and disarms."""

@@ -1,9 +1,15 @@
-"""Typed views of the API's JSON objects.
+"""Typed views of the API's JSON objects: spend keys and pages, and the shape readers.
 
 Each `from_json` checks the shape it needs and raises `MalformedResponse` on
 anything else, so a server answering garbage becomes one error line, never a
 `KeyError` traceback. The original object is kept in `raw` because `--json`
 prints what the API sent, untouched.
+
+The answers fewer commands read live beside this module, built with the same readers
+(`as_object`, `str_field`, `int_field`, `decimal_field`, `money_of`): `model_types`
+(/models, /services) and `usage_types` (/wallet, /usage, /requests). Every command
+that talks to the API imports this module; defining their classes costs start-up
+time that only `models`, `usage`, `prompt` and `doctor` need to pay.
 """
 
 from __future__ import annotations
@@ -13,27 +19,23 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lava_cli.errors import ApiError
+from lava_cli.parsing import EXPIRABLE
 
 if TYPE_CHECKING:
     from datetime import datetime
-
-# Statuses the server gives a key that can still expire; `expired` is derived from
-# `expires_at` by the CLI (the API keeps saying `active`), see SpendKey.status_at.
-EXPIRABLE = ("active", "paused")
-STATUSES = (*EXPIRABLE, "expired")
 
 
 class MalformedResponse(ApiError):
     """A 2xx answer whose JSON does not have the documented shape (exit 1)."""
 
 
-def _obj(value: Any, what: str) -> dict[str, Any]:
+def as_object(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise MalformedResponse(f"unexpected answer from the API: {what} is not an object")
     return value
 
 
-def _str(obj: dict[str, Any], name: str, *, optional: bool = False) -> str | None:
+def str_field(obj: dict[str, Any], name: str, *, optional: bool = False) -> str | None:
     value = obj.get(name)
     if value is None and optional:
         return None
@@ -42,7 +44,7 @@ def _str(obj: dict[str, Any], name: str, *, optional: bool = False) -> str | Non
     return value
 
 
-def _int(obj: dict[str, Any], name: str, default: int = 0) -> int:
+def int_field(obj: dict[str, Any], name: str, default: int = 0) -> int:
     value = obj.get(name, default)
     if value is None:
         return default
@@ -76,11 +78,24 @@ def money_of(value: Any, what: str) -> Decimal:
     return result
 
 
-def _decimal(obj: dict[str, Any], name: str, *, optional: bool = False) -> Decimal | None:
+def decimal_field(obj: dict[str, Any], name: str, *, optional: bool = False) -> Decimal | None:
     value = obj.get(name)
     if value is None:
         return None if optional else Decimal(0)
     return money_of(value, repr(name))
+
+
+def _cycle(obj: dict[str, Any], what: str) -> str:
+    """A limit's cycle: one of the contract's, or the answer is not one we can read
+    (the reset times and forecasts are computed from it)."""
+    from lava_cli.contract import CYCLES
+
+    value = str_field(obj, "cycle")
+    if value not in CYCLES:
+        raise MalformedResponse(
+            f"unexpected answer from the API: {what}.cycle is not one of {', '.join(CYCLES)}"
+        )
+    return value
 
 
 def _str_list(obj: dict[str, Any], name: str) -> tuple[str, ...] | None:
@@ -114,7 +129,8 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class SpendKey:
-    """A spend key as the API describes it. `key` is set only on create/rotate."""
+    """A spend key as the API describes it. The raw value a create or rotate returns is
+    not here but in `NewKey`, so that no caller has to ask whether it came."""
 
     spend_key_id: str
     name: str
@@ -133,14 +149,13 @@ class SpendKey:
     expires_at: str | None
     last_used_at: str | None
     created_at: str | None
-    key: str | None = field(default=None, repr=False)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def is_expired(self, now: datetime) -> bool:
         """True once `expires_at` has passed (an unreadable time counts as no expiry)."""
-        from lava_cli.ops.usage import parse_time
+        from lava_cli.parsing import parse_api_time
 
-        expires = parse_time(self.expires_at)
+        expires = parse_api_time(self.expires_at)
         return expires is not None and expires <= now
 
     def status_at(self, now: datetime) -> str:
@@ -157,36 +172,36 @@ class SpendKey:
 
     @classmethod
     def from_json(cls, value: Any) -> SpendKey:
-        obj = _obj(value, "spend key")
+        obj = as_object(value, "spend key")
         spend = obj.get("spend_limit")
         req = obj.get("request_limit")
         rate = obj.get("rate_limit")
         spend_limit = None
         if spend is not None:
-            s = _obj(spend, "spend_limit")
-            amount = _decimal(s, "amount")
+            s = as_object(spend, "spend_limit")
+            amount = decimal_field(s, "amount")
             assert amount is not None
-            spend_limit = SpendLimit(amount, _str(s, "cycle") or "")
+            spend_limit = SpendLimit(amount, _cycle(s, "spend_limit"))
         request_limit = None
         if req is not None:
-            r = _obj(req, "request_limit")
-            request_limit = RequestLimit(_int(r, "count"), _str(r, "cycle") or "")
+            r = as_object(req, "request_limit")
+            request_limit = RequestLimit(int_field(r, "count"), _cycle(r, "request_limit"))
         rate_limit = None
         if rate is not None:
-            rl = _obj(rate, "rate_limit")
+            rl = as_object(rate, "rate_limit")
             burst = rl.get("burst")
             rate_limit = RateLimit(
-                _int(rl, "rpm"), _int(rl, "burst") if burst is not None else None
+                int_field(rl, "rpm"), int_field(rl, "burst") if burst is not None else None
             )
-        current = _decimal(obj, "current_spend")
-        total = _decimal(obj, "total_spend")
+        current = decimal_field(obj, "current_spend")
+        total = decimal_field(obj, "total_spend")
         assert current is not None and total is not None
         return cls(
-            spend_key_id=_str(obj, "spend_key_id") or "",
-            name=_str(obj, "name") or "",
-            status=_str(obj, "status") or "",
-            request_shape=_str(obj, "request_shape", optional=True) or "openai",
-            key_preview=_str(obj, "key_preview", optional=True) or "",
+            spend_key_id=str_field(obj, "spend_key_id") or "",
+            name=str_field(obj, "name") or "",
+            status=str_field(obj, "status") or "",
+            request_shape=str_field(obj, "request_shape", optional=True) or "openai",
+            key_preview=str_field(obj, "key_preview", optional=True) or "",
             allowed_models=_str_list(obj, "allowed_models"),
             allowed_providers=_str_list(obj, "allowed_providers"),
             spend_limit=spend_limit,
@@ -194,14 +209,38 @@ class SpendKey:
             rate_limit=rate_limit,
             current_spend=current,
             total_spend=total,
-            current_requests=_int(obj, "current_requests"),
-            total_requests=_int(obj, "total_requests"),
-            expires_at=_str(obj, "expires_at", optional=True),
-            last_used_at=_str(obj, "last_used_at", optional=True),
-            created_at=_str(obj, "created_at", optional=True),
-            key=_str(obj, "key", optional=True),
+            current_requests=int_field(obj, "current_requests"),
+            total_requests=int_field(obj, "total_requests"),
+            expires_at=str_field(obj, "expires_at", optional=True),
+            last_used_at=str_field(obj, "last_used_at", optional=True),
+            created_at=str_field(obj, "created_at", optional=True),
             raw=obj,
         )
+
+
+class MissingKeyValueError(MalformedResponse):
+    """A create/rotate answer without the new key's raw value (exit 1).
+
+    The key exists on the server, but nobody holds a value for it: the way out is a
+    rotate (a new value) or a revoke. Raised by the client, so every command that mints
+    a key (`keys create`, `keys rotate`, `run`, `env --create`, `prompt`) says the same.
+    """
+
+    def __init__(self, spend_key_id: str) -> None:
+        super().__init__(
+            f"the API did not return the new key's value ({spend_key_id})",
+            hint=f"rotate it to get a value (`lava keys rotate {spend_key_id}`), "
+            f"or revoke it (`lava keys revoke {spend_key_id} --yes`)",
+        )
+        self.spend_key_id = spend_key_id
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A key just created or rotated, with the raw value the API shows this once."""
+
+    key: SpendKey
+    raw: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -214,25 +253,14 @@ class Page:
 
     @classmethod
     def from_json(cls, value: Any) -> Page:
-        obj = _obj(value, "list")
+        obj = as_object(value, "list")
         data = obj.get("data")
         if not isinstance(data, list):
             raise MalformedResponse("unexpected answer from the API: 'data' is not a list")
         has_more = obj.get("has_more", False)
         if not isinstance(has_more, bool):
             raise MalformedResponse("unexpected answer from the API: 'has_more' is not a boolean")
-        cursor = _str(obj, "next_cursor", optional=True)
+        cursor = str_field(obj, "next_cursor", optional=True)
         if has_more and not cursor:
             raise MalformedResponse("unexpected answer from the API: has_more without next_cursor")
-        return cls([_obj(item, "list item") for item in data], has_more, cursor)
-
-
-@dataclass(frozen=True)
-class Model:
-    """A catalogue entry: `/v1/models` joined with `/v1/services` pricing when known."""
-
-    id: str
-    provider: str
-    input_per_1m: Decimal | None = None
-    output_per_1m: Decimal | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+        return cls([as_object(item, "list item") for item in data], has_more, cursor)

@@ -1,38 +1,20 @@
-"""`lava keys …`: create, list, show, update, pause, resume, rotate, revoke, forget.
+"""`lava keys …`: create, list, show, update, pause, resume, rotate, revoke, forget, check.
 
-Each Typer function parses its flags into a request body (usage errors before any
-request), then hands over to a plain function that talks to the API and renders.
+Typer only: each command turns its flags into the Options of `ops/keys.py` (usage
+errors, exit 2, before any request) and calls `ops.keys.run_<command>(app, opts)`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from lava_cli.cli.common import (
-    FormatOpt,
-    JsonOpt,
-    QuietOpt,
-    VarOpt,
-    app_of,
-    check_format,
-    emit_key,
-)
-from lava_cli.errors import LavaError, UsageError
-from lava_cli.parsing import expiry, parse_rate_limit, parse_request_limit, parse_spend_limit
+from lava_cli.cli.common import JsonOpt, QuietOpt, app_of, command_group
+from lava_cli.ops import keys as ops
+from lava_cli.ops.handoff import HandOff, check_format
 
-if TYPE_CHECKING:
-    from lava_cli.api.types import SpendKey
-    from lava_cli.context import AppContext
-
-app = typer.Typer(
-    help="Create and manage spend keys (lava_sk_…).",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
+app = command_group("Create and manage spend keys (lava_sk_…).")
 
 KeyArg = Annotated[
     str, typer.Argument(help="Spend key id (sk_…) or unique name.", show_default=False)
@@ -40,6 +22,15 @@ KeyArg = Annotated[
 SaveOpt = Annotated[
     bool, typer.Option("--save", help="Keep the new raw key in the OS keyring (per key id).")
 ]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help="Hand the new key to a script: env (export line), dotenv, json, or github "
+        "(::add-mask:: + $GITHUB_ENV).",
+    ),
+]
+VarOpt = Annotated[str, typer.Option("--var", help="Variable name for --format env|dotenv|github.")]
 ShapeOpt = Annotated[
     str | None,
     typer.Option(
@@ -65,38 +56,9 @@ ExpiresAtOpt = Annotated[
 ExpiresInOpt = Annotated[str | None, typer.Option("--expires-in", help="Duration: 30m, 2h, 7d.")]
 
 
-def _shape(value: str | None) -> str | None:
-    if value is None:
-        return None
-    shape = value.strip().lower()
-    if shape not in ("openai", "anthropic"):
-        raise UsageError(
-            f"--shape: unknown request shape {value!r}", hint="use openai or anthropic"
-        )
-    return shape
-
-
-def _names(values: list[str] | None, flag: str) -> list[str] | None:
-    if not values:
-        return None
-    cleaned = [v.strip() for v in values]
-    if any(not v for v in cleaned):
-        raise UsageError(f"{flag} cannot be empty")
-    return list(dict.fromkeys(cleaned))
-
-
-def _name(value: str) -> str:
-    name = value.strip()
-    if not 1 <= len(name) <= 255:
-        raise UsageError("--name must be 1 to 255 characters")
-    return name
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-# --- create ---------------------------------------------------------------------------
+def _hand_off(save: bool, quiet: bool, json_: bool, fmt: str | None, var: str) -> HandOff:
+    check_format(fmt, var)
+    return HandOff(save=save, quiet=quiet, json_=json_, fmt=fmt, var=var)
 
 
 @app.command()
@@ -122,34 +84,21 @@ def create(
 
     Example: lava keys create --name ci --spend-limit 5/total --expires-in 2h --save
     """
-    check_format(format_, var)
-    body: dict[str, Any] = {"name": _name(name)}
-    if (s := _shape(shape)) is not None:
-        body["request_shape"] = s
-    if (models := _names(model, "--model")) is not None:
-        body["allowed_models"] = models
-    if (providers := _names(provider, "--provider")) is not None:
-        body["allowed_providers"] = providers
-    if spend_limit is not None:
-        body["spend_limit"] = parse_spend_limit(spend_limit)
-    if request_limit is not None:
-        body["request_limit"] = parse_request_limit(request_limit)
-    if rate_limit is not None:
-        body["rate_limit"] = parse_rate_limit(rate_limit)
-    if (when := expiry(expires_at, expires_in, _now())) is not None:
-        body["expires_at"] = when
-    if paused:
-        body["status"] = "paused"
-    app_ = app_of(ctx)
-    if save:
-        from lava_cli.ops.keys import check_can_save
-
-        check_can_save(app_)
-    key = app_.client().create_spend_key(body)
-    emit_key(app_, key, verb="Created", save=save, quiet=quiet, json_=json_, fmt=format_, var=var)
-
-
-# --- read -------------------------------------------------------------------------------
+    how = _hand_off(save, quiet, json_, format_, var)
+    changes = ops.KeyChanges(
+        name=name,
+        models=model or (),
+        providers=provider or (),
+        shape=shape,
+        spend_limit=spend_limit,
+        request_limit=request_limit,
+        rate_limit=rate_limit,
+        expires_at=expires_at,
+        expires_in=expires_in,
+        paused=paused,
+    )
+    body = ops.build_body(changes, ops.now())
+    ops.run_create(app_of(ctx), ops.CreateOptions(body, how))
 
 
 @app.command("list")
@@ -170,24 +119,8 @@ def list_(
 
     Example: lava keys list --status active --json | jq -r '.[].name'
     """
-    from lava_cli.api.types import STATUSES
-
-    if status is not None and status not in STATUSES:
-        raise UsageError(
-            f"--status: unknown status {status!r}", hint=f"use one of {', '.join(STATUSES)}"
-        )
-    app_ = app_of(ctx)
-    now = _now()
-    keys = [
-        k for k in app_.client().iter_spend_keys() if status is None or k.status_at(now) == status
-    ]
-    if json_:
-        app_.out.json([k.raw for k in keys])
-    elif quiet:
-        for k in keys:
-            app_.out.line(k.spend_key_id)
-    else:
-        app_.out.keys(keys)
+    opts = ops.list_options(status, quiet=quiet, json_=json_)
+    ops.run_list(app_of(ctx), opts)
 
 
 @app.command()
@@ -196,23 +129,7 @@ def show(ctx: typer.Context, key: KeyArg, json_: JsonOpt = False) -> None:
 
     Example: lava keys show claude
     """
-    from lava_cli.ops.keys import resolve_or_drop
-
-    app_ = app_of(ctx)
-    found = resolve_or_drop(app_, app_.client(), key)
-    if json_:
-        app_.out.json(found.raw)
-    else:
-        app_.out.key_detail(found)
-
-
-# --- update, pause, resume ----------------------------------------------------------------
-
-
-def _either(value: Any, clear: bool, flag: str, clear_flag: str) -> tuple[bool, Any]:
-    if value is not None and clear:
-        raise UsageError(f"use {flag} or {clear_flag}, not both")
-    return (value is not None or clear), value
+    ops.run_show(app_of(ctx), ops.ShowOptions(key, json_))
 
 
 @app.command()
@@ -249,66 +166,25 @@ def update(
 
     Example: lava keys update claude --spend-limit 50/monthly --no-expiry
     """
-    body: dict[str, Any] = {}
-    if name is not None:
-        body["name"] = _name(name)
-    models = _names(model, "--model")
-    if _either(models, all_models, "--model", "--all-models")[0]:
-        body["allowed_models"] = models
-    providers = _names(provider, "--provider")
-    if _either(providers, all_providers, "--provider", "--all-providers")[0]:
-        body["allowed_providers"] = providers
-    if (s := _shape(shape)) is not None:
-        body["request_shape"] = s
-    for flag, value, clear, field, parse in (
-        ("--spend-limit", spend_limit, no_spend_limit, "spend_limit", parse_spend_limit),
-        ("--request-limit", request_limit, no_request_limit, "request_limit", parse_request_limit),
-        ("--rate-limit", rate_limit, no_rate_limit, "rate_limit", parse_rate_limit),
-    ):
-        given, raw = _either(value, clear, flag, "--no-" + flag[2:])
-        if given:
-            body[field] = parse(raw) if raw is not None else None
-    when = expiry(expires_at, expires_in, _now())
-    if _either(when, no_expiry, "--expires-at/--expires-in", "--no-expiry")[0]:
-        body["expires_at"] = when
-    if not body:
-        raise UsageError(
-            "nothing to update", hint="see `lava keys update --help` for what can change"
-        )
-    _put(ctx, key, body, verb="Updated", quiet=quiet, json_=json_)
-
-
-def _put(
-    ctx: typer.Context, ref: str, body: dict[str, Any], *, verb: str, quiet: bool, json_: bool
-) -> None:
-    from lava_cli.errors import ApiNotFoundError
-    from lava_cli.ops.keys import drop_if_gone, resolve_or_drop, sync_saved_key
-
-    app_ = app_of(ctx)
-    client = app_.client()
-    target = resolve_or_drop(app_, client, ref)
-    try:
-        updated = client.update_spend_key(target.spend_key_id, body)
-    except ApiNotFoundError:  # revoked between the lookup and the update
-        drop_if_gone(app_, client, target.spend_key_id)
-        raise
-    try:
-        sync_saved_key(app_, updated)
-    except (LavaError, OSError) as exc:
-        app_.out.warn(f"{verb.lower()}, but the saved copy's record was not updated: {exc}")
-    _done(app_, updated, verb, quiet=quiet, json_=json_)
-
-
-def _done(app_: AppContext, key: SpendKey, verb: str, *, quiet: bool, json_: bool) -> None:
-    if json_:
-        app_.out.json(key.raw)
-    elif quiet:
-        app_.out.line(key.spend_key_id)
-    elif app_.stdout_tty:
-        app_.out.note(f"✓ {verb} {key.name} ({key.spend_key_id})")
-        app_.out.key_detail(key)
-    else:
-        app_.out.key_detail(key)
+    changes = ops.KeyChanges(
+        name=name,
+        models=model or (),
+        all_models=all_models,
+        providers=provider or (),
+        all_providers=all_providers,
+        shape=shape,
+        spend_limit=spend_limit,
+        no_spend_limit=no_spend_limit,
+        request_limit=request_limit,
+        no_request_limit=no_request_limit,
+        rate_limit=rate_limit,
+        no_rate_limit=no_rate_limit,
+        expires_at=expires_at,
+        expires_in=expires_in,
+        no_expiry=no_expiry,
+    )
+    body = ops.update_body(changes, ops.now())
+    ops.run_update(app_of(ctx), ops.UpdateOptions(key, body, "Updated", quiet, json_))
 
 
 @app.command()
@@ -317,7 +193,8 @@ def pause(ctx: typer.Context, key: KeyArg, quiet: QuietOpt = False, json_: JsonO
 
     Example: lava keys pause claude
     """
-    _put(ctx, key, {"status": "paused"}, verb="Paused", quiet=quiet, json_=json_)
+    opts = ops.UpdateOptions(key, {"status": "paused"}, "Paused", quiet, json_)
+    ops.run_update(app_of(ctx), opts)
 
 
 @app.command()
@@ -328,10 +205,8 @@ def resume(
 
     Example: lava keys resume claude
     """
-    _put(ctx, key, {"status": "active"}, verb="Resumed", quiet=quiet, json_=json_)
-
-
-# --- rotate, revoke --------------------------------------------------------------------------
+    opts = ops.UpdateOptions(key, {"status": "active"}, "Resumed", quiet, json_)
+    ops.run_update(app_of(ctx), opts)
 
 
 @app.command()
@@ -348,20 +223,8 @@ def rotate(
 
     Limits and usage history stay. Example: lava keys rotate claude --save
     """
-    from lava_cli.ops.keys import check_can_save, resolve_or_drop, saved_keys
-
-    check_format(format_, var)
-    app_ = app_of(ctx)
-    client = app_.client()
-    target = resolve_or_drop(app_, client, key)
-    # A key saved before stays saved: rotating it must not leave a dead value behind.
-    keep = save or target.spend_key_id in saved_keys(app_)
-    if keep:
-        check_can_save(app_)  # refuse before the old value dies, not after
-    rotated = client.rotate_spend_key(target.spend_key_id)
-    emit_key(
-        app_, rotated, verb="Rotated", save=keep, quiet=quiet, json_=json_, fmt=format_, var=var
-    )
+    how = _hand_off(save, quiet, json_, format_, var)
+    ops.run_rotate(app_of(ctx), ops.RotateOptions(key, how))
 
 
 @app.command()
@@ -376,68 +239,53 @@ def revoke(
 
     Example: lava keys revoke old-ci --yes
     """
-    from lava_cli.cli.common import confirm
-    from lava_cli.errors import ApiNotFoundError, NotFoundError
-    from lava_cli.ops.keys import forget_spend_key, gone_saved_key, resolve_key
-
-    app_ = app_of(ctx)
-    if not yes and not app_.can_prompt:
-        raise UsageError(
-            "revoking needs confirmation and there is no terminal to ask",
-            hint="add --yes to revoke without asking",
-        )
-    client = app_.client()
-    try:
-        target = resolve_key(client, key)
-    except NotFoundError:
-        # A key saved here but revoked elsewhere: the goal (no working key, no saved
-        # copy) is reached by dropping the copy, so this succeeds (exit 0).
-        gone = gone_saved_key(app_, client, key)
-        if gone is None:
-            raise
-        _revoked(app_, *gone, already=True, quiet=quiet, json_=json_)
-        return
-    if not yes and not confirm(
-        app_, f"Revoke {target.name} ({target.spend_key_id})? It cannot be undone."
-    ):
-        raise UsageError("not revoked", hint="nothing was changed")
-    already = False
-    try:
-        client.revoke_spend_key(target.spend_key_id)
-    except ApiNotFoundError:  # revoked elsewhere since the lookup a moment ago
-        already = True
-    try:
-        forget_spend_key(app_, target.spend_key_id)
-    except LavaError as exc:
-        app_.out.warn(f"revoked, but the saved copy could not be removed: {exc.message}")
-    _revoked(app_, target.spend_key_id, target.name, already=already, quiet=quiet, json_=json_)
+    ops.run_revoke(app_of(ctx), ops.RevokeOptions(key, yes, quiet, json_))
 
 
-def _revoked(
-    app_: AppContext, kid: str, name: str, *, already: bool, quiet: bool, json_: bool
+@app.command()
+def check(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="Spend key id (sk_…) or unique name.")],
+    min_remaining: Annotated[
+        str | None,
+        typer.Option(
+            "--min-remaining", help="Fail unless at least this many dollars are left this cycle."
+        ),
+    ] = None,
+    expires_within: Annotated[
+        str | None,
+        typer.Option("--expires-within", help="Fail if the key expires within this time: 7d, 2h."),
+    ] = None,
+    json_: JsonOpt = False,
 ) -> None:
-    if json_:
-        app_.out.json(
-            {"spend_key_id": kid, "name": name, "success": True, "already_revoked": already}
-        )
-    elif quiet:
-        app_.out.line(kid)
-    elif app_.stdout_tty:
-        app_.out.note(
-            f"✓ {name} ({kid}) was already revoked" if already else f"✓ Revoked {name} ({kid})"
-        )
-    else:
-        app_.out.tsv([[kid, name, "revoked"]])
+    """Exit 0 if a key can spend now, exit 5 with the reason if not (for CI).
+
+    Checks that the key is active, not expired, has budget and requests left.
+    A key without a spend limit passes the budget check (the wallet pays).
+
+    Example: lava keys check ci --min-remaining 1.00 --expires-within 1d
+    """
+    from lava_cli.ops import check as ops_check
+    from lava_cli.parsing import parse_amount, parse_duration
+
+    floor = parse_amount(min_remaining, "--min-remaining") if min_remaining is not None else None
+    window = parse_duration(expires_within, "--expires-within") if expires_within else None
+    ops_check.run(app_of(ctx), ops_check.CheckOptions(key, floor, window, json_))
 
 
-def _mount_check() -> None:
-    """`keys check` and `keys forget` live in their own modules; mounted here so the
-    keys group is whole."""
-    from lava_cli.cli.check import check
-    from lava_cli.cli.forget import forget
+@app.command()
+def forget(
+    ctx: typer.Context,
+    key: Annotated[
+        str, typer.Argument(help="A saved key's id (sk_…) or name.", show_default=False)
+    ],
+    quiet: QuietOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Remove a key saved with --save from this profile; the server is not asked.
 
-    app.command("check")(check)
-    app.command("forget")(forget)
-
-
-_mount_check()
+    Deletes the saved value (keyring or file) and its record. The key itself keeps
+    working until revoked (`lava keys revoke`). Exit 4 when no such key is saved.
+    Example: lava keys forget old-ci
+    """
+    ops.run_forget(app_of(ctx), ops.ForgetOptions(key, quiet, json_))

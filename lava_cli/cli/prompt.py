@@ -1,4 +1,4 @@
-"""`lava prompt` and `lava models`: use a spend key through the gateway."""
+"""`lava prompt`: the flags of a prompt; choosing the key and sending are `ops.prompt`'s."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import typer
 from lava_cli.cli.common import JsonOpt, app_of
 from lava_cli.cli.numbers import AsciiFloatRange, AsciiIntRange
 from lava_cli.errors import UsageError
-
-DEFAULT_MODEL = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5"}
 
 
 def prompt(
@@ -48,36 +46,12 @@ def prompt(
 
     Example: git diff | lava prompt "review this" --model claude-sonnet-4-5
     """
-    from lava_cli.api.gateway import PromptRequest
-    from lava_cli.ops.prompt import choose_key, prompt_text, run_prompt
+    from lava_cli.ops import prompt as ops_prompt
 
-    app = app_of(ctx)
-    body = prompt_text(app, text)
-    choice = choose_key(app, key, shape)
-    chosen = model or DEFAULT_MODEL.get(choice.shape, "gpt-4o-mini")
-    if not chosen.strip():
-        raise UsageError("--model cannot be empty")
-    request = PromptRequest(chosen, body, system, max_tokens, temperature)
-    run_prompt(app, request, choice, stream=not no_stream, json_=json_, show_usage=usage)
-
-
-def models(
-    ctx: typer.Context,
-    provider: Annotated[str | None, typer.Option("--provider", help="Only this provider.")] = None,
-    key: Annotated[
-        str | None, typer.Option("--key", "-k", help="Only what this saved key may use.")
-    ] = None,
-    json_: JsonOpt = False,
-) -> None:
-    """List the models Lava routes to, with prices per 1M tokens.
-
-    Example: lava models --provider anthropic
-    """
-    from lava_cli.ops.models import list_models
-
-    app = app_of(ctx)
-    rows = list_models(app, provider=provider, key_ref=key)
-    if json_:
-        app.out.json(rows)
-        return
-    app.out.models(rows)
+    # Before any request: choosing a key may create one.
+    if model is not None and not model.strip():
+        raise UsageError("--model cannot be empty", hint="leave it out for the key's default model")
+    opts = ops_prompt.PromptOptions(
+        text, model, system, max_tokens, temperature, key, shape, not no_stream, json_, usage
+    )
+    ops_prompt.run(app_of(ctx), opts)

@@ -48,7 +48,7 @@ class Spec:
 COMMANDS: dict[str, Spec] = {
     "keys": Spec("lava_cli.cli.keys", "app", "Create and manage spend keys (lava_sk_…).", group=True),
     "prompt": Spec("lava_cli.cli.prompt", "prompt", "Send a prompt through Lava with a spend key and stream the reply."),
-    "models": Spec("lava_cli.cli.prompt", "models", "List the models Lava routes to, with prices per 1M tokens."),
+    "models": Spec("lava_cli.cli.models", "models", "List the models Lava routes to, with prices per 1M tokens."),
     "env": Spec("lava_cli.cli.env", "env", "Print the settings that plug a spend key into an AI tool."),
     "run": Spec(
         "lava_cli.cli.run",
@@ -62,7 +62,7 @@ COMMANDS: dict[str, Spec] = {
     "auth": Spec("lava_cli.cli.auth", "auth_app", "Inspect the stored credentials.", group=True),
     "doctor": Spec("lava_cli.cli.doctor", "doctor", "Check the setup end to end and say what to fix."),
     "emulator": Spec("lava_cli.cli.emulator", "app", "Run a local emulator of Lava's API.", group=True),
-    "demo": Spec("lava_cli.cli.emulator", "demo", "Tour the main job against a throwaway emulator: nothing touches your real config."),
+    "demo": Spec("lava_cli.cli.demo", "demo", "Tour the main job against a throwaway emulator: nothing touches your real config."),
 
 }  # fmt: skip
 

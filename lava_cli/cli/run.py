@@ -8,6 +8,7 @@ import typer
 
 from lava_cli.cli.common import app_of
 from lava_cli.errors import UsageError
+from lava_cli.ops.keys import KeyChanges
 
 CONTEXT = {"allow_interspersed_args": False, "ignore_unknown_options": True}
 
@@ -50,7 +51,7 @@ def run(
     other credential (LAVA_SECRET_KEY and other keys are withheld); lava exits with the
     command's exit code. Example: lava run --spend-limit 2/total -- pytest -k ai
     """
-    from lava_cli.ops.run import RunOptions, build_body, run_with_key
+    from lava_cli.ops.run import run_options, run_with_key
 
     if not command:
         raise UsageError("no command to run", hint="lava run [OPTIONS] -- COMMAND [ARGS...]")
@@ -60,13 +61,13 @@ def run(
         raise UsageError(
             f"no such option: {command[0]}", hint="see `lava run --help`; the command goes after --"
         )
-    if tool is not None:
-        from lava_cli.tools.catalogue import get_tool
-
-        spec = get_tool(tool)
-        if shape is not None and shape != spec.request_shape:
-            raise UsageError(f"--tool {tool} needs --shape {spec.request_shape}")
-        shape = spec.request_shape
-    body = build_body(name, spend_limit, expires_in, model, provider, shape)
-    code = run_with_key(app_of(ctx), RunOptions(tuple(command), body, tool, keep))
-    raise typer.Exit(code)
+    changes = KeyChanges(
+        name=name,
+        models=model or (),
+        providers=provider or (),
+        shape=shape,
+        spend_limit=spend_limit,
+        expires_in=expires_in,
+    )
+    opts = run_options(tuple(command), changes, tool=tool, keep=keep)
+    raise typer.Exit(run_with_key(app_of(ctx), opts))

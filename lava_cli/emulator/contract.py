@@ -12,6 +12,8 @@ but ``lava_cli.errors``.
 
 from __future__ import annotations
 
+from lava_cli import contract as calendar
+
 # --- identifiers -----------------------------------------------------------------------
 
 SPEND_KEY_ID_PREFIX = "sk_"
@@ -43,7 +45,7 @@ STATUSES = (ACTIVE, PAUSED)  # what a client may set; the default is the first
 REVOKED = "revoked"  # a deleted key's status: it vanishes from the API [ours]
 SHAPES = ("openai", "anthropic")  # request_shape; the default is the first
 SHAPE_ENDPOINTS = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages"}
-CYCLES = ("daily", "weekly", "monthly", "total")  # calendar-aligned in UTC [ours]
+CYCLES = calendar.CYCLES  # calendar-aligned in UTC [ours]; the one calendar both sides use
 TOTAL = "total"  # the cycle that never resets
 
 MAX_NAME = 255  # a key's name, and each allow-list entry

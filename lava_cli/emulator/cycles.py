@@ -2,7 +2,8 @@
 
 Cycles are calendar-aligned in UTC (contract, "[ours]"): ``daily`` starts at 00:00,
 ``weekly`` on Monday 00:00, ``monthly`` on the 1st at 00:00, and ``total`` never
-resets (it "starts" at the Unix epoch, so current usage equals total usage). Every
+resets (it "starts" at the Unix epoch, so current usage equals total usage). The
+calendar is `lava_cli.contract`'s, the one module of the client the emulator shares. Every
 function here is pure and takes the moment it reasons about, so tests move time by
 injecting a clock instead of sleeping.
 """
@@ -10,9 +11,9 @@ injecting a clock instead of sleeping.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-from lava_cli.emulator.contract import CYCLES
+from lava_cli import contract
 
 Clock = Callable[[], datetime]
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -70,38 +71,12 @@ def parse_iso(text: str) -> datetime:
         raise ValueError(f"{text!r} is out of range") from None
 
 
-def _check(cycle: str) -> None:
-    if cycle not in CYCLES:
-        raise ValueError(f"unknown cycle {cycle!r} (expected one of {', '.join(CYCLES)})")
-
-
 def cycle_start(cycle: str, now: datetime) -> datetime:
-    """When the cycle containing `now` began (the epoch for ``total``)."""
-    _check(cycle)
-    now = as_utc(now)
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if cycle == "daily":
-        return midnight
-    if cycle == "weekly":
-        return midnight - timedelta(days=midnight.weekday())
-    if cycle == "monthly":
-        return midnight.replace(day=1)
-    return EPOCH
+    """When the cycle containing `now` began; the epoch for ``total``, so that "usage
+    since the cycle began" is every request. The calendar itself is the contract's,
+    shared with the client (`lava_cli.contract`): both sides must agree on when a limit
+    resets, and a second copy could drift."""
+    return contract.cycle_start(cycle, now) or EPOCH
 
 
-def next_reset(cycle: str, now: datetime) -> datetime | None:
-    """When the cycle containing `now` ends and usage starts again from zero.
-
-    None for ``total``, which never resets.
-    """
-    _check(cycle)
-    start = cycle_start(cycle, now)
-    if cycle == "daily":
-        return start + timedelta(days=1)
-    if cycle == "weekly":
-        return start + timedelta(days=7)
-    if cycle == "monthly":
-        if start.month == 12:
-            return start.replace(year=start.year + 1, month=1)
-        return start.replace(month=start.month + 1)
-    return None
+next_reset = contract.next_reset

@@ -35,6 +35,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from lava_cli.contract import is_loopback_host
 from lava_cli.emulator.app import create_app
 from lava_cli.emulator.authflow import auth_routes
 from lava_cli.emulator.cycles import Clock, utc_now
@@ -87,20 +88,6 @@ def default_db_path() -> Path:
     from platformdirs import user_data_path
 
     return user_data_path("lava-cli") / "emulator.sqlite3"
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses: only this machine can connect.
-
-    The emulator's own check (it imports nothing of the client but lava_cli.errors):
-    `serve` warns when it listens anywhere else.
-    """
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _url_host(host: str) -> str:
@@ -305,7 +292,7 @@ def serve(
         app = (app_factory or build_app)(store, utc_now)
         bound = sock.getsockname()[1]
         root = f"http://{_url_host(reachable_host(host))}:{bound}"
-        if not is_loopback(host):
+        if not is_loopback_host(host):
             err.write(
                 f"WARNING: listening on {host}, which is not a loopback address: anyone who "
                 "can reach this machine can use the emulator. Use --host 127.0.0.1 unless "

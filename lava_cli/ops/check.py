@@ -53,7 +53,8 @@ def evaluate(
     expires_within: timedelta | None = None,
 ) -> Verdict:
     """Every reason the key should not be used now (empty when it is fine)."""
-    from lava_cli.ops.usage import next_reset, parse_time
+    from lava_cli.contract import next_reset
+    from lava_cli.parsing import parse_api_time
     from lava_cli.render.output import money
 
     reasons: list[str] = []
@@ -65,7 +66,7 @@ def evaluate(
 
     if key.status != "active":
         fail("paused", f"the key is {key.status}")
-    expires = parse_time(key.expires_at)
+    expires = parse_api_time(key.expires_at)
     if key.is_expired(now):
         fail("expired", f"the key expired at {key.expires_at}")
     elif expires is not None and expires_within is not None and expires - now <= expires_within:

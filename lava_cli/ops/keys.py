@@ -1,23 +1,129 @@
-"""Work shared by the spend-key commands: finding a key by id or name, and keeping a
-shown-once key safe (`--save`).
+"""The work of `lava keys …`: a key's settings into a request body, finding a key by id,
+name or preview, and each command's run function.
 
-Nothing here knows about Typer; everything takes the AppContext.
+`cli/keys.py` parses flags into the Options below and calls `run_<command>(app, opts)`.
+The body builder is the one place a key's settings become the API's fields, for
+`keys create`, `keys update` and `lava run` alike. The saved-key store is
+`ops/saved.py`; the shown-once hand-off of a new key is `ops/handoff.py`.
+
+The Options are NamedTuples: frozen and typed like a frozen dataclass, but a dataclass
+generates its methods with exec() at import, ~0.7 ms a class, which every `lava keys …`
+start would pay eight times over (measured with -X importtime).
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from lava_cli.credentials import delete_secret, load_secret, spend_key_entry, store_secret
 from lava_cli.errors import ApiNotFoundError, LavaError, NotFoundError, UsageError
+from lava_cli.parsing import (
+    expiry,
+    parse_name,
+    parse_names,
+    parse_rate_limit,
+    parse_request_limit,
+    parse_shape,
+    parse_spend_limit,
+    parse_status,
+)
 
 if TYPE_CHECKING:
     from lava_cli.api.client import LavaClient
     from lava_cli.api.types import SpendKey
     from lava_cli.context import AppContext
+    from lava_cli.ops.handoff import HandOff
 
 _ID_RE = re.compile(r"sk_[A-Za-z0-9]{6,64}")
+
+
+# --- a key's settings -> the create/update body ------------------------------------------
+
+
+class KeyChanges(NamedTuple):
+    """A key's settings as typed on the command line, not parsed yet.
+
+    None (or empty, or False) means "not given": nothing is sent for it. The `all_*`,
+    `no_*` flags clear a setting (`update` only); giving both a value and its clear
+    flag is a usage error.
+    """
+
+    name: str | None = None
+    models: Sequence[str] = ()
+    providers: Sequence[str] = ()
+    shape: str | None = None
+    spend_limit: str | None = None
+    request_limit: str | None = None
+    rate_limit: str | None = None
+    expires_at: str | None = None
+    expires_in: str | None = None
+    paused: bool = False
+    all_models: bool = False
+    all_providers: bool = False
+    no_spend_limit: bool = False
+    no_request_limit: bool = False
+    no_rate_limit: bool = False
+    no_expiry: bool = False
+
+
+def build_body(changes: KeyChanges, now: datetime) -> dict[str, object]:
+    """The create/update request body: each setting given, parsed (exit 2 on bad input,
+    before any request); a cleared setting is sent as null. Expiry is relative to `now`."""
+    c = changes
+    when = expiry(c.expires_at, c.expires_in, now)
+    # One row per setting: API field, value given, cleared; flag, clear flag, parser.
+    settings: tuple[tuple[str, Any, bool, str, str, Callable[[Any], object]], ...] = (
+        ("name", c.name, False,
+         "--name", "", parse_name),
+        ("allowed_models", c.models or None, c.all_models,
+         "--model", "--all-models", _models),
+        ("allowed_providers", c.providers or None, c.all_providers,
+         "--provider", "--all-providers", _providers),
+        ("request_shape", c.shape, False,
+         "--shape", "", parse_shape),
+        ("spend_limit", c.spend_limit, c.no_spend_limit,
+         "--spend-limit", "--no-spend-limit", parse_spend_limit),
+        ("request_limit", c.request_limit, c.no_request_limit,
+         "--request-limit", "--no-request-limit", parse_request_limit),
+        ("rate_limit", c.rate_limit, c.no_rate_limit,
+         "--rate-limit", "--no-rate-limit", parse_rate_limit),
+        ("expires_at", when, c.no_expiry,
+         "--expires-at/--expires-in", "--no-expiry", str),
+    )  # fmt: skip
+    body: dict[str, object] = {}
+    for field, value, clear, flag, clear_flag, parse in settings:
+        if value is not None and clear:
+            raise UsageError(f"use {flag} or {clear_flag}, not both")
+        if value is not None:
+            body[field] = parse(value)
+        elif clear:
+            body[field] = None
+    if c.paused:
+        body["status"] = "paused"
+    return body
+
+
+def _models(values: Sequence[str]) -> list[str] | None:
+    return parse_names(values, "--model")
+
+
+def _providers(values: Sequence[str]) -> list[str] | None:
+    return parse_names(values, "--provider")
+
+
+def update_body(changes: KeyChanges, now: datetime) -> dict[str, object]:
+    """`build_body` for `keys update`, which must change something."""
+    body = build_body(changes, now)
+    if not body:
+        raise UsageError(
+            "nothing to update", hint="see `lava keys update --help` for what can change"
+        )
+    return body
+
+
+# --- finding a key ---------------------------------------------------------------------
 
 
 def resolve_key(client: LavaClient, ref: str) -> SpendKey:
@@ -50,213 +156,13 @@ def resolve_key(client: LavaClient, ref: str) -> SpendKey:
     )
 
 
-def _storage(app: AppContext) -> str:
-    value = app.profile_settings.get("secret_storage")
-    return value if value == "file" else "keyring"
-
-
-def _entry_storage(meta: dict[str, Any]) -> str:
-    return "file" if meta.get("storage") == "file" else "keyring"
-
-
-def saved_keys(app: AppContext) -> dict[str, dict[str, Any]]:
-    value = app.profile_settings.get("saved_keys")
-    return value if isinstance(value, dict) else {}
-
-
-def check_can_save(app: AppContext) -> None:
-    """Before minting a key to save: refuse now (exit 2) what the save would refuse later.
-
-    A key created and then not savable is printed anyway; better not to create it.
-    """
-    if _storage(app) == "file":
-        from lava_cli.config import check_private_dir, config_dir
-
-        check_private_dir(config_dir())
-
-
-def save_spend_key(app: AppContext, key: SpendKey, raw: str) -> str:
-    """Store a raw spend key (keyring, or the profile's insecure file) and record it.
-
-    Returns where it went, for the message. The raw value never enters config.json.
-    The value and its record are written under one hold of the state lock, the record
-    into the config as it is on disk now (another process may have saved a key since).
-    """
-    from lava_cli.config import state_lock
-
-    with state_lock():
-        storage = _storage(app)
-        where = store_secret(spend_key_entry(key.spend_key_id), raw, storage)
-        with app.config.editing() as config:
-            profile = dict(config.profile(app.profile))
-            entries = dict(saved_keys(app))
-            entries[key.spend_key_id] = _record(key, storage)
-            profile["saved_keys"] = entries
-            profile.setdefault("default_key", key.spend_key_id)
-            config.set_profile(app.profile, profile)
-    return where
-
-
-def _record(key: SpendKey, storage: str) -> dict[str, Any]:
-    """What config.json keeps about a saved key. `wallet_id` tells later whether a 404
-    came from the key's own wallet (gone) or from another secret's (not ours to judge)."""
-    record: dict[str, Any] = {
-        "name": key.name,
-        "request_shape": key.request_shape,
-        "storage": storage,
-    }
-    wallet = key.raw.get("wallet_id")
-    if isinstance(wallet, str) and wallet:
-        record["wallet_id"] = wallet
-    return record
-
-
-def sync_saved_key(app: AppContext, key: SpendKey) -> None:
-    """Keep a saved key's record (name, shape) in step with the server's answer.
-
-    Without it `--key NEW-NAME` finds nothing after a rename and `lava env` keeps the
-    old request shape. Keys not saved here are left alone.
-    """
-    meta = saved_keys(app).get(key.spend_key_id)
-    if not isinstance(meta, dict) or (
-        meta.get("name") == key.name and meta.get("request_shape") == key.request_shape
-    ):
-        return
-    with app.config.editing() as config:
-        profile = dict(config.profile(app.profile))
-        entries = dict(saved_keys(app))
-        current = entries.get(key.spend_key_id)
-        if not isinstance(current, dict):
-            return  # forgotten meanwhile by another process
-        entries[key.spend_key_id] = {
-            **current,
-            **_record(key, _entry_storage(current)),
-        }
-        profile["saved_keys"] = entries
-        config.set_profile(app.profile, profile)
-
-
-def forget_spend_key(app: AppContext, spend_key_id: str) -> bool:
-    """Drop a saved key: its value (keyring or file) and its record. False when it was
-    not saved here. Local only: the server is never asked."""
-    from lava_cli.config import state_lock
-
-    with state_lock():
-        app.config.reload()
-        entry = saved_keys(app).get(spend_key_id)
-        if entry is None:
-            return False
-        storage = _entry_storage(entry) if isinstance(entry, dict) else "keyring"
-        try:
-            delete_secret(spend_key_entry(spend_key_id), storage)
-        except LavaError as exc:
-            app.out.warn(f"could not delete the saved key from the keyring: {exc.message}")
-        with app.config.editing() as config:
-            profile = dict(config.profile(app.profile))
-            entries = dict(saved_keys(app))
-            entries.pop(spend_key_id, None)
-            profile["saved_keys"] = entries
-            if profile.get("default_key") == spend_key_id:
-                profile.pop("default_key")
-                if entries:
-                    profile["default_key"] = next(iter(entries))
-            config.set_profile(app.profile, profile)
-    return True
-
-
-def find_saved(app: AppContext, ref: str) -> tuple[str, dict[str, Any]] | None:
-    """(spend_key_id, record) of the key saved here by id or name; None when none is.
-
-    Several saved keys with that name are a usage error (the id tells them apart).
-    """
-    found = [
-        (kid, meta)
-        for kid, meta in saved_keys(app).items()
-        if isinstance(meta, dict) and ref in (kid, meta.get("name"))
-    ]
-    if len(found) > 1:
-        raise UsageError(f"several saved keys are named {ref!r}", hint="use the spend_key_id")
-    return found[0] if found else None
-
-
-def load_saved_key(app: AppContext, ref: str) -> tuple[str, dict[str, Any], str]:
-    """(spend_key_id, metadata, raw key) of a key saved with `--save`, by id or name."""
-    found = find_saved(app, ref)
-    if found is None:
-        raise NotFoundError(
-            f"no saved spend key {ref!r} in profile {app.profile!r}",
-            hint="save one with `lava keys create --name NAME --save` "
-            "(or `lava keys rotate KEY --save`)",
-        )
-    kid, meta = found
-    raw = load_secret(spend_key_entry(kid), _entry_storage(meta))
-    if not raw:
-        raise NotFoundError(
-            f"the saved key {ref!r} is missing from the keyring",
-            hint=f"rotate it to get a new one: `lava keys rotate {kid} --save`",
-        )
-    return kid, meta, raw
-
-
-# --- a saved key the server no longer has ------------------------------------------------
-
-
-def drop_if_gone(app: AppContext, client: LavaClient, spend_key_id: str) -> bool:
-    """After a 404 for a saved key: drop the local copy when the 404 is conclusive.
-
-    It is when the secret in use manages the wallet the key was saved from (records
-    made before wallets were recorded are taken to be this profile's). Under another
-    wallet's secret (LAVA_SECRET_KEY from elsewhere) the key may well be alive, and
-    its saved value is its only copy: keep it and say how to drop it by hand.
-    Returns True when dropped (with a note on stderr).
-    """
-    meta = saved_keys(app).get(spend_key_id)
-    if not isinstance(meta, dict):
-        return False
-    name = meta.get("name") or spend_key_id
-    saved_wallet = meta.get("wallet_id")
-    if isinstance(saved_wallet, str) and saved_wallet:
-        try:
-            current = client.wallet().get("wallet_id")
-        except LavaError:
-            current = None
-        if current != saved_wallet:
-            app.out.warn(
-                f"the saved key {name!r} ({spend_key_id}) belongs to wallet {saved_wallet}, "
-                f"not to this secret's ({current or 'unknown'}): its saved copy is kept; "
-                f"`lava keys forget {spend_key_id}` removes it"
-            )
-            return False
-    if not forget_spend_key(app, spend_key_id):
-        return False
-    app.out.note(
-        f"The server no longer has the saved key {name!r} ({spend_key_id}): "
-        "removed its saved copy from this profile."
-    )
-    return True
-
-
-def gone_saved_key(app: AppContext, client: LavaClient, ref: str) -> tuple[str, str] | None:
-    """When `ref` names a key saved here that the server does not know (404), drop the
-    local copy and return (spend_key_id, name); None when `ref` is no saved key or the
-    copy was kept (see `drop_if_gone`)."""
-    found = find_saved(app, ref)
-    if found is None:
-        return None
-    kid, meta = found
-    try:
-        client.get_spend_key(kid)
-    except ApiNotFoundError:
-        name = str(meta.get("name") or kid)
-        return (kid, name) if drop_if_gone(app, client, kid) else None
-    return None
-
-
 def resolve_or_drop(app: AppContext, client: LavaClient, ref: str) -> SpendKey:
     """`resolve_key`, and when nothing matches a key saved here, drop that stale copy.
 
     Still exit 4: the command asked for a key that does not exist.
     """
+    from lava_cli.ops.saved import gone_saved_key
+
     try:
         return resolve_key(client, ref)
     except NotFoundError as exc:
@@ -268,3 +174,199 @@ def resolve_or_drop(app: AppContext, client: LavaClient, ref: str) -> SpendKey:
             f"spend key {name!r} ({kid}) no longer exists (revoked elsewhere?)",
             hint=exc.hint,
         ) from None
+
+
+# --- the commands ------------------------------------------------------------------------
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class CreateOptions(NamedTuple):
+    body: Mapping[str, object]
+    how: HandOff
+
+
+def run_create(app: AppContext, opts: CreateOptions) -> None:
+    """Create the key, then hand its raw value over (saved first when asked)."""
+    from lava_cli.ops.handoff import emit_key
+
+    if opts.how.save:
+        from lava_cli.ops.saved import check_can_save
+
+        check_can_save(app)
+    minted = app.client().create_spend_key(dict(opts.body))
+    emit_key(app, minted, "Created", opts.how)
+
+
+class ListOptions(NamedTuple):
+    status: str | None = None
+    quiet: bool = False
+    json_: bool = False
+
+
+def list_options(status: str | None, *, quiet: bool, json_: bool) -> ListOptions:
+    return ListOptions(parse_status(status) if status is not None else None, quiet, json_)
+
+
+def run_list(app: AppContext, opts: ListOptions) -> None:
+    """Every key (all pages), filtered by the status people see (`expired` derived)."""
+    moment = now()
+    keys = [
+        k
+        for k in app.client().iter_spend_keys()
+        if opts.status is None or k.status_at(moment) == opts.status
+    ]
+    if opts.json_:
+        app.out.json([k.raw for k in keys])
+    elif opts.quiet:
+        for k in keys:
+            app.out.line(k.spend_key_id)
+    else:
+        from lava_cli.render.keys import keys_table
+
+        keys_table(app.out, keys)
+
+
+class ShowOptions(NamedTuple):
+    key: str
+    json_: bool = False
+
+
+def run_show(app: AppContext, opts: ShowOptions) -> None:
+    found = resolve_or_drop(app, app.client(), opts.key)
+    if opts.json_:
+        app.out.json(found.raw)
+    else:
+        from lava_cli.render.keys import key_detail
+
+        key_detail(app.out, found)
+
+
+class UpdateOptions(NamedTuple):
+    """`keys update` (and `pause`, `resume`: a status change) after parsing."""
+
+    key: str
+    body: Mapping[str, object]
+    verb: str = "Updated"
+    quiet: bool = False
+    json_: bool = False
+
+
+def run_update(app: AppContext, opts: UpdateOptions) -> None:
+    """Send the changes; keep a saved copy's record (name, shape) in step."""
+    from lava_cli.ops.saved import drop_if_gone, sync_saved_key
+    from lava_cli.render.keys import changed
+
+    client = app.client()
+    target = resolve_or_drop(app, client, opts.key)
+    try:
+        updated = client.update_spend_key(target.spend_key_id, dict(opts.body))
+    except ApiNotFoundError:  # revoked between the lookup and the update
+        drop_if_gone(app, client, target.spend_key_id)
+        raise
+    try:
+        sync_saved_key(app, updated)
+    except (LavaError, OSError) as exc:
+        app.out.warn(f"{opts.verb.lower()}, but the saved copy's record was not updated: {exc}")
+    changed(app.out, updated, opts.verb, quiet=opts.quiet, json_=opts.json_)
+
+
+class RotateOptions(NamedTuple):
+    key: str
+    how: HandOff
+
+
+def run_rotate(app: AppContext, opts: RotateOptions) -> None:
+    """A new value for the key; one saved before stays saved (with the new value)."""
+    from lava_cli.ops.handoff import emit_key
+    from lava_cli.ops.saved import check_can_save, saved_keys
+
+    client = app.client()
+    target = resolve_or_drop(app, client, opts.key)
+    # A key saved before stays saved: rotating it must not leave a dead value behind.
+    how = opts.how._replace(save=opts.how.save or target.spend_key_id in saved_keys(app))
+    if how.save:
+        check_can_save(app)  # refuse before the old value dies, not after
+    minted = client.rotate_spend_key(target.spend_key_id)
+    emit_key(app, minted, "Rotated", how)
+
+
+class RevokeOptions(NamedTuple):
+    key: str
+    yes: bool = False
+    quiet: bool = False
+    json_: bool = False
+
+
+def run_revoke(app: AppContext, opts: RevokeOptions) -> None:
+    """Revoke after asking (unless --yes), and drop a saved copy. A key saved here but
+    revoked elsewhere succeeds (exit 0): no working key, no saved copy, as asked."""
+    from lava_cli.ops.saved import forget_spend_key, gone_saved_key
+    from lava_cli.render.keys import revoked
+
+    if not opts.yes and not app.can_prompt:
+        raise UsageError(
+            "revoking needs confirmation and there is no terminal to ask",
+            hint="add --yes to revoke without asking",
+        )
+    client = app.client()
+    try:
+        target = resolve_key(client, opts.key)
+    except NotFoundError:
+        gone = gone_saved_key(app, client, opts.key)
+        if gone is None:
+            raise
+        revoked(app.out, *gone, already=True, quiet=opts.quiet, json_=opts.json_)
+        return
+    kid = target.spend_key_id
+    if not opts.yes and not confirm(app, f"Revoke {target.name} ({kid})? It cannot be undone."):
+        raise UsageError("not revoked", hint="nothing was changed")
+    already = False
+    try:
+        client.revoke_spend_key(kid)
+    except ApiNotFoundError:  # revoked elsewhere since the lookup a moment ago
+        already = True
+    try:
+        forget_spend_key(app, kid)
+    except LavaError as exc:
+        app.out.warn(f"revoked, but the saved copy could not be removed: {exc.message}")
+    revoked(app.out, kid, target.name, already=already, quiet=opts.quiet, json_=opts.json_)
+
+
+def confirm(app: AppContext, question: str) -> bool:
+    """Ask yes/no on the terminal (stderr), default no. Callers check can_prompt first."""
+    from lava_cli.safetext import printable
+
+    app.stderr.write(f"{printable(question)} [y/N] ")
+    app.stderr.flush()
+    answer = app.stdin.readline()
+    if not answer:
+        raise UsageError("no answer (end of input)", hint="add --yes to skip the question")
+    return answer.strip().lower() in ("y", "yes")
+
+
+class ForgetOptions(NamedTuple):
+    key: str
+    quiet: bool = False
+    json_: bool = False
+
+
+def run_forget(app: AppContext, opts: ForgetOptions) -> None:
+    """Drop a saved key from this profile; the server is never asked (exit 4: not saved)."""
+    from lava_cli.ops.saved import find_saved, forget_spend_key, saved_keys
+    from lava_cli.render.keys import forgotten
+
+    found = find_saved(app, opts.key)
+    if found is None or not forget_spend_key(app, found[0]):
+        names = sorted(
+            f"{meta.get('name')} ({kid})" if isinstance(meta, dict) else kid
+            for kid, meta in saved_keys(app).items()
+        )
+        raise NotFoundError(
+            f"no saved spend key {opts.key!r} in profile {app.profile!r}",
+            hint=f"saved here: {', '.join(names)}" if names else "no key is saved here",
+        )
+    kid, meta = found
+    forgotten(app.out, kid, str(meta.get("name") or kid), quiet=opts.quiet, json_=opts.json_)

@@ -1,5 +1,9 @@
 """`lava prompt`: choose the spend key, send the prompt, stream the reply, report cost.
 
+`run` takes the steps in order: the prompt text (argument and stdin), the key
+(`choose_key`), the request, then `send` (the whole reply, or `stream` as it comes),
+and last the usage line on stderr (`usage_line`).
+
 Which key: `--key` (saved with --save), else LAVA_SPEND_KEY, else the profile's
 default saved key; with none and a management secret at hand, a key named
 `lava-cli` is provisioned and saved (as Lava's MCP `login` does).
@@ -22,11 +26,26 @@ from lava_cli.errors import (
 )
 
 if TYPE_CHECKING:
-    from lava_cli.api.gateway import Completion, PromptRequest
+    from lava_cli.api.gateway import Completion, GatewayClient, PromptRequest
     from lava_cli.context import AppContext
 
 AUTO_KEY_NAME = "lava-cli"
 MILLION = Decimal(1_000_000)
+DEFAULT_MODEL = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5"}
+
+
+@dataclass(frozen=True)
+class PromptOptions:
+    text: str | None  # the argument; stdin, when piped, is added to it
+    model: str | None  # None: the default for the key's request shape
+    system: str | None
+    max_tokens: int
+    temperature: float | None
+    key: str | None  # a saved key's id or name
+    shape: str | None
+    stream: bool
+    json: bool
+    show_usage: bool  # the usage line on stderr even when it is not a terminal
 
 
 @dataclass(frozen=True)
@@ -37,18 +56,11 @@ class KeyChoice:
     source: str
 
 
-def _check_shape(value: str | None) -> str | None:
-    if value is not None and value not in ("openai", "anthropic"):
-        raise UsageError(
-            f"--shape: unknown request shape {value!r}", hint="use openai or anthropic"
-        )
-    return value
-
-
 def choose_key(app: AppContext, ref: str | None, shape: str | None) -> KeyChoice:
-    from lava_cli.ops.keys import load_saved_key
+    from lava_cli.ops.saved import load_saved_key
+    from lava_cli.parsing import parse_shape
 
-    shape = _check_shape(shape)
+    shape = parse_shape(shape) if shape is not None else None
     if ref:
         kid, meta, raw = load_saved_key(app, ref)
         return KeyChoice(raw, shape or str(meta.get("request_shape") or "openai"), kid, "--key")
@@ -66,7 +78,7 @@ def choose_key(app: AppContext, ref: str | None, shape: str | None) -> KeyChoice
 
 def _default_key(app: AppContext, shape: str | None) -> KeyChoice | None:
     """The profile's default saved key, when there is one."""
-    from lava_cli.ops.keys import load_saved_key, saved_keys
+    from lava_cli.ops.saved import load_saved_key, saved_keys
 
     default = app.profile_settings.get("default_key")
     if isinstance(default, str) and default in saved_keys(app):
@@ -83,9 +95,9 @@ def provision(app: AppContext, shape: str) -> KeyChoice:
     against the wallet's 10-key cap. The one that gets the lock first creates the key;
     the others wait, then find it saved.
     """
-    from lava_cli.cli.common import save_or_revoke
     from lava_cli.config import state_lock
-    from lava_cli.ops.keys import check_can_save
+    from lava_cli.ops.handoff import save_or_revoke
+    from lava_cli.ops.saved import check_can_save
 
     if app.find_secret() is None:
         raise NotAuthenticatedError(
@@ -99,14 +111,13 @@ def provision(app: AppContext, shape: str) -> KeyChoice:
         found = _default_key(app, shape)
         if found is not None:
             return found
-        key = app.client().create_spend_key({"name": AUTO_KEY_NAME, "request_shape": shape})
-        if not key.key:
-            raise ApiError("the API did not return the new key's value")
-        where = save_or_revoke(app, key, key.key)
+        minted = app.client().create_spend_key({"name": AUTO_KEY_NAME, "request_shape": shape})
+        where = save_or_revoke(app, minted)
+    key = minted.key
     app.out.note(
         f"Created spend key {AUTO_KEY_NAME!r} ({key.spend_key_id}) and saved it in {where}."
     )
-    return KeyChoice(key.key, key.request_shape, key.spend_key_id, "provisioned")
+    return KeyChoice(minted.raw, key.request_shape, key.spend_key_id, "provisioned")
 
 
 def prompt_text(app: AppContext, text: str | None) -> str:
@@ -121,19 +132,20 @@ def prompt_text(app: AppContext, text: str | None) -> str:
 
 
 def prices(app: AppContext, model: str) -> tuple[Decimal, Decimal] | None:
-    """Per-1M input/output prices for `model` from /v1/services, if it is listed."""
+    """Per-1M input/output prices for `model` from /v1/services, if it is listed.
+
+    A courtesy for the usage line: a catalogue that cannot be read costs the line its
+    dollar figure, never the reply.
+    """
     try:
-        services = _public_client(app).list_services()
+        services = app.public_client().list_services()
     except LavaError:
         return None
-    for entry in services.get("data") or []:
-        if isinstance(entry, dict) and entry.get("id") == model:
-            pricing = entry.get("pricing")
-            if isinstance(pricing, dict):
-                try:
-                    return Decimal(str(pricing["input"])), Decimal(str(pricing["output"]))
-                except (KeyError, ArithmeticError, ValueError):
-                    return None
+    for service in services:
+        if service.id == model:
+            if service.input_per_1m is None or service.output_per_1m is None:
+                return None
+            return service.input_per_1m, service.output_per_1m
     return None
 
 
@@ -143,16 +155,6 @@ def cost(
     if price is None or ins is None or outs is None:
         return None
     return (Decimal(ins) * price[0] + Decimal(outs) * price[1]) / MILLION
-
-
-def _public_client(app: AppContext) -> Any:
-    """A client for public endpoints: the secret when there is one, none otherwise."""
-    secret = app.find_secret()
-    if secret is not None:
-        return app.client(secret)
-    from lava_cli.api.client import LavaClient
-
-    return LavaClient(app.base_url()[0], None)
 
 
 def explain(app: AppContext, err: ApiError, choice: KeyChoice, model: str) -> LavaError:
@@ -191,7 +193,7 @@ def _saved_key_gone(app: AppContext, choice: KeyChoice) -> bool:
     if choice.spend_key_id is None or app.find_secret() is None:
         return False
     from lava_cli.errors import ApiNotFoundError
-    from lava_cli.ops.keys import drop_if_gone
+    from lava_cli.ops.saved import drop_if_gone
 
     client = app.client()
     try:
@@ -220,7 +222,7 @@ def spend_line(app: AppContext, choice: KeyChoice) -> str | None:
     """The key's spend this cycle, when the secret and the key id are known."""
     if choice.spend_key_id is None or app.find_secret() is None:
         return None
-    from lava_cli.render.output import spend_text
+    from lava_cli.render.keys import spend_text
 
     try:
         return "key " + spend_text(app.client().get_spend_key(choice.spend_key_id))
@@ -228,14 +230,14 @@ def spend_line(app: AppContext, choice: KeyChoice) -> str | None:
         return None
 
 
-def usage_line(
-    app: AppContext, choice: KeyChoice, model: str, ins: int | None, outs: int | None
-) -> str:
+def usage_line(app: AppContext, choice: KeyChoice, tally: Tally) -> str:
+    """`model · N in / M out tokens · $cost · key $spent / $limit cycle`, what is known."""
+    ins, outs = tally.input_tokens, tally.output_tokens
     parts = [
-        model or "?",
+        tally.model or "?",
         f"{ins if ins is not None else '?'} in / {outs if outs is not None else '?'} out tokens",
     ]
-    value = cost(prices(app, model), ins, outs)
+    value = cost(prices(app, tally.model), ins, outs)
     if value is not None:
         parts.append(f"${value:.6f}")
     spent = spend_line(app, choice)
@@ -262,71 +264,99 @@ def completion_json(
     }
 
 
-def run_prompt(
-    app: AppContext,
-    request: PromptRequest,
-    choice: KeyChoice,
-    *,
-    stream: bool,
-    json_: bool,
-    show_usage: bool,
-) -> None:
-    from lava_cli.api.gateway import GatewayClient
-    from lava_cli.api.streaming import stream_decoder
-    from lava_cli.envvars import env_seconds
-    from lava_cli.safetext import printable
+def run(app: AppContext, opts: PromptOptions) -> None:
+    """Read the prompt, choose the key, send, and report the usage."""
+    from lava_cli.api.gateway import PromptRequest
 
-    base_url = app.base_url()[0]
+    text = prompt_text(app, opts.text)
+    choice = choose_key(app, opts.key, opts.shape)
+    model = opts.model or DEFAULT_MODEL.get(choice.shape, "gpt-4o-mini")
+    request = PromptRequest(model, text, opts.system, opts.max_tokens, opts.temperature)
+    send(app, request, choice, opts)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What a reply cost in tokens, by the model that answered (None: not reported)."""
+
+    model: str
+    input_tokens: int | None
+    output_tokens: int | None
+
+
+def send(app: AppContext, request: PromptRequest, choice: KeyChoice, opts: PromptOptions) -> None:
+    """Send through the gateway: the whole reply (or --json), or stream it; then the
+    usage line on stderr for people (or anyone who asked with --usage)."""
+    from lava_cli.api.gateway import GatewayClient
+    from lava_cli.envvars import env_seconds
+
     gateway = GatewayClient(
-        base_url,
+        app.base_url()[0],
         choice.raw,
         timeout=env_seconds("LAVA_TIMEOUT", 120.0),
         log=app.log if app.verbose else None,
     )
     try:
-        if json_ or not stream:
-            try:
-                completion = gateway.complete(choice.shape, request)
-            except ApiError as err:
-                raise explain(app, err, choice, request.model) from None
-            if json_:
-                app.out.json(
-                    completion_json(completion, prices(app, completion.model or request.model))
-                )
-                return
-            app.out.line(completion.text)
-            model, ins, outs = (
-                completion.model or request.model,
-                completion.input_tokens,
-                completion.output_tokens,
-            )
+        if opts.json or not opts.stream:
+            tally = _whole_reply(app, gateway, request, choice, json_=opts.json)
         else:
-            out = app.stdout
-            model = request.model
-            wrote_any = ends_newline = False
-            state = stream_decoder(choice.shape)
-            try:
-                for text in gateway.stream(choice.shape, request, state):
-                    # The model's words, not commands to the terminal (lines and tabs stay).
-                    out.write(printable(text, multiline=True))
-                    out.flush()  # once per network read: what arrived is on screen now
-                    wrote_any, ends_newline = True, text.endswith("\n")
-            except ApiError as err:
-                if wrote_any and not ends_newline:
-                    out.write("\n")
-                    out.flush()
-                raise explain(app, err, choice, request.model) from None
-            except KeyboardInterrupt:
-                if wrote_any:
-                    out.write("\n")
-                    out.flush()
-                raise
-            if not ends_newline:
-                out.write("\n")
-                out.flush()
-            model = state.model or model
-            ins, outs = state.input_tokens, state.output_tokens
-        if show_usage or app.stderr_tty:
-            app.out.note(usage_line(app, choice, model, ins, outs))
+            tally = stream(app, gateway, request, choice)
+        if tally is not None and (opts.show_usage or app.stderr_tty):
+            app.out.note(usage_line(app, choice, tally))
     finally:
         gateway.close()
+
+
+def _whole_reply(
+    app: AppContext,
+    gateway: GatewayClient,
+    request: PromptRequest,
+    choice: KeyChoice,
+    *,
+    json_: bool,
+) -> Tally | None:
+    """Wait for the whole reply and print it (or all of it as JSON: then no tally)."""
+    try:
+        completion = gateway.complete(choice.shape, request)
+    except ApiError as err:
+        raise explain(app, err, choice, request.model) from None
+    model = completion.model or request.model
+    if json_:
+        app.out.json(completion_json(completion, prices(app, model)))
+        return None
+    app.out.line(completion.text)
+    return Tally(model, completion.input_tokens, completion.output_tokens)
+
+
+def stream(
+    app: AppContext, gateway: GatewayClient, request: PromptRequest, choice: KeyChoice
+) -> Tally:
+    """Write the reply as it arrives, and end it with a newline whatever happens."""
+    from lava_cli.api.streaming import stream_decoder
+    from lava_cli.safetext import printable
+
+    out = app.stdout
+    state = stream_decoder(choice.shape)
+    wrote_any = ends_newline = False
+
+    def end_line() -> None:
+        out.write("\n")
+        out.flush()
+
+    try:
+        for text in gateway.stream(choice.shape, request, state):
+            # The model's words, not commands to the terminal (lines and tabs stay).
+            out.write(printable(text, multiline=True))
+            out.flush()  # once per network read: what arrived is on screen now
+            wrote_any, ends_newline = True, text.endswith("\n")
+    except ApiError as err:
+        if wrote_any and not ends_newline:
+            end_line()
+        raise explain(app, err, choice, request.model) from None
+    except KeyboardInterrupt:
+        if wrote_any:
+            end_line()
+        raise
+    if not ends_newline:
+        end_line()
+    return Tally(state.model or request.model, state.input_tokens, state.output_tokens)

@@ -15,26 +15,47 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lava_cli.errors import ApiNotFoundError, CommandNotRunError, LavaError, UsageError
 
 if TYPE_CHECKING:
-    from lava_cli.api.types import SpendKey
+    from lava_cli.api.types import NewKey, SpendKey
     from lava_cli.context import AppContext
+    from lava_cli.ops.keys import KeyChanges
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-@dataclass(frozen=True)
-class RunOptions:
+class RunOptions(NamedTuple):
+    """`lava run` after parsing: the command, the key's create body (see
+    `ops.keys.build_body`), the tool whose variables to set, and `--keep`."""
+
     command: tuple[str, ...]
-    body: dict[str, object]
+    body: Mapping[str, object]
     tool: str | None
     keep: bool
+
+
+def run_options(
+    command: tuple[str, ...], changes: KeyChanges, *, tool: str | None, keep: bool
+) -> RunOptions:
+    """Check `lava run`'s flags (exit 2 before any request) and build the key's body:
+    named after the run unless --name, with the shape `--tool` needs."""
+    from lava_cli.ops.keys import build_body, now
+
+    if tool is not None:
+        from lava_cli.parsing import parse_shape
+        from lava_cli.tools.catalogue import get_tool
+
+        spec = get_tool(tool)
+        if changes.shape is not None and parse_shape(changes.shape) != spec.request_shape:
+            raise UsageError(f"--tool {tool} needs --shape {spec.request_shape}")
+        changes = changes._replace(shape=spec.request_shape)
+    changes = changes._replace(name=changes.name or default_name())
+    return RunOptions(command, build_body(changes, now()), tool, keep)
 
 
 def withheld(base: Mapping[str, str]) -> list[str]:
@@ -119,43 +140,45 @@ def run_with_key(app: AppContext, options: RunOptions) -> int:
     file) before the command starts, so it can be used again with `--key NAME`; where
     nothing can keep it, the key is revoked and the command does not run. The raw key
     is never printed: stdout belongs to the command, and stderr ends up in CI logs.
+    An answer without the key's value fails as for every command that mints a key
+    (`MissingKeyValueError`, exit 1) and nothing runs.
     """
-    client = app.client()
     if options.keep:
-        from lava_cli.ops.keys import check_can_save
+        from lava_cli.ops.saved import check_can_save
 
         check_can_save(app)
-    key = client.create_spend_key(dict(options.body))
-    if not key.key:
-        client.revoke_spend_key(key.spend_key_id)
-        raise LavaError("the API did not return the new key's value (the key was revoked)")
-    saved: str | None = None
-    if options.keep:
-        from lava_cli.cli.common import save_or_revoke
-
-        try:
-            saved = save_or_revoke(app, key, key.key)
-        except LavaError as exc:
-            raise LavaError(
-                f"--keep: {exc.message}; the command did not run",
-                hint="--keep saves the key in the profile's store: the OS keyring, or the "
-                "file of `lava login --insecure-storage`; for a key that outlives one "
-                "command without either, use `lava keys create --name NAME --format env`",
-            ) from None
+    minted = app.client().create_spend_key(dict(options.body))
+    saved = _keep(app, minted) if options.keep else None
     code = 1
     try:
-        code = _spawn(app, key, key.key, options)
+        code = _spawn(app, minted, options)
     finally:
-        _finish(app, key, saved)
+        _finish(app, minted.key, saved)
     return code
 
 
-def _spawn(app: AppContext, key: SpendKey, raw: str, options: RunOptions) -> int:
+def _keep(app: AppContext, minted: NewKey) -> str:
+    """`--keep`: save the key before the command starts, or revoke it and stop."""
+    from lava_cli.ops.handoff import save_or_revoke
+
+    try:
+        return save_or_revoke(app, minted)
+    except LavaError as exc:
+        raise LavaError(
+            f"--keep: {exc.message}; the command did not run",
+            hint="--keep saves the key in the profile's store: the OS keyring, or the "
+            "file of `lava login --insecure-storage`; for a key that outlives one "
+            "command without either, use `lava keys create --name NAME --format env`",
+        ) from None
+
+
+def _spawn(app: AppContext, minted: NewKey, options: RunOptions) -> int:
+    """Start the command with the key in its environment; wait, passing signals on."""
     base_url = app.base_url()[0]
     hidden = withheld(os.environ)
     if hidden:
         app.log(f"lava run: withheld from the command: {', '.join(hidden)}")
-    env = child_env(os.environ, raw, key.request_shape, base_url, options.tool)
+    env = child_env(os.environ, minted.raw, minted.key.request_shape, base_url, options.tool)
     try:
         proc = subprocess.Popen(list(options.command), env=env)
     except OSError as exc:
@@ -200,7 +223,7 @@ def _not_run(program: str, exc: OSError) -> CommandNotRunError:
 def _finish(app: AppContext, key: SpendKey, saved: str | None) -> None:
     """Summarise spend and revoke the key (unless kept). Never skipped, never raises:
     the command's exit code is what the caller gets, so a failed revoke is a warning."""
-    from lava_cli.render.output import requests_text, spend_text
+    from lava_cli.render.keys import requests_text, spend_text
 
     client = app.client()
     summary = ""
@@ -230,36 +253,7 @@ def _finish(app: AppContext, key: SpendKey, saved: str | None) -> None:
 
 
 def default_name() -> str:
+    """`lava-run-20260131-140501`: a name that says where the key came from, and when."""
     from datetime import datetime, timezone
 
     return "lava-run-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-
-
-def build_body(
-    name: str | None,
-    spend_limit: str,
-    expires_in: str,
-    models: Sequence[str] | None,
-    providers: Sequence[str] | None,
-    shape: str | None,
-) -> dict[str, object]:
-    from datetime import datetime, timezone
-
-    from lava_cli.parsing import expiry, parse_spend_limit
-
-    body: dict[str, object] = {
-        "name": name or default_name(),
-        "spend_limit": parse_spend_limit(spend_limit),
-        "expires_at": expiry(None, expires_in, datetime.now(timezone.utc)),
-    }
-    if models:
-        body["allowed_models"] = list(models)
-    if providers:
-        body["allowed_providers"] = list(providers)
-    if shape is not None:
-        if shape not in ("openai", "anthropic"):
-            raise UsageError(
-                f"--shape: unknown request shape {shape!r}", hint="use openai or anthropic"
-            )
-        body["request_shape"] = shape
-    return body

@@ -1,76 +1,63 @@
-"""The numbers behind `lava usage` and `lava keys check`, without any rendering.
+"""`lava usage`: fetch what the three views need, compute the numbers, hand them on.
 
-Pure functions over `SpendKey` and the API's usage/request JSON, so they can be
-tested without a terminal or a server. Money stays `Decimal` end to end; only the
-renderer rounds (half-up to cents, see `output.money`). JSON output keeps the API's
-own strings for amounts it sent and `str(Decimal)` for sums computed here.
+`cli/usage.py` turns the flags into `UsageOptions` (every usage error before a request)
+and calls one of `run_overview` (every key), `run_key` (one key, with a forecast and
+its models) or `run_wallet` (the wallet's days and models over a window). Drawing them
+is `render.usage`'s.
 
-Cycles follow the contract: calendar-aligned in UTC (daily at 00:00, weekly on
-Monday 00:00, monthly on the 1st); `total` never resets.
+The numbers are pure functions over the API's typed answers (`SpendKey`,
+`RequestRecord`), so they are tested without a terminal or a server; `keys check` and
+`doctor` use them too. Money stays `Decimal` end to end; only the renderer rounds
+(half-up to cents, see `render.output.money`). JSON output keeps the API's own strings
+for amounts it sent and `str(Decimal)` for sums computed here. Cycles follow the
+contract's calendar (`lava_cli.contract`): calendar-aligned in UTC, and `total` never
+resets.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from lava_cli.api.types import MalformedResponse, money_of
+from lava_cli.contract import cycle_start, next_reset
+from lava_cli.errors import ApiBadRequestError, ApiNotFoundError
+from lava_cli.parsing import iso_utc, parse_api_time
 
 if TYPE_CHECKING:
+    from lava_cli.api.client import LavaClient
     from lava_cli.api.types import SpendKey
+    from lava_cli.api.usage_types import RequestRecord, Usage, Wallet
+    from lava_cli.context import AppContext
 
-WARN_AT = Decimal("0.75")
-DANGER_AT = Decimal("0.90")
+DEFAULT_WINDOW = timedelta(days=7)
 # A burn rate from fewer requests (or no spend) is noise, not a forecast.
 MIN_FORECAST_REQUESTS = 2
 MIN_FORECAST_HOURS = Decimal(1) / 60
 
 
-def parse_time(value: str | None) -> datetime | None:
-    """An API timestamp as an aware UTC datetime (None when absent or unreadable)."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return (
-            parsed.astimezone(timezone.utc)
-            if parsed.tzinfo
-            else parsed.replace(tzinfo=timezone.utc)
-        )
-    except (ValueError, OverflowError):  # 0001-01-01T00:00+01:00 is before year 1 in UTC
-        return None
+@dataclass(frozen=True)
+class UsageOptions:
+    """What `lava usage` was asked. `start`/`end` are set for the wallet view only."""
+
+    key: str | None
+    wallet: bool
+    start: datetime | None
+    end: datetime | None
+    json: bool
 
 
-def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
 
 
-def cycle_start(cycle: str, now: datetime) -> datetime | None:
-    """When the cycle containing `now` began; None for `total` (or an unknown cycle)."""
-    midnight = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-    if cycle == "daily":
-        return midnight
-    if cycle == "weekly":
-        return midnight - timedelta(days=midnight.weekday())
-    if cycle == "monthly":
-        return midnight.replace(day=1)
-    return None
+def _wallet_json(wallet: Wallet) -> dict[str, str]:
+    return {"wallet_id": wallet.wallet_id, "balance": wallet.balance_text}
 
 
-def next_reset(cycle: str, now: datetime) -> datetime | None:
-    """When usage of this cycle starts again from zero; None for `total`."""
-    start = cycle_start(cycle, now)
-    if start is None:
-        return None
-    if cycle == "daily":
-        return start + timedelta(days=1)
-    if cycle == "weekly":
-        return start + timedelta(days=7)
-    if start.month == 12:
-        return start.replace(year=start.year + 1, month=1)
-    return start.replace(month=start.month + 1)
+# --- the numbers ---------------------------------------------------------------------------
 
 
 def fraction(used: Decimal, limit: Decimal | None) -> Decimal | None:
@@ -80,33 +67,7 @@ def fraction(used: Decimal, limit: Decimal | None) -> Decimal | None:
     return used / limit
 
 
-def level(share: Decimal | None) -> str:
-    """`ok` below 75 %, `warn` below 90 %, `danger` from there (and `none` without a limit)."""
-    if share is None:
-        return "none"
-    if share < WARN_AT:
-        return "ok"
-    return "warn" if share < DANGER_AT else "danger"
-
-
-def percent(share: Decimal | None) -> str:
-    if share is None:
-        return "-"
-    return f"{(share * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)}%"
-
-
-def bar(share: Decimal | None, width: int) -> str:
-    """A text bar of `width` cells; over-limit fills it; no limit draws a dim track."""
-    width = max(1, width)
-    if share is None:
-        return "·" * width
-    filled = int((min(share, Decimal(1)) * width).to_integral_value(rounding=ROUND_HALF_UP))
-    if share > 0 and filled == 0:
-        filled = 1  # any spend is visible
-    return "█" * filled + "░" * (width - filled)
-
-
-# --- one key ------------------------------------------------------------------------
+# --- the numbers: one key ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -125,14 +86,13 @@ class KeyUsage:
         return None if limit is None else limit.amount - self.key.current_spend
 
     @property
-    def level(self) -> str:
+    def peak_share(self) -> Decimal | None:
+        """The closer of the two limits (spend, requests); None when the key has neither."""
         shares = [s for s in (self.spend_share, self.request_share) if s is not None]
-        return level(max(shares)) if shares else "none"
+        return max(shares) if shares else None
 
     def to_json(self) -> dict[str, Any]:
         key, raw = self.key, self.key.raw
-        spend_limit = key.spend_limit
-        request_limit = key.request_limit
         remaining = self.remaining
         share = self.spend_share
         if share is not None:
@@ -146,13 +106,13 @@ class KeyUsage:
             "expired": self.status == "expired",
             "current_spend": str(raw.get("current_spend", key.current_spend)),
             "total_spend": str(raw.get("total_spend", key.total_spend)),
-            "spend_limit": raw.get("spend_limit") if spend_limit else None,
+            "spend_limit": raw.get("spend_limit") if key.spend_limit else None,
             "remaining": None if remaining is None else str(remaining),
             "spend_used": None if share is None else str(share),
             "current_requests": key.current_requests,
             "total_requests": key.total_requests,
-            "request_limit": raw.get("request_limit") if request_limit else None,
-            "resets_at": None if self.reset_at is None else iso(self.reset_at),
+            "request_limit": raw.get("request_limit") if key.request_limit else None,
+            "resets_at": None if self.reset_at is None else iso_utc(self.reset_at),
             "last_used_at": key.last_used_at,
             "expires_at": key.expires_at,
         }
@@ -170,6 +130,17 @@ def key_usage(key: SpendKey, now: datetime) -> KeyUsage:
         reset_at=next_reset(cycle, now),
         status=key.status_at(now),
     )
+
+
+def cycle_began(key: SpendKey, now: datetime) -> datetime | None:
+    """When the key's current spend cycle began: the cycle's start, or the key's creation
+    when that is later (or when the limit is `total`); None when neither is known."""
+    cycle = key.spend_limit.cycle if key.spend_limit else "total"
+    began = cycle_start(cycle, now)
+    created = parse_api_time(key.created_at)
+    if created is not None and (began is None or created > began):
+        return created
+    return began
 
 
 @dataclass(frozen=True)
@@ -191,8 +162,8 @@ class Forecast:
             "spend_per_hour": None
             if self.per_hour is None
             else str(self.per_hour.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)),
-            "since": None if self.since is None else iso(self.since),
-            "limit_reached_at": None if self.limit_at is None else iso(self.limit_at),
+            "since": None if self.since is None else iso_utc(self.since),
+            "limit_reached_at": None if self.limit_at is None else iso_utc(self.limit_at),
             "before_reset": self.before_reset,
             "note": self.reason,
         }
@@ -201,11 +172,7 @@ class Forecast:
 def forecast(key: SpendKey, now: datetime) -> Forecast:
     """Average spend per hour since the cycle (or the key) began, extrapolated."""
     limit = key.spend_limit
-    cycle = limit.cycle if limit else "total"
-    began = cycle_start(cycle, now)
-    created = parse_time(key.created_at)
-    if created is not None and (began is None or created > began):
-        began = created
+    began = cycle_began(key, now)
     if key.current_requests < MIN_FORECAST_REQUESTS or key.current_spend <= 0 or began is None:
         return Forecast(None, began, None, False, "not enough data yet (needs 2+ requests)")
     hours = Decimal((now - began).total_seconds()) / 3600
@@ -217,48 +184,13 @@ def forecast(key: SpendKey, now: datetime) -> Forecast:
     if remaining <= 0:
         return Forecast(per_hour, began, now, True, "the spend limit is reached")
     limit_at = now + timedelta(seconds=float(remaining / per_hour * 3600))
-    reset = next_reset(cycle, now)
+    reset = next_reset(limit.cycle, now)
     if reset is not None and limit_at >= reset:
         return Forecast(per_hour, began, None, False, "the cycle resets before the limit")
     return Forecast(per_hour, began, limit_at, True, "at the current pace")
 
 
-# --- the wallet -------------------------------------------------------------------------
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-@dataclass(frozen=True)
-class Day:
-    date: str
-    requests: int
-    tokens: int
-    cost: Decimal
-    cost_text: str
-
-
-def days_of(body: Any) -> list[Day]:
-    """The `items` of GET /v1/usage."""
-    items = body.get("items") if isinstance(body, dict) else None
-    if not isinstance(items, list):
-        raise MalformedResponse("unexpected answer from the API: usage 'items' is not a list")
-    days = []
-    for item in items:
-        if not isinstance(item, dict):
-            raise MalformedResponse("unexpected answer from the API: a usage item is not an object")
-        raw = item.get("total_cost", "0")
-        days.append(
-            Day(
-                date=str(item.get("date") or item.get("start") or "-"),
-                requests=_count(item.get("total_requests")),
-                tokens=_count(item.get("total_usage_tokens")),
-                cost=money_of(raw, "total_cost"),
-                cost_text=str(raw),
-            )
-        )
-    return days
+# --- spend by model ---------------------------------------------------------------------
 
 
 @dataclass
@@ -279,15 +211,124 @@ class ModelTotal:
         }
 
 
-def by_model(requests: list[dict[str, Any]]) -> list[ModelTotal]:
+def by_model(requests: Iterable[RequestRecord]) -> list[ModelTotal]:
     """Requests summed per model, most expensive first."""
     totals: dict[str, ModelTotal] = {}
-    for item in requests:
-        model = str(item.get("model") or "unknown")
-        entry = totals.setdefault(model, ModelTotal(model, str(item.get("provider") or "-")))
-        usage = item.get("model_usage")
-        tokens = _count(usage.get("total_tokens")) if isinstance(usage, dict) else 0
+    for record in requests:
+        model = record.model or "unknown"
+        entry = totals.setdefault(model, ModelTotal(model, record.provider or "-"))
         entry.requests += 1
-        entry.tokens += tokens
-        entry.cost += money_of(item.get("cost", "0"), "cost")
+        entry.tokens += record.tokens
+        entry.cost += record.cost
     return sorted(totals.values(), key=lambda t: (-t.cost, -t.requests, t.model))
+
+
+# --- every key -------------------------------------------------------------------------------
+
+
+def run_overview(app: AppContext, opts: UsageOptions) -> None:
+    """Every key against its limits, then the wallet's balance and the totals."""
+    from lava_cli.render import usage as render_usage
+
+    client = app.client()
+    now = now_utc()
+    rows = [key_usage(k, now) for k in client.iter_spend_keys()]
+    wallet = client.wallet()
+    if opts.json:
+        app.out.json(_overview_json(rows, wallet))
+        return
+    render_usage.overview(app.out, rows, wallet, now)
+
+
+def _overview_json(rows: list[KeyUsage], wallet: Wallet) -> dict[str, Any]:
+    spend = sum((u.key.current_spend for u in rows), start=Decimal(0))
+    return {
+        "keys": [u.to_json() for u in rows],
+        "wallet": _wallet_json(wallet),
+        "totals": {
+            "current_spend": str(spend),
+            "current_requests": sum(u.key.current_requests for u in rows),
+            "keys": len(rows),
+        },
+    }
+
+
+# --- one key ---------------------------------------------------------------------------------
+
+
+def run_key(app: AppContext, opts: UsageOptions) -> None:
+    """One key in detail: its cycle, pace and forecast, and (when the API can say) its
+    spend by model this cycle."""
+    from lava_cli.ops.keys import resolve_key
+    from lava_cli.render import usage as render_usage
+
+    assert opts.key is not None
+    client = app.client()
+    now = now_utc()
+    found = resolve_key(client, opts.key)
+    row = key_usage(found, now)
+    fc = forecast(found, now)
+    models = key_models(client, found, now)
+    if opts.json:
+        body = row.to_json()
+        body["forecast"] = fc.to_json()
+        body["by_model"] = None if models is None else [m.to_json() for m in models]
+        app.out.json(body)
+        return
+    render_usage.key_detail(app.out, row, fc, models, now)
+
+
+def key_models(client: LavaClient, key: SpendKey, now: datetime) -> list[ModelTotal] | None:
+    """The key's spend by model since its cycle began, or None when the API cannot say.
+
+    /v1/requests has no documented per-key filter: ask for one (the emulator has it) and
+    keep only records that say they are this key's. An API that refuses the filter, or
+    sends records without the field, gives no breakdown rather than the wallet's.
+    """
+    since = cycle_began(key, now) or now - DEFAULT_WINDOW
+    try:
+        records = list(client.iter_requests(since, spend_key_id=key.spend_key_id))
+    except (ApiBadRequestError, ApiNotFoundError):
+        return None
+    if records and all(r.spend_key_id is None for r in records):
+        return None
+    return by_model(r for r in records if r.spend_key_id == key.spend_key_id)
+
+
+# --- the wallet ------------------------------------------------------------------------------
+
+
+def run_wallet(app: AppContext, opts: UsageOptions) -> None:
+    """The wallet's UTC days over the window as a chart, then its spend by model."""
+    from lava_cli.render import usage as render_usage
+
+    assert opts.start is not None and opts.end is not None
+    start, end = opts.start, opts.end
+    client = app.client()
+    usage = client.usage(start, end)
+    walk = client.iter_requests(start)
+    models = by_model(r for r in walk if r.created_at is None or r.created_at < end)
+    wallet = client.wallet()
+    if opts.json:
+        body = _wallet_report_json(usage, wallet, (start, end))
+        body["by_model"] = [m.to_json() for m in models]
+        body["by_model_complete"] = not walk.capped
+        app.out.json(body)
+        return
+    render_usage.wallet_report(app.out, wallet, usage, models, (start, end), walk.capped)
+
+
+def _wallet_report_json(
+    usage: Usage, wallet: Wallet, window: tuple[datetime, datetime]
+) -> dict[str, Any]:
+    totals = usage.totals
+    return {
+        "start": iso_utc(window[0]),
+        "end": iso_utc(window[1]),
+        "wallet": _wallet_json(wallet),
+        "days": [
+            {"date": d.date, "cost": d.cost_text, "requests": d.requests, "tokens": d.tokens}
+            for d in usage.days
+        ],
+        "totals": {"cost": totals.cost_text, "requests": totals.requests, "tokens": totals.tokens},
+    }

@@ -35,11 +35,10 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from lava_cli.config import is_loopback_host
+from lava_cli.contract import is_loopback_host
 from lava_cli.credentials import looks_like_secret
 from lava_cli.envvars import env_seconds
 from lava_cli.errors import (
@@ -239,12 +238,7 @@ class Listener:
     def __enter__(self) -> Listener:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

@@ -14,20 +14,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from lava_cli.credentials import scrub
 from lava_cli.errors import LavaError
+from lava_cli.parsing import parse_api_time
 from lava_cli.safetext import printable, printable_json
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from lava_cli.api.types import SpendKey
-    from lava_cli.context import AppContext
 
 CENT = Decimal("0.01")
 MICRO = Decimal("0.000001")
@@ -49,19 +48,9 @@ def money(value: Decimal) -> str:
     return f"${fine:,f}" if fine else "$0.00"
 
 
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 def relative(value: str | None, now: datetime | None = None) -> str:
     """'3 min ago' / 'in 2 days' for people; '-' when absent."""
-    when = parse_time(value)
+    when = parse_api_time(value)
     if when is None:
         return value or "-"
     now = now or datetime.now(timezone.utc)
@@ -75,34 +64,6 @@ def relative(value: str | None, now: datetime | None = None) -> str:
     else:
         return "just now" if not future else "in <1 min"
     return f"in {text}" if future else f"{text} ago"
-
-
-def spend_text(key: SpendKey) -> str:
-    if key.spend_limit is None:
-        return f"{money(key.current_spend)} (no limit)"
-    limit = key.spend_limit
-    return f"{money(key.current_spend)} / {money(limit.amount)} {limit.cycle}"
-
-
-def requests_text(key: SpendKey) -> str:
-    if key.request_limit is None:
-        return str(key.current_requests)
-    return f"{key.current_requests} / {key.request_limit.count} {key.request_limit.cycle}"
-
-
-def models_text(key: SpendKey) -> str:
-    parts = []
-    parts.append(",".join(key.allowed_models) if key.allowed_models else "all models")
-    if key.allowed_providers:
-        parts.append("providers " + ",".join(key.allowed_providers))
-    return "; ".join(parts)
-
-
-def rate_text(key: SpendKey) -> str:
-    if key.rate_limit is None:
-        return "-"
-    burst = f" (burst {key.rate_limit.burst})" if key.rate_limit.burst is not None else ""
-    return f"{key.rate_limit.rpm}/min{burst}"
 
 
 def _clean(value: str) -> str:
@@ -121,40 +82,24 @@ def markup_safe(text: str) -> str:
     return escape(printable(text))
 
 
-NARROW_DROP = ("shape", "models", "last used")
-KEY_COLUMNS = (
-    "id",
-    "name",
-    "status",
-    "shape",
-    "models",
-    "spend",
-    "requests",
-    "last used",
-    "expires",
-)
+@dataclass(frozen=True)
+class Terminal:
+    """What Output needs to know about where it writes: the streams, whether each is a
+    terminal, and whether colour is allowed. The caller decides (AppContext does, from
+    isatty, NO_COLOR and TERM); rendering only follows, so it sits below the context."""
 
-
-def key_row(key: SpendKey, *, human: bool) -> list[str]:
-    when = relative if human else (lambda v: v or "-")
-    return [
-        key.spend_key_id,
-        key.name,
-        key.status_at(datetime.now(timezone.utc)),
-        key.request_shape,
-        models_text(key),
-        spend_text(key),
-        requests_text(key),
-        when(key.last_used_at),
-        when(key.expires_at),
-    ]
+    stdout: TextIO
+    stderr: TextIO
+    stdout_tty: bool = False
+    stderr_tty: bool = False
+    color: bool = False
 
 
 class Output:
     """Writes results to stdout and messages to stderr, following the terminal."""
 
-    def __init__(self, app: AppContext) -> None:
-        self.app = app
+    def __init__(self, terminal: Terminal) -> None:
+        self.term = terminal
 
     # -- consoles -------------------------------------------------------------------
 
@@ -162,13 +107,13 @@ class Output:
         """The one rich Console factory. Emoji codes off: `:warning:` in a key name is text."""
         from rich.console import Console
 
-        stream = self.app.stderr if stderr else self.app.stdout
-        tty = self.app.stderr_tty if stderr else self.app.stdout_tty
+        stream = self.term.stderr if stderr else self.term.stdout
+        tty = self.term.stderr_tty if stderr else self.term.stdout_tty
         return Console(
             file=stream,
             force_terminal=tty,
-            no_color=not self.app.color,
-            color_system="auto" if self.app.color else None,
+            no_color=not self.term.color,
+            color_system="auto" if self.term.color else None,
             highlight=False,
             emoji=False,
             soft_wrap=False,
@@ -182,155 +127,64 @@ class Output:
 
     def _write(self, text: str) -> None:
         """A line of text that is safe already (built from `printable` parts)."""
-        self.app.stdout.write(text + "\n")
-        self.app.stdout.flush()
+        self.term.stdout.write(text + "\n")
+        self.term.stdout.flush()
 
     def json(self, obj: Any) -> None:
         """Faithful JSON: the same value, spelled so that no character acts on a terminal."""
         text = printable_json(json.dumps(obj, indent=2, ensure_ascii=False))
-        self.app.stdout.write(text + "\n")
-        self.app.stdout.flush()
+        self.term.stdout.write(text + "\n")
+        self.term.stdout.flush()
 
     def tsv(self, rows: Sequence[Sequence[str]]) -> None:
         for row in rows:
-            self.app.stdout.write("\t".join(_clean(cell) for cell in row) + "\n")
-        self.app.stdout.flush()
+            self.term.stdout.write("\t".join(_clean(cell) for cell in row) + "\n")
+        self.term.stdout.flush()
+
+    def table(
+        self,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        *,
+        show_header: bool = True,
+    ) -> None:
+        """Rows for people on a terminal, for programs in a pipe.
+
+        On a terminal: a rich table, every cell shown as written (never read as markup).
+        Piped: the rows alone as tab-separated lines (no header: `cut` and `read` get
+        data only), cleaned as `tsv` cleans them.
+        """
+        if not self.term.stdout_tty:
+            self.tsv(rows)
+            return
+        from rich.table import Table
+
+        table = Table(box=None, show_header=show_header, header_style="bold", pad_edge=False)
+        for name in headers:
+            table.add_column(name, overflow="fold")
+        for row in rows:
+            table.add_row(*(markup_safe(cell) for cell in row))
+        self.console().print(table)
 
     def _paint(self, text: str, code: str, *, stdout: bool = False) -> str:
-        colour = (self.app.stdout_tty if stdout else self.app.stderr_tty) and self.app.color
+        colour = (self.term.stdout_tty if stdout else self.term.stderr_tty) and self.term.color
         return f"\x1b[{code}m{text}\x1b[0m" if colour else text
 
     # Messages are one line each: a server's text cannot start a fake `hint:` line.
 
     def note(self, message: str) -> None:
         """A status message for people: stderr, so stdout stays clean for pipes."""
-        self.app.stderr.write(printable(scrub(message)) + "\n")
-        self.app.stderr.flush()
+        self.term.stderr.write(printable(scrub(message)) + "\n")
+        self.term.stderr.flush()
 
     def warn(self, message: str) -> None:
-        self.app.stderr.write(f"{self._paint('warning:', '33')} {printable(scrub(message))}\n")
-        self.app.stderr.flush()
+        self.term.stderr.write(f"{self._paint('warning:', '33')} {printable(scrub(message))}\n")
+        self.term.stderr.flush()
 
     def error(self, err: LavaError) -> None:
         message = printable(scrub(err.message))
-        self.app.stderr.write(f"{self._paint('error:', '31;1')} {message}\n")
+        self.term.stderr.write(f"{self._paint('error:', '31;1')} {message}\n")
         if err.hint:
             hint = printable(scrub(err.hint))
-            self.app.stderr.write(f"{self._paint('hint:', '36')} {hint}\n")
-        self.app.stderr.flush()
-
-    # -- spend keys -------------------------------------------------------------------
-
-    def keys(self, keys: Sequence[SpendKey]) -> None:
-        if not self.app.stdout_tty:
-            self.tsv([key_row(k, human=False) for k in keys])
-            return
-        if not keys:
-            self.note("No spend keys yet. Create one with `lava keys create --name NAME`.")
-            return
-        from rich.table import Table
-
-        console = self.console()
-        # Nine columns do not fit a narrow terminal: keep what identifies a key and
-        # what it costs; `lava keys show KEY` has the rest.
-        keep = list(range(len(KEY_COLUMNS)))
-        if console.width < 140:
-            keep = [i for i, c in enumerate(KEY_COLUMNS) if c not in NARROW_DROP]
-        table = Table(box=None, header_style="bold", pad_edge=False)
-        for i in keep:
-            table.add_column(KEY_COLUMNS[i], no_wrap=i < 2, overflow="fold")
-        styles = {"active": "green", "paused": "yellow"}
-        for key in keys:
-            row = [markup_safe(cell) for cell in key_row(key, human=True)]
-            row[2] = f"[{styles.get(row[2], 'red')}]{row[2]}[/]"
-            table.add_row(*(row[i] for i in keep))
-        console.print(table)
-
-    def key_detail(self, key: SpendKey) -> None:
-        fields = [
-            ("id", key.spend_key_id),
-            ("name", key.name),
-            ("status", key.status_at(datetime.now(timezone.utc))),
-            ("shape", key.request_shape),
-            ("preview", key.key_preview),
-            ("models", models_text(key)),
-            ("spend", spend_text(key)),
-            ("total spend", money(key.total_spend)),
-            ("requests", requests_text(key)),
-            ("total requests", str(key.total_requests)),
-            ("rate limit", rate_text(key)),
-            ("expires", key.expires_at or "never"),
-            ("last used", key.last_used_at or "never"),
-            ("created", key.created_at or "-"),
-        ]
-        if not self.app.stdout_tty:
-            self.tsv(fields)
-            return
-        from rich.table import Table
-
-        table = Table(box=None, show_header=False, pad_edge=False)
-        table.add_column(style="bold")
-        table.add_column(overflow="fold")
-        for name, value in fields:
-            timed = name in ("expires", "last used", "created") and value not in ("never", "-")
-            table.add_row(name, markup_safe(f"{value} ({relative(value)})" if timed else value))
-        self.console().print(table)
-
-    def new_key(self, key: SpendKey, raw: str, *, verb: str, saved: str | None) -> None:
-        """The shown-once moment: the raw key, unmistakably, then the details.
-
-        The key and what to do with it go out as plain writes first, so nothing the
-        server named the key can stop them; only then does rich draw the details. If
-        that fails, the error says the key was already printed.
-        """
-        if not self.app.stdout_tty:
-            self.tsv([[key.spend_key_id, key.name, key.status, key.request_shape, raw]])
-            return
-        paint = partial(self._paint, stdout=True)
-        name, kid = printable(key.name), printable(key.spend_key_id)
-        self._write(f"{paint('✓', '32')} {verb} spend key {paint(name, '1')} ({kid})")
-        self._write("")
-        self._write(f"  {paint(printable(raw), '1')}")
-        self._write("")
-        if saved:
-            self._write(printable(f"Saved to {saved}. Use it with `--key {key.name}`."))
-        else:
-            self._write(
-                f"{paint('This key is shown once.', '33')} Copy it now, or re-run with --save "
-                "to keep it in the OS keyring."
-            )
-        self._write("")
-        try:
-            self.key_detail(key)
-        except OSError:
-            raise  # a closed pipe is not a rendering failure: main.py handles it
-        except Exception as exc:
-            raise LavaError(
-                f"the key was {verb.lower()} and is printed above, "
-                f"but showing its details failed ({type(exc).__name__})",
-                hint=f"see them with `lava keys show {key.spend_key_id}`",
-            ) from None
-
-    # -- catalogue -----------------------------------------------------------------------
-
-    def models(self, rows: Sequence[dict[str, Any]]) -> None:
-        def price(value: object) -> str:
-            return f"${value}" if value is not None else "-"
-
-        cells = [
-            [str(r["id"]), str(r["provider"]), price(r["input_per_1m"]), price(r["output_per_1m"])]
-            for r in rows
-        ]
-        if not self.app.stdout_tty:
-            self.tsv(cells)
-            return
-        from rich.table import Table
-
-        table = Table(box=None, header_style="bold", pad_edge=False)
-        table.add_column("model")
-        table.add_column("provider")
-        table.add_column("input / 1M", justify="right")
-        table.add_column("output / 1M", justify="right")
-        for row in cells:
-            table.add_row(*(markup_safe(cell) for cell in row))
-        self.console().print(table)
+            self.term.stderr.write(f"{self._paint('hint:', '36')} {hint}\n")
+        self.term.stderr.flush()

@@ -1,6 +1,6 @@
 """Every wait has a deadline, every read a cap (design pattern 13), against real sockets.
 
-Stand-in servers (the raw-socket `RawServer` of test_faults) trickle headers and
+Stand-in servers (the raw-socket `RawServer` of tests/helpers/servers.py) trickle headers and
 bodies, page forever, keep a stream alive with comments, and send bodies, chunked
 streams and SSE lines without end. The CLI runs in a child process, so a regression
 is a failed test (the child is killed after CHILD_TIMEOUT_S), never a hung suite;
@@ -19,15 +19,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.api.test_faults import EMPTY_PAGE, Handler, RawServer, reply
 from tests.conftest import run_lava
+from tests.helpers.servers import EMPTY_PAGE, Handler, RawServer, reply
 
 SECRET = "aks_test_" + "d" * 32
 SPEND_KEY = "lava_sk_" + "t" * 32
@@ -109,21 +109,18 @@ class Sent:
 
 
 @pytest.fixture
-def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., RawServer]]:
-    servers: list[RawServer] = []
+def serve(raw_server, monkeypatch: pytest.MonkeyPatch) -> Callable[[Handler], RawServer]:
+    """A stand-in server both keys point at through the environment, no retries."""
 
-    def start(handler: Callable[[socket.socket, bytes, int], None]) -> RawServer:
-        server = RawServer(handler)
-        servers.append(server)
+    def start(handler: Handler) -> RawServer:
+        server = raw_server(handler)
         monkeypatch.setenv("LAVA_SECRET_KEY", SECRET)
         monkeypatch.setenv("LAVA_SPEND_KEY", SPEND_KEY)
         monkeypatch.setenv("LAVA_BASE_URL", server.base_url)
         monkeypatch.setenv("LAVA_MAX_RETRIES", "0")
         return server
 
-    yield start
-    for server in servers:
-        server.close()
+    return start
 
 
 def trickle(conn: socket.socket, data: bytes, every: float = 0.2, limit_s: float = 60) -> None:

@@ -6,105 +6,34 @@ whose server answers HTML 502s, truncated JSON, nothing at all, or a reset.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
 import struct
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from tests.conftest import run_lava
+from tests.helpers.servers import EMPTY_PAGE, Handler, RawServer, closed_port, reply
 
 SECRET = "aks_test_" + "f" * 32
 
-Handler = Callable[[socket.socket, bytes, int], None]
-
-
-class RawServer:
-    """A loopback TCP server; `handler(conn, request_bytes, n)` decides what to send."""
-
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.requests: list[bytes] = []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self._stop = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def _serve(self) -> None:
-        while not self._stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn: socket.socket) -> None:
-        data = b""
-        conn.settimeout(5)
-        try:
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
-            head, _, body = data.partition(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            while len(body) < length:
-                body += conn.recv(65536)
-            self.requests.append(head)
-            self.handler(conn, head, len(self.requests))
-        except OSError:
-            pass
-        finally:
-            with contextlib.suppress(OSError):
-                conn.close()
-
-    def close(self) -> None:
-        self._stop = True
-        self.sock.close()
-
-
-def reply(conn: socket.socket, status: str, body: bytes, ctype: str, extra: str = "") -> None:
-    conn.sendall(
-        f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
-        f"Connection: close\r\n{extra}\r\n".encode()
-        + body
-    )
-
-
-EMPTY_PAGE = json.dumps({"data": [], "has_more": False, "next_cursor": None}).encode()
-
 
 @pytest.fixture
-def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Handler], RawServer]]:
-    servers: list[RawServer] = []
+def serve(raw_server, monkeypatch: pytest.MonkeyPatch) -> Callable[[Handler], RawServer]:
+    """A stand-in server the CLI is logged in to through the environment."""
 
     def start(handler: Handler) -> RawServer:
-        server = RawServer(handler)
-        servers.append(server)
+        server = raw_server(handler)
         monkeypatch.setenv("LAVA_SECRET_KEY", SECRET)
         monkeypatch.setenv("LAVA_BASE_URL", server.base_url)
         return server
 
-    yield start
-    for server in servers:
-        server.close()
+    return start
 
 
+@pytest.mark.slow
 def test_html_502_is_retried_then_exit_6(serve, monkeypatch):
     monkeypatch.setenv("LAVA_MAX_RETRIES", "1")
     server = serve(
@@ -139,6 +68,7 @@ def test_body_cut_short_of_content_length_exit_6(serve, monkeypatch):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_server_that_hangs_times_out_exit_6(serve, monkeypatch):
     monkeypatch.setenv("LAVA_TIMEOUT", "0.5")
     monkeypatch.setenv("LAVA_MAX_RETRIES", "0")
@@ -162,6 +92,7 @@ def test_connection_reset_exit_6(serve, monkeypatch):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_429_with_retry_after_then_success(serve):
     def limited(conn: socket.socket, head: bytes, n: int) -> None:
         if n == 1:
@@ -204,6 +135,7 @@ def test_long_retry_after_is_not_waited_for(serve):
     assert "Too many requests" in result.stderr  # `error` as a plain string
 
 
+@pytest.mark.slow
 def test_create_is_never_retried_and_says_the_key_may_exist(serve, monkeypatch):
     monkeypatch.setenv("LAVA_TIMEOUT", "0.5")
     server = serve(lambda c, h, n: time.sleep(2))
@@ -222,10 +154,7 @@ def test_create_503_is_not_retried(serve):
 
 
 def test_connection_refused_exit_6(monkeypatch):
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()  # nothing listens there now
+    port = closed_port()  # nothing listens there now
     monkeypatch.setenv("LAVA_SECRET_KEY", SECRET)
     monkeypatch.setenv("LAVA_BASE_URL", f"http://127.0.0.1:{port}/v1")
     monkeypatch.setenv("LAVA_MAX_RETRIES", "0")
@@ -260,7 +189,8 @@ def test_user_agent_and_auth_header_are_sent(serve):
 
 
 def test_tls_is_verified_for_https_and_skipped_only_for_loopback_http():
-    from lava_cli.api.client import LavaClient, tls_verify
+    from lava_cli.api.client import LavaClient
+    from lava_cli.api.transport import tls_verify
 
     assert tls_verify("https://api.lava.so/v1") is True
     assert tls_verify("http://127.0.0.1:8787/v1") is False

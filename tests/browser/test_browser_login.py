@@ -12,12 +12,10 @@ where that is a failure (`scripts/ci_system_deps.sh` installs the browser).
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -29,6 +27,9 @@ from lava_cli.emulator.app import create_app
 from lava_cli.emulator.authflow import auth_routes
 from lava_cli.emulator.server import EmulatorHandle, build_app, start_in_thread
 from tests.conftest import require_tool, under_ci
+from tests.helpers.clock import FakeClock
+from tests.helpers.env import clean_env
+from tests.helpers.process import lava, spawn_lava
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,21 +60,13 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 pytestmark = pytest.mark.slow
 
 
-class OffsetClock:
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
+@pytest.fixture(scope="module")
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture(scope="module")
-def clock() -> OffsetClock:
-    return OffsetClock()
-
-
-@pytest.fixture(scope="module")
-def emu(clock: OffsetClock) -> Iterator[EmulatorHandle]:
+def emu(clock: FakeClock) -> Iterator[EmulatorHandle]:
     with start_in_thread(
         secrets=[SECRET],
         clock=clock,
@@ -92,7 +85,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, clock: OffsetClock) -> Iterator[Page]:
+def page(browser: Browser, clock: FakeClock) -> Iterator[Page]:
     clock.offset = timedelta(0)
     context = browser.new_context(viewport={"width": 800, "height": 600})
     yield context.new_page()
@@ -104,19 +97,10 @@ class Cli:
     a subprocess cannot share the in-memory keyring."""
 
     def __init__(self, emu: EmulatorHandle, config: Path) -> None:
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("LAVA_")},
-            "LAVA_CONFIG_DIR": str(config),
-            "LAVA_BASE_URL": emu.base_url,
-            "BROWSER": "true",
-        }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lava_cli", "login", "--web", "--insecure-storage"],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        self.env = clean_env(
+            LAVA_CONFIG_DIR=str(config), LAVA_BASE_URL=emu.base_url, BROWSER="true"
         )
+        self.proc = spawn_lava(["login", "--web", "--insecure-storage"], self.env)
         self.seen = ""
 
     def url(self) -> str:
@@ -136,13 +120,7 @@ class Cli:
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         """`lava ARGS --json` with the credentials the login stored."""
-        return subprocess.run(
-            [sys.executable, "-m", "lava_cli", *args, "--json"],
-            env={**self.env, "LAVA_BASE_URL": ""},
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        return lava([*args, "--json"], {**self.env, "LAVA_BASE_URL": ""}, timeout=30)
 
     def status(self) -> dict[str, Any]:
         return json.loads(self.run("auth", "status").stdout)  # type: ignore[no-any-return]
@@ -221,7 +199,7 @@ def intercept_decision(page: Page, before_redirect: Any) -> None:
     page.route("**/auth/connect/decision", handle)
 
 
-def test_expired_code_in_chromium_exits_3(page: Page, cli: Cli, clock: OffsetClock):
+def test_expired_code_in_chromium_exits_3(page: Page, cli: Cli, clock: FakeClock):
     def expire(_: str) -> None:
         clock.offset = timedelta(seconds=61)
 

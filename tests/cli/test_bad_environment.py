@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from lava_cli.config import atomic_write
 from lava_cli.errors import UsageError
+from tests.helpers import process
+from tests.helpers.env import NULL_KEYRING
 
 pytestmark = pytest.mark.slow
 
@@ -32,18 +33,11 @@ def lava(
         "PATH": "/usr/bin:/bin",
         "HOME": str(home),
         "LAVA_CONFIG_DIR": str(tmp_path / "config"),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+        "PYTHON_KEYRING_BACKEND": NULL_KEYRING,
         "LAVA_MAX_RETRIES": "0",
         **env,
     }
-    return subprocess.run(
-        [sys.executable, "-m", "lava_cli", *args],
-        env=clean,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return process.lava(args, clean, input=stdin, timeout=60)
 
 
 def assert_refused(result: subprocess.CompletedProcess[str], code: int, names: str) -> None:

@@ -156,6 +156,7 @@ def _write_profile(storage: str) -> None:
     config.save()
 
 
+@pytest.mark.slow
 def test_hanging_keyring_is_cut_off_by_the_timeout(monkeypatch):
     backend = HangingKeyring()
     keyring.set_keyring(backend)

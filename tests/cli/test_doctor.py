@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import httpx
 import pytest
 
-from lava_cli.cli.doctor import environment_checks
+from lava_cli.ops.doctor_env import environment_checks
 from tests.conftest import run_lava
+from tests.helpers.servers import closed_port
 
 TOOL_VARS = (
     "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL",
@@ -92,10 +92,7 @@ def test_a_spend_key_in_place_of_the_secret(emulator, monkeypatch):
 
 
 def test_an_unreachable_base_url(monkeypatch):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    monkeypatch.setenv("LAVA_BASE_URL", f"http://127.0.0.1:{port}/v1")
+    monkeypatch.setenv("LAVA_BASE_URL", f"http://127.0.0.1:{closed_port()}/v1")
     monkeypatch.setenv("LAVA_SECRET_KEY", "aks_test_" + "a" * 32)
     code, checks = doctor()
     assert code == 1

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import ctypes
 import os
-import re
 import signal
 import socket
 import stat
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+
+from tests.helpers.emulators import serve_emulator
+from tests.helpers.env import clean_env
+from tests.helpers.process import lava
 
 pytestmark = pytest.mark.slow
 
@@ -23,30 +25,10 @@ pytestmark = pytest.mark.slow
 def serve(
     tmp_path, *args: str, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[str], str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
-    full_env.update(env or {})
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lava_cli", "emulator", "serve", "--port", "0",
-         "--db", str(tmp_path / "emu.sqlite3"), *args],
-        env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    lines = []
-    watchdog = threading.Timer(60, proc.kill)  # never wait forever for the line
-    watchdog.start()
-    try:
-        while line := proc.stdout.readline():  # "" once the process is gone
-            lines.append(line)
-            if "LAVA_BASE_URL" in line:
-                break
-    finally:
-        watchdog.cancel()
-    match = re.search(r"LAVA_BASE_URL=(\S+)", "".join(lines))
-    if not match:
-        proc.kill()
-        _, err = proc.communicate(timeout=20)
-        raise AssertionError("".join(lines) + err)
-    return proc, match.group(1)
+    served = serve_emulator(
+        ["--db", str(tmp_path / "emu.sqlite3"), *args], clean_env(**(env or {}))
+    )
+    return served.proc, served.base_url
 
 
 def stop(proc: subprocess.Popen[str]) -> str:
@@ -109,11 +91,7 @@ def test_serve_reply_tokens_and_faults(tmp_path):
 
 def test_bad_serve_flags_are_usage_errors(tmp_path):
     for args in (["--fault", "boom"], ["--upstream", "gpt-4o=openai:https://x/v1"]):
-        out = subprocess.run(
-            [sys.executable, "-m", "lava_cli", "emulator", "serve", "--port", "0", *args],
-            capture_output=True, text=True, timeout=30,
-            env={k: v for k, v in os.environ.items() if not k.startswith("LAVA_")},
-        )  # fmt: skip
+        out = lava(["emulator", "serve", "--port", "0", *args], clean_env(), timeout=30)
         assert out.returncode == 2, out.stderr
         assert out.stderr.startswith("error: ")
 
@@ -178,13 +156,10 @@ def test_a_database_it_cannot_use_is_a_usage_error_at_start(tmp_path, kind):
             pytest.skip("dropping root's permission override needs Linux")
         db = _read_only_db(tmp_path, secret)
         preexec = _without_dac_override if os.geteuid() == 0 else None
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
-    env["LAVA_SECRET_KEY"] = secret
+    env = clean_env(LAVA_SECRET_KEY=secret)
     before = db.read_bytes() if db.is_file() else None
-    out = subprocess.run(
-        [sys.executable, "-m", "lava_cli", "emulator", "serve", "--port", "0", "--db", str(db)],
-        capture_output=True, text=True, timeout=30, env=env, preexec_fn=preexec,
-    )  # fmt: skip
+    out = lava(["emulator", "serve", "--port", "0", "--db", str(db)], env, timeout=30,
+               preexec_fn=preexec)  # fmt: skip
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert out.stdout == ""  # no export line for a server that never served
     lines = out.stderr.splitlines()

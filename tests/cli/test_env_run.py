@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_lava
+from tests.helpers.env import NULL_KEYRING, clean_env
+from tests.helpers.process import spawn_lava
 
 
 def saved_key(name: str, *extra: str) -> dict:
@@ -22,6 +24,7 @@ def saved_key(name: str, *extra: str) -> dict:
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_env_claude_code_evals_in_bash(logged_in):
     key = saved_key("claude", "--shape", "anthropic")
     result = run_lava("env", "claude-code", "--key", "claude", "--shell", "bash")
@@ -133,6 +136,7 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_run_gives_the_child_a_key_and_revokes_it(logged_in, tmp_path):
     script = tmp_path / "child.py"
     script.write_text(CHILD)
@@ -142,18 +146,21 @@ def test_run_gives_the_child_a_key_and_revokes_it(logged_in, tmp_path):
     assert json.loads(run_lava("keys", "list", "--json").stdout) == []
 
 
+@pytest.mark.slow
 def test_run_revokes_when_the_command_is_missing(logged_in):
     result = run_lava("run", "--", "definitely-not-a-command-xyz")
     assert result.code == 127  # as a shell says
     assert json.loads(run_lava("keys", "list", "--json").stdout) == []
 
 
+@pytest.mark.slow
 def test_run_keep_keeps_the_key(logged_in):
     result = run_lava("run", "--keep", "--name", "kept", "--", sys.executable, "-c", "pass")
     assert result.code == 0
     assert [k["name"] for k in json.loads(run_lava("keys", "list", "--json").stdout)] == ["kept"]
 
 
+@pytest.mark.slow
 def test_run_tool_variables(logged_in, tmp_path):
     out = tmp_path / "env.json"
     code = (
@@ -182,21 +189,13 @@ def test_run_passes_signals_and_still_revokes(logged_in, tmp_path, sig):
         time.sleep(30)
         """
     )
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("LAVA_")},
-        "LAVA_SECRET_KEY": logged_in.secrets[0],
-        "LAVA_BASE_URL": logged_in.base_url,
-        "LAVA_CONFIG_DIR": str(tmp_path / "cfg"),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lava_cli", "run", "--", sys.executable, "-c", child],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    env = clean_env(
+        LAVA_SECRET_KEY=logged_in.secrets[0],
+        LAVA_BASE_URL=logged_in.base_url,
+        LAVA_CONFIG_DIR=str(tmp_path / "cfg"),
+        PYTHON_KEYRING_BACKEND=NULL_KEYRING,
     )
+    proc = spawn_lava(["run", "--", sys.executable, "-c", child], env)
     ready = Path(str(marker) + ".ready")
     deadline = time.monotonic() + 30
     while not ready.exists() and time.monotonic() < deadline:
@@ -209,6 +208,7 @@ def test_run_passes_signals_and_still_revokes(logged_in, tmp_path, sig):
     assert json.loads(run_lava("keys", "list", "--json").stdout) == []
 
 
+@pytest.mark.slow
 def test_run_revokes_when_the_child_is_killed(logged_in):
     code = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"
     result = run_lava("run", "--", sys.executable, "-c", code)

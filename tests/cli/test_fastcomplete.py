@@ -120,6 +120,7 @@ def test_fish_is_args_answers_with_the_exit_code(monkeypatch: pytest.MonkeyPatch
         assert answer(env) == ("", code) == typer_answer(env, monkeypatch)
 
 
+@pytest.mark.slow
 def test_tab_press_through_the_console_script_never_loads_typer() -> None:
     code = (
         "import sys; sys.argv[0] = 'lava'\n"

@@ -172,8 +172,7 @@ def test_a_decimal_comma_never_reaches_the_server(logged_in: Any) -> None:
 
 @pytest.mark.parametrize("spend", [ARABIC_100, f"{FULLWIDTH_10}.00"])
 def test_amounts_from_the_api_take_ascii_digits_only(spend: str) -> None:
-    from lava_cli.api.types import MalformedResponse, SpendKey
-    from lava_cli.ops.usage import money_of
+    from lava_cli.api.types import MalformedResponse, SpendKey, money_of
 
     body = {"spend_key_id": "sk_x", "name": "x", "status": "active", "current_spend": spend}
     with pytest.raises(MalformedResponse, match="current_spend"):

@@ -73,6 +73,14 @@ def test_anthropic_shape_from_a_saved_key(logged_in):
     assert "key $0.0" in streamed.stderr  # the key's spend, since the secret is at hand
 
 
+@pytest.mark.parametrize("shape", ["Anthropic", " ANTHROPIC "])
+def test_the_shape_is_read_in_any_case(logged_in, shape):
+    assert run_lava("keys", "create", "--name", "c", "--shape", shape, "--save").code == 0
+    result = run_lava("prompt", "hello", "--key", "c", "--shape", shape, "--json")
+    assert result.code == 0, result.output
+    assert json.loads(result.stdout)["response"]["type"] == "message"
+
+
 def test_revoked_key_is_exit_3_with_advice(spend_key):
     assert run_lava("keys", "revoke", spend_key["spend_key_id"], "--yes").code == 0
     result = run_lava("prompt", "hi")
@@ -153,3 +161,32 @@ def test_models_table_json_and_key_filter(logged_in):
     assert [row["id"] for row in narrow] == ["gpt-4o"]
     table = run_lava("models").stdout
     assert "gpt-4o\topenai\t$" in table
+
+
+def test_models_prices_are_the_catalogues_exact_decimals(logged_in):
+    listed = {row["id"]: row for row in json.loads(run_lava("models", "--json").stdout)}
+    mini = listed["gpt-4o-mini"]
+    assert (mini["provider"], mini["input_per_1m"], mini["output_per_1m"]) == (
+        "openai",
+        "0.15",
+        "0.6",
+    )
+
+
+def test_models_without_a_secret_logs_its_requests_with_verbose(emulator, monkeypatch):
+    # The public endpoints need no login; --verbose must show them all the same.
+    monkeypatch.setenv("LAVA_BASE_URL", emulator.base_url)
+    result = run_lava("--verbose", "models", "--json")
+    assert result.code == 0, result.output
+    assert json.loads(result.stdout)
+    assert f"> GET {emulator.base_url}/models" in result.stderr
+    assert f"> GET {emulator.base_url}/services" in result.stderr
+
+
+@pytest.mark.parametrize("model", ["", " "])
+def test_an_empty_model_is_refused_before_a_key_is_made(logged_in, memory_keyring, model):
+    # Without a saved key, `prompt` creates one: a usage error must come before that.
+    result = run_lava("prompt", "hi", "--model", model)
+    assert result.code == 2, result.output
+    assert "--model cannot be empty" in result.stderr
+    assert json.loads(run_lava("keys", "list", "--json").stdout) == []

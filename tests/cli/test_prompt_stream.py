@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -15,20 +13,15 @@ import pytest
 from lava_cli.emulator.faults import Faults
 from lava_cli.emulator.gateway import GatewayOptions
 from lava_cli.emulator.server import start_in_thread, with_gateway_options
+from tests.helpers.env import clean_env
+from tests.helpers.process import spawn_lava
 
 pytestmark = pytest.mark.slow
 
 
 def spawn(base_url: str, raw: str, *args: str) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
-    env.update(LAVA_BASE_URL=base_url, LAVA_SPEND_KEY=raw)
-    return subprocess.Popen(
-        [sys.executable, "-m", "lava_cli", "prompt", *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    env = clean_env(LAVA_BASE_URL=base_url, LAVA_SPEND_KEY=raw)
+    return spawn_lava(["prompt", *args], env, text=False)
 
 
 def new_key(emu: object) -> str:

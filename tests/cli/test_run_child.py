@@ -4,7 +4,6 @@ as a shell gives them, a revoke that fails, `--keep`, and no key left that nobod
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -15,6 +14,8 @@ import pytest
 
 from lava_cli.emulator.server import start_in_thread
 from tests.conftest import run_lava
+from tests.helpers.env import NULL_KEYRING, clean_env
+from tests.helpers.process import lava, spawn_lava
 
 pytestmark = pytest.mark.slow
 
@@ -24,26 +25,13 @@ SPEND_RE = re.compile(r"lava_sk_[A-Za-z0-9_\-]+")
 
 def lava_env(tmp_path: Path, emulator: object, **extra: str) -> dict[str, str]:
     """The README's CI recipe: the secret in LAVA_SECRET_KEY, no keyring."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
-    env.update(
+    return clean_env(
         HOME=str(tmp_path / "home"),
         LAVA_CONFIG_DIR=str(tmp_path / "cfg"),
         LAVA_SECRET_KEY=emulator.secrets[0],  # type: ignore[attr-defined]
         LAVA_BASE_URL=emulator.base_url,  # type: ignore[attr-defined]
-        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        PYTHON_KEYRING_BACKEND=NULL_KEYRING,
         **extra,
-    )
-    return env
-
-
-def lava(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lava_cli", *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
 
 
@@ -162,12 +150,7 @@ def test_a_failed_revoke_keeps_the_childs_code_and_warns(tmp_path, monkeypatch):
     emu = start_in_thread(secrets=[secret])
     try:
         env = lava_env(tmp_path, emu, LAVA_MAX_RETRIES="0", LAVA_TIMEOUT="10")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "lava_cli", "run", "--name", "doomed", "--",
-             sys.executable, "-c", child],
-            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
+        proc = spawn_lava(["run", "--name", "doomed", "--", sys.executable, "-c", child], env)
         deadline = time.monotonic() + 60
         while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -227,4 +210,21 @@ def test_env_create_without_a_keyring_revokes_the_key(emulator, tmp_path):
     assert result.returncode == 1, result.stderr
     assert result.stdout == ""  # `eval "$(lava env …)"` gets nothing to run
     assert "revoked" in result.stderr and "lava_sk_" not in result.stderr
+    assert wallet_keys(env) == []
+
+
+# --- item: --shape is read the same way, whatever the case, by every command ---------------
+
+
+@pytest.mark.parametrize("tool", [None, "claude-code"])
+def test_run_takes_the_shape_in_any_case(emulator, tmp_path, tool):
+    env = lava_env(tmp_path, emulator)
+    picked = ["--tool", tool] if tool else []
+    args = ["run", "--shape", "Anthropic", *picked, "--", sys.executable, "-c", PRINT_ENV]
+    result = lava(args, env)
+    assert result.returncode == 0, result.stderr
+    seen: dict[str, str] = json.loads(result.stdout)
+    token = "ANTHROPIC_AUTH_TOKEN" if tool else "ANTHROPIC_API_KEY"
+    assert seen[token] == seen["LAVA_SPEND_KEY"]
+    assert "OPENAI_API_KEY" not in seen
     assert wallet_keys(env) == []

@@ -4,25 +4,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-
-import pytest
 
 from lava_cli.config import LIVE_BASE_URL, SANDBOX_BASE_URL, Config
 from lava_cli.credentials import file_set, profile_entry
-from tests.cli.test_proxies import RecordingProxy
 from tests.conftest import run_lava
 
 TEST_SECRET = "aks_test_" + "m" * 32
 SPEND = "lava_sk_" + "p" * 40
-
-
-@pytest.fixture
-def proxy() -> Iterator[RecordingProxy]:
-    """Stands in for the internet this machine lacks: it names the host each request was for."""
-    stand_in = RecordingProxy()
-    yield stand_in
-    stand_in.close()
 
 
 def test_env_points_tools_at_the_sandbox_for_a_test_secret(monkeypatch):
@@ -57,7 +45,8 @@ def test_env_without_any_secret_points_at_the_live_host(monkeypatch):
 
 
 def test_prompt_goes_to_the_sandbox_for_a_test_secret(proxy, monkeypatch):
-    """No internet here: a stand-in proxy catches the request and names the host it was for."""
+    """No internet here: a stand-in proxy (the `proxy` fixture) catches the request and
+    names the host it was for."""
     for name, value in proxy.env().items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("LAVA_SECRET_KEY", TEST_SECRET)

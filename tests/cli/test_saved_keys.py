@@ -4,13 +4,13 @@ elsewhere, `keys forget`, and `doctor`'s advice. The in-process CLI against the 
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import run_lava
+from tests.helpers.servers import closed_port
 
 
 def create(*args: str) -> dict:
@@ -129,17 +129,11 @@ def test_prompt_with_a_revoked_saved_key_drops_it(logged_in, tmp_path):
     assert [m["name"] for m in saved_entries(tmp_path).values()] == ["lava-cli"]
 
 
-def dead_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_forget_is_local_and_works_offline(logged_in, memory_keyring, monkeypatch, tmp_path):
     key = create("--name", "local", "--save")
     kid = key["spend_key_id"]
     # No server and no secret: forget must not need either.
-    monkeypatch.setenv("LAVA_BASE_URL", f"http://127.0.0.1:{dead_port()}/v1")
+    monkeypatch.setenv("LAVA_BASE_URL", f"http://127.0.0.1:{closed_port()}/v1")
     monkeypatch.delenv("LAVA_SECRET_KEY")
     result = run_lava("keys", "forget", "local")
     assert result.code == 0, result.output

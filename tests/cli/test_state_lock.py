@@ -8,7 +8,6 @@ the 0600 secrets file of a profile with `--insecure-storage`.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_lava
+from tests.helpers.env import NULL_KEYRING, clean_env
+from tests.helpers.process import spawn_lava
 
 pytestmark = pytest.mark.slow
 
@@ -25,26 +26,18 @@ PROCESS_TIMEOUT_S = 120  # generous: 2 shared cores, 8 Python start-ups at once
 
 def lava_env(tmp_path: Path, emulator: object, **extra: str) -> dict[str, str]:
     """A child environment: this test's config dir, the emulator, no usable keyring."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
-    env.update(
+    return clean_env(
         LAVA_CONFIG_DIR=str(tmp_path / "config"),
         LAVA_BASE_URL=emulator.base_url,  # type: ignore[attr-defined]
-        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        PYTHON_KEYRING_BACKEND=NULL_KEYRING,
         NO_COLOR="1",
         **extra,
     )
-    return env
 
 
 def lava(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "lava_cli", *args],
-        env=env,
-        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    """Started, not awaited (several run at once); `stdin` (given to finish()) or none."""
+    return spawn_lava(args, env, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL)
 
 
 def finish(procs: list[subprocess.Popen[str]], stdin: str | None = None) -> list[tuple[int, str]]:

@@ -3,41 +3,28 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import can_see_syscalls, reading_stdin, wait_for
+from tests.helpers.env import NULL_KEYRING, clean_env
+from tests.helpers.process import lava, spawn_lava
 
 pytestmark = pytest.mark.slow
 
 
 def lava_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
-    env.update(
+    return clean_env(
         HOME=str(home),
         XDG_CONFIG_HOME=str(home / ".config"),
         XDG_DATA_HOME=str(home / ".local/share"),
-        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        PYTHON_KEYRING_BACKEND=NULL_KEYRING,
         **extra,
-    )
-    return env
-
-
-def lava(args: list[str], env: dict[str, str], **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lava_cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -73,14 +60,7 @@ def test_an_unreadable_config_is_one_error_line(tmp_path):
 @pytest.mark.skipif(not can_see_syscalls(), reason="the ready signal reads /proc/PID/syscall")
 def test_sigint_exits_130_without_a_traceback(tmp_path):
     env = lava_env(tmp_path)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lava_cli", "login", "--with-token"],
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = spawn_lava(["login", "--with-token"], env, stdin=subprocess.PIPE)
     wait_for(lambda: reading_stdin(proc.pid), "lava login to wait on stdin")
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=20)

@@ -133,6 +133,7 @@ def test_unknown_tool_lists_valid_ids() -> None:
     assert err.hint and "--list" in err.hint
 
 
+@pytest.mark.slow
 def test_import_is_light() -> None:
     code = (
         "import sys, lava_cli.tools.render;"

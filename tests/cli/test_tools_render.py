@@ -380,6 +380,7 @@ def test_langchain_snippet_is_python() -> None:
     assert "OPENAI_API_KEY" in ast.unparse(kwargs["api_key"])
 
 
+@pytest.mark.slow
 def test_vercel_snippet_is_javascript(tmp_path: Path) -> None:
     text = snippets("vercel-ai-sdk")["javascript"]
     assert "apiKey: process.env.LAVA_SPEND_KEY" in text

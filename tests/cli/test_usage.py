@@ -10,8 +10,11 @@ import httpx
 import pytest
 
 from lava_cli.api.types import SpendKey
-from lava_cli.ops.usage import bar, forecast, level, next_reset
+from lava_cli.contract import cycle_start, next_reset
+from lava_cli.ops.usage import forecast
+from lava_cli.render.usage import bar, level
 from tests.conftest import run_lava
+from tests.helpers.terminal import lava_env, run_lava_process
 
 
 def create(*args: str) -> dict:
@@ -184,6 +187,18 @@ def test_one_key_counts_only_its_own_requests(logged_in):
     assert detail["by_model"][0]["requests"] == 2
 
 
+@pytest.mark.slow
+def test_an_expiry_at_the_end_of_time_shows_on_a_terminal_east_of_utc(logged_in):
+    # 9999-12-31 23:30 UTC is past the year 9999 in Tokyo: shown in UTC, not a crash.
+    create("--name", "far", "--expires-at", "9999-12-31T23:30:00Z")
+    env = lava_env(
+        LAVA_SECRET_KEY=logged_in.secrets[0], LAVA_BASE_URL=logged_in.base_url, TZ="JST-9"
+    )
+    shown = run_lava_process(["usage", "far"], env, terminal=True)
+    assert shown.code == 0, shown.output
+    assert "9999-12-31T23:30:00Z" in shown.stdout and "far" in shown.stdout
+
+
 # --- the wallet ---------------------------------------------------------------------------------
 
 
@@ -252,6 +267,21 @@ def test_cycle_resets_are_calendar_aligned_utc():
     dec = datetime(2025, 12, 31, 23, 59, tzinfo=timezone.utc)
     assert next_reset("monthly", dec) == datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert next_reset("total", wed) is None
+
+
+def test_cycles_start_at_utc_midnight_whatever_the_callers_zone():
+    tokyo = timezone(timedelta(hours=9))
+    monday_morning_in_tokyo = datetime(2025, 1, 20, 8, 0, tzinfo=tokyo)  # Sunday 23:00 UTC
+    assert cycle_start("daily", monday_morning_in_tokyo) == datetime(
+        2025, 1, 19, tzinfo=timezone.utc
+    )
+    assert cycle_start("weekly", monday_morning_in_tokyo) == datetime(
+        2025, 1, 13, tzinfo=timezone.utc
+    )
+    assert cycle_start("monthly", datetime(2025, 3, 1)) == datetime(2025, 3, 1, tzinfo=timezone.utc)
+    assert cycle_start("total", monday_morning_in_tokyo) is None
+    with pytest.raises(ValueError, match="unknown cycle"):
+        next_reset("yearly", monday_morning_in_tokyo)
 
 
 def test_bars_and_levels():

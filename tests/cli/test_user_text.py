@@ -11,9 +11,8 @@ from __future__ import annotations
 import io
 import json
 import re
-import socket
-import threading
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -21,7 +20,8 @@ import pytest
 
 from lava_cli.credentials import redact
 from lava_cli.safetext import printable, printable_json
-from tests.terminal import Ran, lava_env, run_lava_process
+from tests.helpers.servers import RawServer, answering, response
+from tests.helpers.terminal import Ran, lava_env, run_lava_process
 
 TITLE = "a\x1b]0;pwned\x07b"  # OSC 0: sets the window title
 CLEAR = "\x1b[2J"  # CSI 2 J: clears the screen
@@ -167,51 +167,10 @@ def test_json_stays_exact_and_inert(wallet, hostile):
 TRAPPED_MESSAGE = f"name {TITLE} is {CLEAR} bad {CSI_C1} {BIDI}"
 
 
-class StandIn:
-    """A loopback server that answers every request with `answer(method, path)`."""
-
-    def __init__(self, answer: Callable[[str, str], bytes]) -> None:
-        self.answer = answer
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(10)
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    head += chunk
-                method, path = head.decode("latin-1").split(" ")[:2] if head else ("", "")
-                conn.sendall(self.answer(method, path))
-
-
-def http(status: str, body: bytes, ctype: str = "application/json") -> bytes:
-    return (
-        f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
-        "Connection: close\r\n\r\n"
-    ).encode() + body
-
-
 @pytest.fixture
-def stand_in() -> Iterator[Callable[[Callable[[str, str], bytes]], StandIn]]:
-    servers: list[StandIn] = []
-
-    def start(answer: Callable[[str, str], bytes]) -> StandIn:
-        servers.append(StandIn(answer))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.sock.close()
+def stand_in(raw_server) -> Callable[[Callable[[str, str], bytes]], RawServer]:
+    """A stand-in server that answers every request with `answer(method, path)`."""
+    return lambda answer: raw_server(answering(answer))
 
 
 @pytest.mark.slow
@@ -233,7 +192,7 @@ def test_a_minted_key_is_printed_when_the_rest_of_the_answer_is_unreadable(
         "request_shape": "openai", "key_preview": redact(raw), "key": raw,
         "current_spend": "0", "total_spend": "0", **broken,
     }  # fmt: skip
-    server = stand_in(lambda method, path: http("201 Created", json.dumps(key).encode()))
+    server = stand_in(lambda method, path: response("201 Created", json.dumps(key).encode()))
     env = lava_env(
         LAVA_SECRET_KEY="aks_test_" + "e" * 32,
         LAVA_BASE_URL=server.base_url,
@@ -255,7 +214,7 @@ def test_an_implausible_amount_in_a_list_is_one_error_line(stand_in, tmp_path):
         "key_preview": "lava_sk_abcdefgh****", "current_spend": "0", "total_spend": "1e999999",
     }  # fmt: skip
     page = {"data": [key], "has_more": False, "next_cursor": None}
-    server = stand_in(lambda method, path: http("200 OK", json.dumps(page).encode()))
+    server = stand_in(lambda method, path: response("200 OK", json.dumps(page).encode()))
     env = lava_env(
         LAVA_SECRET_KEY="aks_test_" + "e" * 32,
         LAVA_BASE_URL=server.base_url,
@@ -269,7 +228,7 @@ def test_an_implausible_amount_in_a_list_is_one_error_line(stand_in, tmp_path):
 @pytest.mark.slow
 def test_server_error_message_reaches_stderr_inert(stand_in, tmp_path):
     error = {"error": {"message": TRAPPED_MESSAGE, "code": "invalid_request"}}
-    server = stand_in(lambda method, path: http("400 Bad Request", json.dumps(error).encode()))
+    server = stand_in(lambda method, path: response("400 Bad Request", json.dumps(error).encode()))
     env = lava_env(
         LAVA_SECRET_KEY="aks_test_" + "e" * 32,
         LAVA_BASE_URL=server.base_url,
@@ -291,13 +250,13 @@ def test_typer_usage_error_quoting_argv_is_inert(wallet):
 
 
 def test_last_resort_error_lines_are_inert():
-    """The printers main.py falls back on when there is no context (or it failed)."""
+    """The printers cli/app.py falls back on when there is no context (or it failed)."""
+    from lava_cli.cli.app import click_or_crash, print_error
     from lava_cli.errors import LavaError
-    from lava_cli.main import _click_or_crash, _print_error
 
     stderr = io.StringIO()
-    _print_error(LavaError(TRAPPED_MESSAGE, hint=f"try {TITLE}"), stderr, None)
-    _click_or_crash(RuntimeError(TRAPPED_MESSAGE), stderr)
+    print_error(LavaError(TRAPPED_MESSAGE, hint=f"try {TITLE}"), stderr, None)
+    click_or_crash(RuntimeError(TRAPPED_MESSAGE), stderr)
     assert_inert(Ran(1, "", stderr.getvalue()), shown=(TITLE, CLEAR, CSI_C1, BIDI))
     assert stderr.getvalue().count("\n") == 4  # error + hint, twice
 
@@ -310,8 +269,8 @@ def test_streamed_answer_is_inert_but_keeps_its_lines(stand_in, tmp_path):
 
     def answer(method: str, path: str) -> bytes:
         if method == "POST":
-            return http("200 OK", sse, "text/event-stream")
-        return http("404 Not Found", b'{"error": "no"}')
+            return response("200 OK", sse, "text/event-stream")
+        return response("404 Not Found", b'{"error": "no"}')
 
     server = stand_in(answer)
     env = lava_env(
@@ -358,7 +317,7 @@ def test_a_key_with_a_newline_is_never_written_to_github_env(stand_in, tmp_path)
         "spend_key_id": "sk_standin1234", "name": "ci", "status": "active",
         "key_preview": "lava_sk_kkkkkkkk****", "key": raw,
     }  # fmt: skip
-    server = stand_in(lambda method, path: http("201 Created", json.dumps(key).encode()))
+    server = stand_in(lambda method, path: response("201 Created", json.dumps(key).encode()))
     github_env = tmp_path / "github_env"
     github_env.write_text("")
     env = lava_env(
@@ -373,3 +332,52 @@ def test_a_key_with_a_newline_is_never_written_to_github_env(stand_in, tmp_path)
     assert "::add-mask::" not in ran.stdout
     assert "k" * 40 in ran.stdout and "\\nPATH" in ran.stdout  # shown, inert
     assert "not written to $GITHUB_ENV" in ran.stderr
+
+
+VALUELESS = {
+    "spend_key_id": "sk_standin1234", "name": "n", "status": "active",
+    "request_shape": "openai", "key_preview": "lava_sk_abcdefgh****",
+    "current_spend": "0", "total_spend": "0",
+}  # fmt: skip
+
+
+def _valueless(method: str, path: str) -> bytes:
+    """A server that mints keys but never returns their value (create and rotate)."""
+    if method == "POST":
+        return response("201 Created", json.dumps(VALUELESS).encode())
+    if method == "DELETE":
+        return response("200 OK", b'{"success": true}')
+    if path.startswith("/v1/spend_keys/"):
+        return response("200 OK", json.dumps(VALUELESS).encode())
+    page = {"data": [VALUELESS], "has_more": False, "next_cursor": None}
+    return response("200 OK", json.dumps(page).encode())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("keys", "create", "--name", "n"),
+        ("keys", "create", "--name", "n", "--save", "--format", "env"),
+        ("keys", "rotate", "sk_standin1234"),
+        ("run", "--", sys.executable, "-c", "import sys; sys.exit(9)"),
+        ("env", "openai-sdk", "--create"),
+        ("prompt", "hi"),
+    ],
+    ids=["create", "create-save", "rotate", "run", "env-create", "prompt"],
+)
+def test_a_key_minted_without_its_value_is_one_error_everywhere(stand_in, tmp_path, args):
+    server = stand_in(_valueless)
+    env = lava_env(
+        LAVA_SECRET_KEY="aks_test_" + "e" * 32,
+        LAVA_BASE_URL=server.base_url,
+        LAVA_CONFIG_DIR=str(tmp_path / "config"),
+    )
+    ran = lava(env, *args, terminal=False)
+    assert ran.code == 1, ran.output  # not 2 (usage), not 6 (maybe created), not the child's 9
+    assert ran.stdout == ""
+    assert ran.stderr.splitlines() == [
+        "error: the API did not return the new key's value (sk_standin1234)",
+        "hint: rotate it to get a value (`lava keys rotate sk_standin1234`), "
+        "or revoke it (`lava keys revoke sk_standin1234 --yes`)",
+    ]

@@ -13,13 +13,11 @@ import os
 import re
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 import webbrowser
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
@@ -31,28 +29,22 @@ from lava_cli.emulator.server import EmulatorHandle, start_in_thread
 from lava_cli.main import run
 from lava_cli.ops.weblogin import LIVE_APP_URL, Listener, app_url, check_callback
 from tests.conftest import FakeTTY, Result, run_lava, wait_for
+from tests.helpers.clock import FakeClock
+from tests.helpers.process import spawn_lava
+
+pytestmark = pytest.mark.slow  # real listeners and login deadlines; the browser is a process
 
 SECRET = "aks_test_" + "W" * 32
 URL_RE = re.compile(r"(http://127\.0\.0\.1:\d+/auth/connect\?\S+)")
 
 
-class OffsetClock:
-    """Real time plus an offset that tests move forward (codes live 60 s)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
+@pytest.fixture(scope="module")
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture(scope="module")
-def clock() -> OffsetClock:
-    return OffsetClock()
-
-
-@pytest.fixture(scope="module")
-def auth_emu(clock: OffsetClock) -> Iterator[EmulatorHandle]:
+def auth_emu(clock: FakeClock) -> Iterator[EmulatorHandle]:
     with start_in_thread(
         secrets=[SECRET],
         clock=clock,
@@ -62,7 +54,7 @@ def auth_emu(clock: OffsetClock) -> Iterator[EmulatorHandle]:
 
 
 @pytest.fixture(autouse=True)
-def harmless_browser(monkeypatch: pytest.MonkeyPatch, clock: OffsetClock) -> None:
+def harmless_browser(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> None:
     clock.offset = timedelta(0)
     monkeypatch.setenv("BROWSER", "true")
     monkeypatch.delenv("DISPLAY", raising=False)
@@ -318,13 +310,7 @@ def test_ctrl_c_exits_130_and_closes_the_listener(auth_emu, tmp_path):
         "BROWSER": "true",
         "LAVA_BASE_URL": auth_emu.base_url,
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lava_cli", "login", "--web", "--insecure-storage"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = spawn_lava(["login", "--web", "--insecure-storage"], env)
     try:
         seen = ""
         while not (match := URL_RE.search(seen)):

@@ -1,32 +1,20 @@
 """Fixtures for the emulator's own tests: one emulator on a real loopback port for the
-session (two wallets, an injectable clock), reset before every test, and httpx clients.
+session (two wallets, the fake clock of tests/helpers/clock.py), reset before every
+test with the clock back at real time, and httpx clients.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
 
 import httpx
 import pytest
 
 from lava_cli.emulator.server import EmulatorHandle, start_in_thread
+from tests.helpers.clock import FakeClock
 
 SECRET_A = "aks_test_" + "A" * 32
 SECRET_B = "aks_test_" + "B" * 32
-
-
-class FakeClock:
-    """A clock tests can set; unset, it is the real time."""
-
-    def __init__(self) -> None:
-        self.now: datetime | None = None
-
-    def __call__(self) -> datetime:
-        return self.now or datetime.now(timezone.utc)
-
-    def set(self, moment: datetime) -> None:
-        self.now = moment
 
 
 @pytest.fixture(scope="session")
@@ -42,9 +30,9 @@ def session_emu(session_clock: FakeClock) -> Iterator[EmulatorHandle]:
 
 @pytest.fixture
 def clock(session_clock: FakeClock) -> Iterator[FakeClock]:
-    session_clock.now = None
+    session_clock.release()
     yield session_clock
-    session_clock.now = None
+    session_clock.release()
 
 
 @pytest.fixture

@@ -9,12 +9,9 @@ is checked first), 413 over the cap. A subprocess emulator's peak memory shows t
 from __future__ import annotations
 
 import json
-import os
 import select
 import socket
 import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +20,8 @@ import httpx
 import pytest
 
 from lava_cli.emulator.server import EmulatorHandle
+from tests.helpers.emulators import serve_emulator
+from tests.helpers.env import clean_env
 
 HUGE = 300_000_000
 MAX_BODY_BYTES = 8 * 1024 * 1024  # the documented cap (README, bodies.py)
@@ -154,6 +153,7 @@ def test_a_chunked_body_is_refused_once_it_passes_the_cap(
         assert sent < 3 * MAX_BODY_BYTES, sent
 
 
+@pytest.mark.slow
 def test_a_body_under_the_cap_still_works(emu: EmulatorHandle, keys: dict[str, str]) -> None:
     padding = "word " * ((MAX_BODY_BYTES - 4096) // 5)
     payload = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": padding}]}
@@ -182,26 +182,10 @@ def _peak_rss_kib(pid: int) -> int:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
-    env["LAVA_SECRET_KEY"] = SECRET
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lava_cli", "emulator", "serve", "--port", "0",
-         "--db", str(tmp_path / "emu.sqlite3")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    watchdog = threading.Timer(60, proc.kill)
-    watchdog.start()
-    root = ""
-    for line in proc.stdout:  # the banner is printed once the socket listens
-        if line.startswith("export LAVA_BASE_URL="):
-            root = line.strip().split("=", 1)[1].removesuffix("/v1")
-            break
-    watchdog.cancel()
-    assert root, proc.stderr.read() if proc.stderr else ""
-    yield proc, root
-    proc.terminate()
-    proc.communicate(timeout=20)
+    env = clean_env(LAVA_SECRET_KEY=SECRET)
+    served = serve_emulator(["--db", str(tmp_path / "emu.sqlite3")], env)
+    yield served.proc, served.root
+    served.stop()
 
 
 @pytest.mark.slow

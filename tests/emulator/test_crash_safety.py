@@ -7,13 +7,10 @@ dead), and every key's spend totals equal the sum of its recorded requests.
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +19,9 @@ import httpx
 import pytest
 
 from tests.conftest import wait_for
-from tests.fuzz import report
+from tests.helpers.emulators import serve_emulator
+from tests.helpers.env import clean_env
+from tests.helpers.fuzz import report
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "aks_test_" + "K" * 32
@@ -33,21 +32,9 @@ class Emulator:
     """`python -m lava_cli emulator serve --port 0 --db FILE` as a child process."""
 
     def __init__(self, db: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
-        env.update(LAVA_SECRET_KEY=SECRET, PYTHONPATH=str(ROOT))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lava_cli", "emulator", "serve", "--port", "0", "--db", str(db)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
-        )  # fmt: skip
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if line.startswith("export LAVA_BASE_URL="):
-                self.base_url = line.strip().split("=", 1)[1].removesuffix("/v1")
-                break
-        else:
-            raise AssertionError("the emulator did not print its URL")
+        env = clean_env(LAVA_SECRET_KEY=SECRET, PYTHONPATH=str(ROOT))
+        served = serve_emulator(["--db", str(db)], env, stderr=subprocess.DEVNULL)
+        self.proc, self.base_url = served.proc, served.root
         self.api = httpx.Client(
             base_url=self.base_url, headers={"Authorization": f"Bearer {SECRET}"}, timeout=10
         )

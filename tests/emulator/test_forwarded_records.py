@@ -24,7 +24,8 @@ from lava_cli.emulator.gateway import GatewayOptions
 from lava_cli.emulator.server import EmulatorHandle, start_in_thread
 from lava_cli.emulator.upstream import Upstream
 from tests.conftest import wait_for
-from tests.sdk.conftest import Emu, FakeClock, start_gateway
+from tests.helpers.clock import FakeClock
+from tests.helpers.gateway import START, Emu, start_gateway
 
 HELLO = [{"role": "user", "content": "hello"}]
 
@@ -88,7 +89,7 @@ def emu(provider: tuple[HeldProvider, EmulatorHandle]) -> Iterator[Emu]:
     options = GatewayOptions(
         upstreams={"gpt-4o": Upstream("openai", upstream.root_url + "/v1", "sk-upstream")}
     )
-    clock = FakeClock()
+    clock = FakeClock(START)
     helper = Emu(start_gateway(clock, options), clock)
     yield helper
     helper.http.close()

@@ -1,7 +1,7 @@
 """What the gateway records: /v1/requests paging, /v1/usage totals, key usage, wallet
 balance, and the request id header on every answer."""
 
-# The `emu` fixture is imported from tests/sdk/conftest.py; parameters naming it are
+# The `emu` fixture is imported from tests/helpers/gateway.py; parameters naming it are
 # how pytest injects it, not redefinitions.
 # ruff: noqa: F811
 
@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.sdk.conftest import Emu, _session_emulator, emu  # noqa: F401
+import pytest
+
+from tests.helpers.gateway import Emu, _session_emulator, emu  # noqa: F401
 
 
+@pytest.mark.slow
 def test_request_log_pages_and_matches_request_ids(emu: Emu) -> None:
     key_a, raw_a = emu.create_key(name="a")
     key_b, raw_b = emu.create_key(name="b", request_shape="anthropic")

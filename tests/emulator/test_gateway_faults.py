@@ -13,7 +13,10 @@ import pytest
 
 from lava_cli.emulator.faults import Faults
 from lava_cli.emulator.gateway import GatewayOptions
-from tests.sdk.conftest import Emu, FakeClock, start_gateway
+from tests.helpers.clock import FakeClock
+from tests.helpers.gateway import START, Emu, start_gateway
+
+pytestmark = pytest.mark.slow  # an emulator per test, injected delays and faults
 
 HELLO = [{"role": "user", "content": "hello"}]
 
@@ -23,7 +26,7 @@ def make_emu() -> Iterator[Callable[..., Emu]]:
     started: list[Emu] = []
 
     def make(**options: Any) -> Emu:
-        clock = FakeClock()
+        clock = FakeClock(START)
         handle = start_gateway(clock, GatewayOptions(**options))
         started.append(Emu(handle, clock))
         return started[-1]

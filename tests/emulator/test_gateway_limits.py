@@ -1,7 +1,7 @@
 """Every spend-key limit through the real gateway: cycles crossed with the fake clock,
 key state changes mid-use, and the concurrency bound of the atomic check-and-charge."""
 
-# The `emu` fixture is imported from tests/sdk/conftest.py; parameters naming it are
+# The `emu` fixture is imported from tests/helpers/gateway.py; parameters naming it are
 # how pytest injects it, not redefinitions.
 # ruff: noqa: F811
 
@@ -14,7 +14,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from tests.sdk.conftest import START, Emu, _session_emulator, emu  # noqa: F401
+from tests.helpers.gateway import START, Emu, _session_emulator, emu  # noqa: F401
 
 
 def _status(emu: Emu, raw: str, **body: object) -> int:
@@ -126,6 +126,7 @@ def test_expiry(emu: Emu) -> None:
     assert expired.status_code == 401 and "expired" in expired.json()["error"]["message"]
 
 
+@pytest.mark.slow
 def test_rotate_kills_the_old_key_mid_use_and_keeps_usage(emu: Emu) -> None:
     key_id, old = emu.create_key(request_limit={"count": 3, "cycle": "daily"})
     assert _status(emu, old) == 200
@@ -170,6 +171,7 @@ def _hammer(
     return statuses
 
 
+@pytest.mark.slow
 def test_fifty_concurrent_clients_never_overshoot_the_spend_limit(emu: Emu) -> None:
     # claude-opus-4-6: 9,995 input tokens * $5/1M + 1 output * $25/1M = exactly $0.05
     key_id, raw = emu.create_key(spend_limit={"amount": "1.00", "cycle": "monthly"})
@@ -185,6 +187,7 @@ def test_fifty_concurrent_clients_never_overshoot_the_spend_limit(emu: Emu) -> N
     assert key["current_spend"] == "1.00" and key["total_requests"] == 20
 
 
+@pytest.mark.slow
 def test_fifty_concurrent_clients_never_overshoot_the_request_limit(emu: Emu) -> None:
     key_id, raw = emu.create_key(request_limit={"count": 17, "cycle": "daily"})
     body = {"model": "gpt-4o-mini", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}]}

@@ -17,7 +17,10 @@ from starlette.routing import Route
 from lava_cli.emulator.gateway import GatewayOptions
 from lava_cli.emulator.server import EmulatorHandle, start_in_thread
 from lava_cli.emulator.upstream import Upstream, parse_upstream
-from tests.sdk.conftest import Emu, FakeClock, start_gateway
+from tests.helpers.clock import FakeClock
+from tests.helpers.gateway import START, Emu, start_gateway
+
+pytestmark = pytest.mark.slow  # the official SDKs, a stand-in provider and an emulator per module
 
 HELLO = [{"role": "user", "content": "hello"}]
 
@@ -112,7 +115,7 @@ def _emu(_provider: tuple[FakeProvider, EmulatorHandle]) -> Iterator[Emu]:
             "claude-haiku-4-5": Upstream("anthropic", root, "ant-upstream"),
         }
     )
-    clock = FakeClock()
+    clock = FakeClock(START)
     emu = Emu(start_gateway(clock, options), clock)
     yield emu
     emu.http.close()
@@ -186,7 +189,7 @@ def test_upstream_failure_is_passed_on_and_not_charged(
 
 def test_unreachable_upstream_is_a_502() -> None:
     options = GatewayOptions(upstreams={"gpt-4o": Upstream("openai", "http://127.0.0.1:9", "k")})
-    clock = FakeClock()
+    clock = FakeClock(START)
     emu = Emu(start_gateway(clock, options), clock)
     try:
         _, raw = emu.create_key()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from lava_cli.emulator.server import EmulatorHandle
-from tests.emulator.conftest import FakeClock
+from tests.helpers.clock import FakeClock
 
 KEY_FIELDS = {
     "spend_key_id", "key_preview", "name", "status", "request_shape", "wallet_id",

@@ -33,6 +33,7 @@ values = st.recursive(
 bodies = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), values, max_size=5)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -157,6 +158,7 @@ def test_hostile_gateway_bodies_are_400_in_the_provider_shape(
     assert r.headers["x-lava-request-id"].startswith("req_")
 
 
+@pytest.mark.slow
 def test_a_forwarded_model_refuses_an_absurd_max_tokens_with_400() -> None:
     """The reservation of a forwarded request is max_tokens x price: 10**30 tokens
     overflowed the ledger's integer micro-dollars (500) before any upstream call."""

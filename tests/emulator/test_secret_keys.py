@@ -15,8 +15,7 @@ import pytest
 from lava_cli.emulator import ids
 from lava_cli.emulator.openapi import build_document
 from lava_cli.emulator.server import EmulatorHandle, start_in_thread
-from tests.emulator.conftest import SECRET_A
-from tests.fuzz import report
+from tests.helpers.fuzz import report
 
 SECRET_KEY_FIELDS = ["secret_key_id", "name", "secret_key_hint", "created_at"]
 
@@ -53,11 +52,11 @@ def as_secret(emu: EmulatorHandle, secret: str) -> httpx.Client:
     )
 
 
-def test_the_started_secret_is_listed(api: httpx.Client) -> None:
+def test_the_started_secret_is_listed(api: httpx.Client, emu: EmulatorHandle) -> None:
     [started] = listed(api)
     assert list(started) == SECRET_KEY_FIELDS
     assert started["name"] == "started with"
-    assert started["secret_key_hint"] == "aks_test_****" + SECRET_A[-4:]
+    assert started["secret_key_hint"] == "aks_test_****" + emu.secrets[0][-4:]
     assert re.fullmatch(r"sec_[A-Za-z0-9]{24}", started["secret_key_id"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", started["created_at"])
 
@@ -198,7 +197,7 @@ def test_a_spend_key_or_nothing_cannot_manage_secret_keys(
 def test_wallet_key_alias_of_every_secret(api: httpx.Client, emu: EmulatorHandle) -> None:
     """``lava_wk_<body>`` is accepted where ``aks_test_<body>`` is."""
     made = create(api)
-    for secret in (SECRET_A, made["secret_key"]):
+    for secret in (emu.secrets[0], made["secret_key"]):
         alias = ids.wallet_key(secret)
         assert alias.startswith("lava_wk_") and alias[len("lava_wk_") :] == secret[9:]
         with as_secret(emu, alias) as c:

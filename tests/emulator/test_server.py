@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lava_cli.emulator.server import default_db_path, is_loopback, serve
+from lava_cli.contract import is_loopback_host as is_loopback
+from lava_cli.emulator.server import default_db_path, serve
 from lava_cli.errors import UsageError
 
 GIVEN = "aks_test_" + "g" * 32

@@ -26,6 +26,7 @@ def _charge(store: Store, raw: str, cost: str) -> None:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_state_survives_a_restart_with_a_file_database(tmp_path: Path) -> None:
     db = str(tmp_path / "state" / "emulator.sqlite3")
     with start_in_thread(db_path=db, secrets=[SECRET]) as emu:
@@ -55,6 +56,7 @@ def test_file_database_uses_wal_and_full_sync(tmp_path: Path) -> None:
     store.close()
 
 
+@pytest.mark.slow
 def test_throwaway_database_is_deleted_on_stop() -> None:
     with start_in_thread() as emu:
         assert emu.store.path is not None and emu.store.path.exists()

@@ -16,7 +16,7 @@ import pytest
 
 from lava_cli.emulator.openapi import build_document
 from lava_cli.emulator.server import EmulatorHandle
-from tests.emulator.conftest import FakeClock
+from tests.helpers.clock import FakeClock
 
 CARD_FIELDS = [
     "payment_method_id", "last4", "expiry_month", "expiry_year", "brand", "is_default",

@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 
 from lava_cli.emulator.schema import KeySettings
 from tests.conftest import run_lava
-from tests.fuzz import DOCUMENTED_EXIT_CODES, fuzz_settings, report
+from tests.helpers.fuzz import DOCUMENTED_EXIT_CODES, fuzz_settings, report
+
+pytestmark = pytest.mark.slow  # fuzzing: hundreds of generated runs, children of lava run
 
 CYCLES = ["daily", "weekly", "monthly", "total", "DAILY", "yearly", "", "total/extra"]
 TOOLS = ["claude-code", "openai-sdk", "cursor", "codex", "nope", ""]

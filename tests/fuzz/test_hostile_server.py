@@ -17,9 +17,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.api.test_faults import RawServer, reply
 from tests.conftest import run_lava
-from tests.fuzz import DOCUMENTED_EXIT_CODES, fuzz_settings, report
+from tests.helpers.fuzz import DOCUMENTED_EXIT_CODES, fuzz_settings, report
+from tests.helpers.servers import RawServer, reply
+
+pytestmark = pytest.mark.slow  # fuzzing: 300 generated answers
 
 SECRET = "aks_test_" + "h" * 32
 SPEND_KEY = "lava_sk_" + "h" * 40
@@ -225,9 +227,9 @@ def answers(draw: Any) -> bytes:
 class Hostile:
     """A RawServer that sends `answer` to every request, then closes."""
 
-    def __init__(self) -> None:
+    def __init__(self, raw_server: Any) -> None:
         self.answer = b""
-        self.server = RawServer(self._handle)
+        self.server: RawServer = raw_server(self._handle)
 
     def _handle(self, conn: socket.socket, head: bytes, n: int) -> None:
         conn.sendall(self.answer)
@@ -235,15 +237,14 @@ class Hostile:
 
 
 @pytest.fixture
-def hostile(monkeypatch):
-    server = Hostile()
+def hostile(raw_server, monkeypatch):
+    server = Hostile(raw_server)
     monkeypatch.setenv("LAVA_SECRET_KEY", SECRET)
     monkeypatch.setenv("LAVA_SPEND_KEY", SPEND_KEY)
     monkeypatch.setenv("LAVA_BASE_URL", server.server.base_url)
     monkeypatch.setenv("LAVA_MAX_RETRIES", "0")
     monkeypatch.setenv("LAVA_TIMEOUT", "3")
-    yield server
-    server.server.close()
+    return server
 
 
 def test_garbage_from_every_endpoint_never_crashes_the_cli(hostile, capsys):
@@ -300,19 +301,14 @@ def _keys_then(on_write: str) -> Any:
 
 
 @pytest.fixture
-def stand_in(monkeypatch):
-    servers: list[RawServer] = []
-
+def stand_in(raw_server, monkeypatch):
     def start(on_write: str) -> RawServer:
-        server = RawServer(_keys_then(on_write))
-        servers.append(server)
+        server = raw_server(_keys_then(on_write))
         monkeypatch.setenv("LAVA_SECRET_KEY", SECRET)
         monkeypatch.setenv("LAVA_BASE_URL", server.base_url)
         return server
 
-    yield start
-    for server in servers:
-        server.close()
+    return start
 
 
 def _writes(server: RawServer) -> int:

@@ -35,7 +35,9 @@ from lava_cli.emulator.openapi import build_document
 from lava_cli.emulator.schema import KeySettings
 from lava_cli.emulator.server import build_app, start_in_thread
 from lava_cli.emulator.store import Store
-from tests.fuzz import fuzz_settings, report
+from tests.helpers.fuzz import fuzz_settings, report
+
+pytestmark = pytest.mark.slow  # fuzzing the whole OpenAPI document
 
 CHECKS = [
     not_a_server_error,

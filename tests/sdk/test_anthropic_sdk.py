@@ -8,7 +8,9 @@ import anthropic
 import httpx
 import pytest
 
-from tests.sdk.conftest import Emu
+from tests.helpers.gateway import Emu
+
+pytestmark = pytest.mark.slow  # the official SDK: ~2 s to import, collected only by make test
 
 MESSAGES: list[dict[str, str]] = [{"role": "user", "content": "Tell me about lava."}]
 MODEL = "claude-haiku-4-5"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import openai
 import pytest
 
-from tests.sdk.conftest import Emu
+from tests.helpers.gateway import Emu
+
+pytestmark = pytest.mark.slow  # the official SDK: ~1 s to import, collected only by make test
 
 MESSAGES: list[dict[str, str]] = [
     {"role": "system", "content": "Be brief."},

@@ -8,7 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.sdk.conftest import Emu
+import pytest
+
+from tests.helpers.gateway import Emu
+
+pytestmark = pytest.mark.slow  # the official SDKs: ~3 s to import, collected only by make test
 
 HI: Any = [{"role": "user", "content": "hi"}]
 

@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import ast
 import inspect
-import os
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +16,11 @@ import pytest
 
 from lava_cli.emulator import ids, server, store
 from lava_cli.emulator.openapi import build_document
-from tests.fuzz import report
+from tests.helpers.emulators import serve_emulator
+from tests.helpers.env import clean_env
+from tests.helpers.fuzz import report
+
+pytestmark = pytest.mark.slow  # security hunts: every wallet-scoped operation, file images searched
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -231,33 +231,17 @@ def test_binds_loopback_by_default():
 
 def _serve(tmp_path: Path, *extra: str) -> tuple[str, str]:
     """Start `lava emulator serve --port 0` and return (first stdout line with the URL, stderr)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
-    env["LAVA_CONFIG_DIR"] = str(tmp_path / "cfg")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lava_cli", "emulator", "serve", "--port", "0",
-         "--db", str(tmp_path / "db.sqlite3"), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        line = ""
-        assert proc.stdout is not None
-        while "LAVA_BASE_URL" not in line and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-    finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=10)
-    return line, err
+    env = clean_env(LAVA_CONFIG_DIR=str(tmp_path / "cfg"))
+    served = serve_emulator(["--db", str(tmp_path / "db.sqlite3"), *extra], env)
+    return served.export_line, served.stop(timeout=10)
 
 
-@pytest.mark.slow
 def test_serve_listens_on_loopback_by_default_and_says_nothing(tmp_path):
     line, err = _serve(tmp_path)
     assert line.startswith("export LAVA_BASE_URL=http://127.0.0.1:")
     assert "WARNING" not in err
 
 
-@pytest.mark.slow
 def test_serve_warns_loudly_on_another_interface(tmp_path):
     line, err = _serve(tmp_path, "--host", "0.0.0.0")
     # The URL printed is one a client can call (0.0.0.0 is nobody's address).

@@ -38,9 +38,13 @@ from lava_cli import config as config_module
 from lava_cli.credentials import redact, scrub
 from lava_cli.emulator import ids
 from lava_cli.emulator.server import start_in_thread
-from tests.api.test_faults import RawServer, reply
 from tests.conftest import run_lava, wait_for
-from tests.fuzz import fuzz_settings, report
+from tests.helpers.env import NULL_KEYRING, clean_env
+from tests.helpers.fuzz import fuzz_settings, report
+from tests.helpers.process import spawn_lava
+from tests.helpers.servers import RawServer, reply
+
+pytestmark = pytest.mark.slow  # the canary hunt: every command and error path, real processes
 
 ROOT = Path(__file__).resolve().parents[2]
 CANARY_SECRET = "aks_test_CANARYsecret" + secrets.token_hex(12)
@@ -388,10 +392,7 @@ def _interrupt(
     argv: list[str], env: dict[str, str], ready: Callable[[], object], what: str
 ) -> tuple[int, str, str]:
     """Run lava, wait for `ready` (the request is in flight), then press Ctrl-C."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lava_cli", *argv],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
+    proc = spawn_lava(argv, env, text=False)
     try:
         wait_for(ready, what)
     except AssertionError:
@@ -403,13 +404,11 @@ def _interrupt(
     return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 
-@pytest.mark.slow
 def test_canaries_through_ctrl_c(sandbox, capsys):
     hunt = Hunt()
-    base = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
-    base.update(LAVA_SECRET_KEY=CANARY_SECRET, LAVA_SPEND_KEY=CANARY_SPEND, LAVA_DEBUG="1",
-                LAVA_CONFIG_DIR=str(sandbox / "config"), PYTHONPATH=str(ROOT),
-                PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")  # fmt: skip
+    base = clean_env(LAVA_SECRET_KEY=CANARY_SECRET, LAVA_SPEND_KEY=CANARY_SPEND, LAVA_DEBUG="1",
+                     LAVA_CONFIG_DIR=str(sandbox / "config"), PYTHONPATH=str(ROOT),
+                     PYTHON_KEYRING_BACKEND=NULL_KEYRING)  # fmt: skip
     stalled = threading.Event()
     stream, hang = RawServer(_stalls("stream", stalled)), RawServer(_stalls("hang", stalled))
     cases = [
@@ -441,7 +440,6 @@ def test_canaries_through_ctrl_c(sandbox, capsys):
     assert hunt.leaks == {}, "\n".join(hunt.examples)
 
 
-@pytest.mark.slow
 def test_ctrl_c_during_lava_run_reaches_the_child_and_revokes(canary_emulator, sandbox, capsys):
     report_file = sandbox / "child.json"
     child = (
@@ -450,9 +448,8 @@ def test_ctrl_c_during_lava_run_reaches_the_child_and_revokes(canary_emulator, s
         f"open({str(report_file)!r}, 'w').write(json.dumps({{'argv': sys.argv, 'cmdline': cmdline}}))\n"
         "time.sleep(30)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
-    env.update(LAVA_SECRET_KEY=CANARY_SECRET, LAVA_BASE_URL=canary_emulator.base_url,
-               LAVA_CONFIG_DIR=str(sandbox / "config"), PYTHONPATH=str(ROOT), LAVA_DEBUG="1")  # fmt: skip
+    env = clean_env(LAVA_SECRET_KEY=CANARY_SECRET, LAVA_BASE_URL=canary_emulator.base_url,
+                    LAVA_CONFIG_DIR=str(sandbox / "config"), PYTHONPATH=str(ROOT), LAVA_DEBUG="1")  # fmt: skip
     code, out, err = _interrupt(
         ["run", "--", sys.executable, "-c", child], env, report_file.exists, "the child to start"
     )
@@ -549,7 +546,6 @@ def test_an_interrupted_save_keeps_the_old_file_0600_and_the_key(
     assert "lava_sk_CANARY" in result.stdout, "the key was created: it must not be lost"
 
 
-@pytest.mark.slow
 def test_a_killed_writer_leaves_the_old_file(tmp_path):
     """SIGKILL a process in the middle of rewriting a file in a loop: always old or new."""
     target = tmp_path / "config.json"

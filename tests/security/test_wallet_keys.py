@@ -3,14 +3,13 @@ redacted, scrubbed and refused on the command line exactly like `aks_…`."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from lava_cli.credentials import redact, scrub, secret_in_argv
+from tests.helpers.env import clean_env
+from tests.helpers.process import lava
 
 WALLET = "lava_wk_" + "w1x2y3z4" + "K" * 32
 PREVIEW = "lava_wk_w1x2y3z4****"
@@ -58,19 +57,13 @@ def test_wallet_keys_in_argv_are_found(argv):
     assert secret_in_argv(argv) == WALLET
 
 
+@pytest.mark.slow
 def test_the_cli_refuses_a_wallet_key_in_argv(tmp_path: Path):
     """A real process: exit 2, one error line naming only the preview, nothing sent."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAVA_")}
-    env.update(LAVA_CONFIG_DIR=str(tmp_path / "cfg"), LAVA_SECRET_KEY="aks_test_" + "a" * 32)
+    env = clean_env(LAVA_CONFIG_DIR=str(tmp_path / "cfg"), LAVA_SECRET_KEY="aks_test_" + "a" * 32)
     # A base URL nothing listens on: had the secret passed, the request would fail with 6.
     env["LAVA_BASE_URL"] = "http://127.0.0.1:9/v1"
-    result = subprocess.run(
-        [sys.executable, "-m", "lava_cli", "keys", "show", WALLET],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = lava(["keys", "show", WALLET], env, timeout=60)
     assert result.returncode == 2, result.stderr
     assert "command line" in result.stderr and PREVIEW in result.stderr
     assert "K" * 8 not in result.stdout + result.stderr

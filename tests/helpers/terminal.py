@@ -14,15 +14,18 @@ import pty
 import select
 import struct
 import subprocess
-import sys
 import termios
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from tests.helpers.env import clean_env
+from tests.helpers.process import LAVA
+
 COLUMNS, LINES = 250, 50
-# Variables that would change what lava prints or where it goes, from the caller's shell.
-_DROP_PREFIXES = ("LAVA_", "ANTHROPIC_", "OPENAI_")
+# Variables that would change what lava prints or where it goes, from the caller's shell
+# (LAVA_* go too: clean_env drops them).
+_DROP_PREFIXES = ("ANTHROPIC_", "OPENAI_")
 _DROP = ("NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "GITHUB_ENV", "COLUMNS")
 
 
@@ -39,10 +42,8 @@ class Ran:
 
 def lava_env(**values: str) -> dict[str, str]:
     """This environment without any LAVA_*/tool settings, plus `values` and a wide terminal."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(_DROP_PREFIXES) and k not in _DROP
-    }
-    env.update(COLUMNS=str(COLUMNS), LINES=str(LINES), TERM="xterm-256color")
+    drop = [*_DROP, *(k for k in os.environ if k.startswith(_DROP_PREFIXES))]
+    env = clean_env(drop=drop, COLUMNS=str(COLUMNS), LINES=str(LINES), TERM="xterm-256color")
     env.update(values)
     return env
 
@@ -62,7 +63,7 @@ def run_lava_process(
     args: Sequence[str], env: Mapping[str, str], *, terminal: bool, timeout: float = 60.0
 ) -> Ran:
     """`python -m lava_cli ARGS`, stdin empty; stdout and stderr on ptys or pipes."""
-    command = [sys.executable, "-m", "lava_cli", *args]
+    command = [*LAVA, *args]
     if not terminal:
         done = subprocess.run(
             command, env=dict(env), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout

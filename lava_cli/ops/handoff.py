@@ -1,0 +1,172 @@
+"""The shown-once hand-off: a raw key the server just minted, kept or printed.
+
+Design pattern 8: a secret in hand is kept first. The raw value is saved where the
+user asked (`--save`), then printed before anything else can fail; whatever fails
+afterwards says the key was printed above, never swallows it. Keys nobody sees
+(`prompt`'s own key, `env --create`, `run --keep`) are saved or revoked: never left
+live with nobody holding them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, NamedTuple
+
+from lava_cli.errors import LavaError, UsageError
+
+if TYPE_CHECKING:
+    from lava_cli.api.types import NewKey
+    from lava_cli.context import AppContext
+
+KEY_FORMATS = ("env", "dotenv", "json", "github")
+
+
+class HandOff(NamedTuple):
+    """How a new key leaves `keys create` and `keys rotate`: saved, and in which form."""
+
+    save: bool = False
+    quiet: bool = False
+    json_: bool = False
+    fmt: str | None = None
+    var: str = "LAVA_SPEND_KEY"
+
+
+def check_format(fmt: str | None, var: str) -> None:
+    """Validate --format/--var before any request is made (exit 2)."""
+    if fmt is not None and fmt not in KEY_FORMATS:
+        raise UsageError(
+            f"--format: unknown format {fmt!r}", hint=f"use one of {', '.join(KEY_FORMATS)}"
+        )
+    if not var.isidentifier() or not var.isascii():
+        raise UsageError(f"--var: {var!r} is not a valid variable name")
+    if fmt == "github" and not os.environ.get("GITHUB_ENV"):
+        raise UsageError(
+            "--format github needs $GITHUB_ENV (set by GitHub Actions in every step)",
+            hint="outside Actions use --format env or --format dotenv",
+        )
+
+
+def emit_key(app: AppContext, minted: NewKey, verb: str, how: HandOff) -> None:
+    """Hand a freshly minted raw key to the user: save it (if asked), then print it.
+
+    Whatever fails after the server created the key, the key is printed or saved,
+    never swallowed: a failed save is reported after the key was printed.
+    """
+    saved: str | None = None
+    save_error: LavaError | None = None
+    interrupted = False
+    if how.save:
+        try:
+            saved = _save(app, minted)
+        except LavaError as exc:
+            save_error = exc
+        except KeyboardInterrupt:  # Ctrl-C mid-save: print the key below, then stop
+            interrupted = True
+    details_error = _print(app, minted, verb, how, saved)
+    if interrupted:
+        raise KeyboardInterrupt
+    if save_error is not None:
+        raise LavaError(
+            f"the key was {verb.lower()} and printed above, "
+            f"but saving it failed: {save_error.message}",
+            hint=save_error.hint,
+        )
+    if details_error is not None:
+        raise details_error
+
+
+def _print(
+    app: AppContext, minted: NewKey, verb: str, how: HandOff, saved: str | None
+) -> LavaError | None:
+    """Print the key in the form asked for; a failure drawing the details after the key
+    is returned, not raised, so the save's outcome is still reported first."""
+    if how.fmt is not None:
+        _emit_formatted(app, minted, how.fmt, how.var)
+    elif how.json_:
+        app.out.json(minted.key.raw)
+    elif how.quiet:
+        app.out.line(minted.raw)
+    else:
+        from lava_cli.render.keys import new_key
+
+        try:
+            new_key(app.out, minted.key, minted.raw, verb=verb, saved=saved)
+        except LavaError as exc:  # the details after the key: the key itself is out
+            return exc
+    return None
+
+
+def _emit_formatted(app: AppContext, minted: NewKey, fmt: str, var: str) -> None:
+    from lava_cli.tools.render import quote_dotenv, quote_posix
+
+    raw = minted.raw
+    if fmt == "json":
+        app.out.json(minted.key.raw)
+    elif fmt == "env":
+        app.out.line(f"export {var}={quote_posix(raw)}")
+    elif fmt == "dotenv":
+        app.out.line(f"{var}={quote_dotenv(raw)}")
+    else:
+        _to_github_env(app, minted, var)
+
+
+def _to_github_env(app: AppContext, minted: NewKey, var: str) -> None:
+    """`--format github`: mask first, so no later log line can show it, then append the
+    variable to $GITHUB_ENV for the job's next steps."""
+    from lava_cli.credentials import is_raw_spend_key
+
+    raw, kid = minted.raw, minted.key.spend_key_id
+    if not is_raw_spend_key(raw):
+        # A newline in the value would let the server add its own lines (variables,
+        # PATH) to every later step of the job: show it, never export it.
+        from lava_cli.api.types import MalformedResponse
+        from lava_cli.safetext import printable
+
+        app.out.line(printable(raw))
+        raise MalformedResponse(
+            f"the key the API returned for {kid} is not a plain lava_sk_ "
+            "value, so it was printed above and not written to $GITHUB_ENV",
+            hint="check --base-url points at the Lava API",
+        )
+    app.out.line(f"::add-mask::{raw}")
+    path = os.environ["GITHUB_ENV"]
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"{var}={raw}\n")
+    except OSError as exc:
+        raise LavaError(
+            f"cannot append to $GITHUB_ENV ({path}): {exc.strerror}",
+            hint=f"the key was created; revoke it with `lava keys revoke {kid} --yes` and retry",
+        ) from None
+    app.out.note(f"{var} is set for the next steps of this job ({kid}).")
+
+
+def _save(app: AppContext, minted: NewKey) -> str:
+    from lava_cli.ops.saved import save_spend_key
+
+    return save_spend_key(app, minted.key, minted.raw)
+
+
+def save_or_revoke(app: AppContext, minted: NewKey) -> str:
+    """Save a new key that is shown nowhere else, or revoke it; returns where it went.
+
+    For keys the user never sees (`prompt`'s own key, `env --create`, `run --keep`):
+    a key that cannot be kept must not stay live with nobody holding it, and printing
+    it to stderr instead would leak a secret where logs collect it.
+    """
+    kid = minted.key.spend_key_id
+    try:
+        return _save(app, minted)
+    except LavaError as exc:
+        try:
+            app.client().revoke_spend_key(kid)
+        except LavaError as revoke:
+            raise LavaError(
+                f"could not save the new spend key {kid} ({exc.message}), "
+                f"nor revoke it ({revoke.message})",
+                hint=f"revoke it: `lava keys revoke {kid} --yes`",
+            ) from None
+        raise LavaError(
+            f"could not save the new spend key, so it was revoked again: {exc.message}",
+            hint=exc.hint,
+        ) from None

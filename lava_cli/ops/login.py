@@ -1,0 +1,224 @@
+"""`lava login`, `lava logout`, `lava auth status`: the management secret key.
+
+The secret is read from a hidden prompt or stdin, never from argv; it is checked
+against the API before it is stored, and stored only where the user chose (the OS
+keyring, or an explicit 0600 file). The browser flow is `ops.weblogin`'s.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lava_cli.credentials import (
+    Secret,
+    check_secret_format,
+    delete_secret,
+    insecure_file,
+    profile_entry,
+    redact,
+    store_secret,
+)
+from lava_cli.errors import ApiAuthError, NotAuthenticatedError, UsageError
+
+if TYPE_CHECKING:
+    from lava_cli.context import AppContext
+
+# A base URL the user chose for this login is kept with the profile; a default is not.
+_URL_FLAGS = ("--base-url", "LAVA_BASE_URL")
+
+
+@dataclass(frozen=True)
+class LoginOptions:
+    """`lava login` after parsing: where the secret comes from, and where it goes."""
+
+    with_token: bool = False
+    web: bool = False
+    insecure_storage: bool = False
+
+
+def check(opts: LoginOptions) -> None:
+    """Usage errors the flags alone show (exit 2), before anything is read or sent."""
+    if opts.web and opts.with_token:
+        raise UsageError("--web and --with-token are two different ways to log in: pick one")
+
+
+def read_hidden(app: AppContext, prompt: str) -> str:
+    """Read a line from the terminal with echo off (the secret never shows on screen)."""
+    app.stderr.write(prompt)
+    app.stderr.flush()
+    try:
+        import termios
+
+        fd = app.stdin.fileno()
+        old = termios.tcgetattr(fd)
+    except (ImportError, AttributeError, OSError, ValueError):
+        line = app.stdin.readline()
+    else:
+        new = termios.tcgetattr(fd)
+        new[3] &= ~termios.ECHO
+        try:
+            termios.tcsetattr(fd, termios.TCSAFLUSH, new)
+            line = app.stdin.readline()
+        finally:
+            termios.tcsetattr(fd, termios.TCSAFLUSH, old)
+    app.stderr.write("\n")
+    return line
+
+
+def read_secret(app: AppContext, with_token: bool) -> str:
+    """The secret from stdin (--with-token) or a hidden prompt; never without either."""
+    if with_token:
+        text = app.stdin.read()
+        if not text.strip():
+            raise UsageError(
+                "--with-token read nothing from stdin", hint="lava login --with-token < secret.txt"
+            )
+        return check_secret_format(text)
+    if not app.can_prompt:
+        raise UsageError(
+            "no terminal to ask for the secret key",
+            hint="pipe it in: `lava login --with-token < secret.txt`, or set LAVA_SECRET_KEY",
+        )
+    return check_secret_format(
+        read_hidden(app, "Paste your Lava secret key (aks_live_… / aks_test_…): ")
+    )
+
+
+def login_with_secret(app: AppContext, value: str, *, insecure_storage: bool) -> str:
+    """Check a secret against the API, store it, record the profile. Returns where."""
+    base_url, source = app.base_url(value)
+    _verify(app, value, base_url)
+    storage = "file" if insecure_storage else "keyring"
+    where, previous = _store(app, value, storage, base_url if source in _URL_FLAGS else None)
+    if previous and previous != storage:
+        # Leave no second copy behind in the store we moved away from.
+        with contextlib.suppress(Exception):
+            delete_secret(profile_entry(app.profile), previous)
+    return where
+
+
+def _verify(app: AppContext, value: str, base_url: str) -> None:
+    """One cheap authenticated call: a secret the API refuses is never stored."""
+    client = app.client(Secret(value, "env", "login"), base_url=base_url)
+    try:
+        client.list_spend_keys_page(limit=1)
+    except ApiAuthError:
+        raise NotAuthenticatedError(
+            f"{base_url} refused this secret key ({redact(value)})",
+            hint="copy it again from Dashboard > Gateway > Secrets; aks_test_ keys work only "
+            "against the sandbox or an emulator (--base-url)",
+        ) from None
+
+
+def _store(
+    app: AppContext, value: str, storage: str, base_url: str | None
+) -> tuple[str, str | None]:
+    """Store the secret and record the profile as one step: (where, the previous store)."""
+    from lava_cli.config import state_lock
+
+    with state_lock():
+        where = store_secret(profile_entry(app.profile), value, storage)
+        with app.config.editing() as config:
+            profile = dict(config.profile(app.profile))
+            previous = profile.get("secret_storage")
+            profile["secret_storage"] = storage
+            if base_url is not None:
+                profile["base_url"] = base_url
+            config.set_profile(app.profile, profile)
+    return where, previous if isinstance(previous, str) else None
+
+
+def offer_web(app: AppContext) -> bool:
+    """At a desktop terminal, ask whether to log in through the browser (default yes)."""
+    if not app.can_prompt:
+        return False
+    from lava_cli.ops.weblogin import browser_available
+
+    if not browser_available():
+        return False
+    app.stderr.write("Log in with your browser? [Y/n] (n: paste a secret key instead) ")
+    app.stderr.flush()
+    return app.stdin.readline().strip().lower() in ("", "y", "yes")
+
+
+def run_login(app: AppContext, opts: LoginOptions) -> None:
+    """Log in through the browser, a hidden prompt or stdin; then say where it went."""
+    if opts.web or (not opts.with_token and offer_web(app)):
+        from lava_cli.ops.weblogin import web_login
+
+        value, where = web_login(
+            app,
+            lambda secret: login_with_secret(app, secret, insecure_storage=opts.insecure_storage),
+        )
+    else:
+        value = read_secret(app, opts.with_token)
+        where = login_with_secret(app, value, insecure_storage=opts.insecure_storage)
+    base_url = app.base_url(value)[0]
+    mode = "test" if value.startswith("aks_test_") else "live"
+    app.out.note(f"✓ Logged in to {base_url} ({mode} mode) as profile {app.profile!r}")
+    if opts.insecure_storage:
+        app.out.warn(f"the secret is stored in plain text in {where} (mode 0600)")
+    else:
+        app.out.note(f"  The secret key is in {where}.")
+    if os.environ.get("LAVA_SECRET_KEY"):
+        app.out.warn(
+            "LAVA_SECRET_KEY is set in this shell and takes precedence over the stored secret"
+        )
+
+
+def run_logout(app: AppContext) -> None:
+    """Forget the profile's stored secret (exit 3 when it has none)."""
+    if not app.profile_settings.get("secret_storage"):  # before taking any lock
+        raise NotAuthenticatedError(f"profile {app.profile!r} has no stored secret key")
+    with app.config.editing() as config:
+        profile = dict(config.profile(app.profile))
+        storage = profile.pop("secret_storage", None)
+        removed = isinstance(storage, str) and delete_secret(profile_entry(app.profile), storage)
+        if not storage:
+            raise NotAuthenticatedError(f"profile {app.profile!r} has no stored secret key")
+        config.set_profile(app.profile, profile)
+    where = str(insecure_file()) if storage == "file" else "the OS keyring"
+    app.out.note(
+        f"✓ Logged out of profile {app.profile!r}"
+        + (f" (secret removed from {where})" if removed else " (no secret was left to remove)")
+    )
+
+
+def status_info(app: AppContext) -> tuple[dict[str, object], Secret | None]:
+    """What `lava` would use now, and from where: (the report, the secret found)."""
+    secret = app.find_secret()
+    base_url, base_source = app.base_url(secret.value if secret else None)
+    info: dict[str, object] = {
+        "profile": app.profile,
+        "base_url": base_url,
+        "base_url_source": base_source,
+        "logged_in": secret is not None,
+        "mode": secret.mode if secret else None,
+        "secret_source": secret.source if secret else None,
+        "secret_location": secret.location if secret else None,
+        "secret_preview": redact(secret.value) if secret else None,
+    }
+    if secret is not None and secret.source == "keyring":
+        from lava_cli.credentials import keyring_backend_name
+
+        info["keyring_backend"] = keyring_backend_name()
+    return info, secret
+
+
+def run_status(app: AppContext, *, json: bool) -> None:
+    """Print the status; exit 3 when there is no secret, after printing it."""
+    info, secret = status_info(app)
+    if json:
+        app.out.json(info)
+    else:
+        from lava_cli.render.auth import status
+
+        status(app.out, info)
+    if secret is None:
+        raise NotAuthenticatedError(
+            f"not logged in (profile {app.profile!r})",
+            hint="run `lava login`, or set LAVA_SECRET_KEY",
+        )

@@ -1,0 +1,25 @@
+"""Rendering for `lava models`: a table on a terminal, tab-separated rows when piped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from lava_cli.ops.models import CatalogueRow
+    from lava_cli.render.output import Output
+
+COLUMNS = ("model", "provider", "input / 1M", "output / 1M")
+
+
+def _price(value: Decimal | None) -> str:
+    return "-" if value is None else f"${value:f}"
+
+
+def catalogue(out: Output, rows: Sequence[CatalogueRow]) -> None:
+    """Model, provider, and the prices per 1M input and output tokens."""
+    out.table(
+        COLUMNS, [[r.id, r.provider, _price(r.input_per_1m), _price(r.output_per_1m)] for r in rows]
+    )
