@@ -142,8 +142,9 @@ def _open_wallets(store: Store, secrets: Sequence[str]) -> None:
 class EmulatorHandle:
     """A running emulator in a background thread. Use as a context manager.
 
-    `secrets[0]` is the default wallet's secret; `reset()` forgets every key and
-    request (wallets stay), for tests between cases.
+    `secrets[0]` is the default wallet's secret; `reset()` forgets every key, request,
+    payment and minted secret (wallets and the secrets they started with stay), for
+    tests between cases.
     """
 
     def __init__(

@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import httpx
+import pytest
 
 from lava_cli.emulator.server import start_in_thread
 
@@ -137,6 +138,7 @@ def test_a_first_release_database_keeps_working(tmp_path: Path) -> None:
         assert "secret_hash" not in columns
 
 
+@pytest.mark.slow  # two emulators on a file database, fsync on every commit
 def test_opening_twice_migrates_once(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     _first_release_database(path)

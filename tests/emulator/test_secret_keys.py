@@ -217,6 +217,7 @@ def test_a_live_wallet_mints_live_secrets() -> None:
             assert alias.get("/wallet").status_code == 200
 
 
+@pytest.mark.slow  # two emulators on a file database, fsync on every commit
 def test_secret_keys_survive_a_restart_and_a_started_secret_revives(tmp_path: Path) -> None:
     db = str(tmp_path / "emu.sqlite3")
     started = "aks_test_" + "R" * 32
