@@ -89,11 +89,12 @@ def mode_of(secret: str) -> str:
 
 
 def secret_forms(token: str) -> tuple[str, ...]:
-    """The secrets a presented token may be: itself, or for a ``lava_wk_<body>`` wallet
-    key the secrets ``aks_test_<body>`` and ``aks_live_<body>`` it is an alias of."""
+    """The secrets a presented token may be: itself, and for a ``lava_wk_<body>`` wallet
+    key also the secrets ``aks_test_<body>`` and ``aks_live_<body>`` it is an alias of.
+    (Itself too: an emulator may be started with a ``lava_wk_`` secret.)"""
     if token.startswith(WALLET_KEY_PREFIX):
         body = token.removeprefix(WALLET_KEY_PREFIX)
-        return tuple(prefix + body for prefix in SECRET_PREFIXES.values())
+        return (token, *(prefix + body for prefix in SECRET_PREFIXES.values()))
     return (token,)
 
 
@@ -106,9 +107,11 @@ def wallet_key(secret: str) -> str:
 
 
 def secret_hint(secret: str) -> str:
-    """``aks_test_****`` + the secret's last 4 characters: enough to tell keys apart,
+    """The secret's prefix (``aks_test_``, ``aks_live_``, or ``lava_wk_`` for an emulator
+    started with one), ``****`` and its last 4 characters: enough to tell keys apart,
     nothing to guess with."""
-    prefix = next((p for p in SECRET_PREFIXES.values() if secret.startswith(p)), "")
+    prefixes = (*SECRET_PREFIXES.values(), WALLET_KEY_PREFIX)
+    prefix = next((p for p in prefixes if secret.startswith(p)), "")
     return prefix + HINT_MASK + secret[-HINT_CHARS:]
 
 

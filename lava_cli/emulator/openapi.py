@@ -62,6 +62,7 @@ from lava_cli.emulator.contract import (
     SPEND_KEY_PREFIX,
     STATUSES,
     TIER_TYPES,
+    WALLET_KEY_PREFIX,
 )
 from lava_cli.emulator.cycles import Clock, utc_now
 from lava_cli.emulator.records import REQUEST_FIELDS, USAGE_FIELDS
@@ -253,7 +254,10 @@ _SECRET_KEY_FIELDS: Schema = {
     "name": _STRING,
     "secret_key_hint": {
         "type": "string",
-        "pattern": f"^(aks_|{_SECRET_PREFIX}){re.escape(HINT_MASK)}[A-Za-z0-9]{{0,{HINT_CHARS}}}$",
+        # aks_ alone: a migrated secret not presented since; no prefix: a secret the
+        # emulator was started with that has none of these (start_in_thread takes any)
+        "pattern": f"^(aks_|{_SECRET_PREFIX}|{re.escape(WALLET_KEY_PREFIX)})?"
+        f"{re.escape(HINT_MASK)}[A-Za-z0-9_-]{{0,{HINT_CHARS}}}$",
     },
     "created_at": _TIME,
 }

@@ -206,6 +206,15 @@ def test_wallet_key_alias_of_every_secret(api: httpx.Client, emu: EmulatorHandle
         assert c.get("/wallet").status_code == 401
 
 
+def test_a_wallet_started_with_a_wallet_key_answers_to_it() -> None:
+    started = "lava_wk_" + "W" * 32
+    with start_in_thread(secrets=[started]) as emu, as_secret(emu, started) as api:
+        assert api.get("/wallet").status_code == 200
+        [listed_key] = listed(api)
+        assert listed_key["secret_key_hint"] == "lava_wk_****WWWW"
+        assert re.fullmatch(r"aks_test_[A-Za-z0-9]{32}", create(api)["secret_key"])
+
+
 def test_a_live_wallet_mints_live_secrets() -> None:
     live = "aks_live_" + "L" * 32
     with start_in_thread(secrets=[live]) as emu, as_secret(emu, live) as api:
