@@ -20,7 +20,8 @@ class ExitCode(enum.IntEnum):
     NOT_FOUND = 4
     POLICY = 5
     UNAVAILABLE = 6
-    NOT_DELIVERED = 7  # `keys rotate --deliver`: rotated, but a delivery or the probe failed
+    DRIFT = 7  # `keys apply --check`: the wallet differs from the file
+    NOT_DELIVERED = 8  # `keys rotate --deliver`: rotated, but a delivery or the probe failed
     CANNOT_EXECUTE = 126  # `lava run`: the command exists but cannot run (as a shell says)
     COMMAND_NOT_FOUND = 127  # `lava run`: no such command (as a shell says)
     INTERRUPTED = 130
@@ -73,10 +74,20 @@ class UnavailableError(LavaError):
     exit_code = ExitCode.UNAVAILABLE
 
 
+class DriftError(LavaError):
+    """`lava keys apply --check`: the wallet differs from the key file (exit 7).
+
+    A code of its own: every other one can come out of the same run for another reason
+    (5 for a 429 or 403, 1 for an API error), and a CI drift check must tell "the
+    wallet changed" from "could not tell"."""
+
+    exit_code = ExitCode.DRIFT
+
+
 class NotDeliveredError(LavaError):
     """`keys rotate --deliver`: the key was rotated (the old value is dead), but a delivery
-    command or the probe of the new value failed (exit 7). The new value was saved or
-    printed first; the code tells a script the old key is gone, unlike exits 1-6, which
+    command or the probe of the new value failed (exit 8). The new value was saved or
+    printed first; the code tells a script the old key is gone, unlike exits 1-7, which
     mean nothing was rotated (or may have been: exit 6 with "may have been created")."""
 
     exit_code = ExitCode.NOT_DELIVERED

@@ -140,10 +140,12 @@ def parse_amount(text: str, flag: str = "--spend-limit") -> Decimal:
     return amount
 
 
-def parse_spend_limit(value: str) -> dict[str, str]:
-    """`AMOUNT/CYCLE` -> the API's `{"amount": "25.00", "cycle": "monthly"}`."""
-    amount_text, cycle = _split(value, "--spend-limit", "25/monthly")
-    amount = parse_amount(amount_text)
+def parse_spend_limit(value: str, flag: str = "--spend-limit") -> dict[str, str]:
+    """`AMOUNT/CYCLE` -> the API's `{"amount": "25.00", "cycle": "monthly"}`.
+
+    `flag` names the setting in messages: the option, or a key file's field."""
+    amount_text, cycle = _split(value, flag, "25/monthly")
+    amount = parse_amount(amount_text, flag)
     return {"amount": f"{amount:.2f}", "cycle": cycle}
 
 
@@ -179,17 +181,17 @@ def parse_share(value: str, flag: str) -> Decimal:
     return share
 
 
-def parse_request_limit(value: str) -> dict[str, object]:
+def parse_request_limit(value: str, flag: str = "--request-limit") -> dict[str, object]:
     """`COUNT/CYCLE` -> `{"count": 1000, "cycle": "daily"}`."""
-    count_text, cycle = _split(value, "--request-limit", "1000/daily")
-    return {"count": parse_count(count_text, "--request-limit", "the count"), "cycle": cycle}
+    count_text, cycle = _split(value, flag, "1000/daily")
+    return {"count": parse_count(count_text, flag, "the count"), "cycle": cycle}
 
 
-def parse_rate_limit(value: str) -> dict[str, object]:
+def parse_rate_limit(value: str, flag: str = "--rate-limit") -> dict[str, object]:
     """`RPM[/BURST]` -> `{"rpm": 60, "burst": 10}` (burst null when not given)."""
     rpm_text, sep, burst_text = value.strip().partition("/")
-    rpm = parse_count(rpm_text, "--rate-limit", "requests per minute")
-    burst = parse_count(burst_text, "--rate-limit", "the burst") if sep else None
+    rpm = parse_count(rpm_text, flag, "requests per minute")
+    burst = parse_count(burst_text, flag, "the burst") if sep else None
     return {"rpm": rpm, "burst": burst}
 
 

@@ -1,4 +1,5 @@
-"""`lava keys …`: create, list, show, update, pause, resume, rotate, revoke, forget, check.
+"""`lava keys …`: create, list, show, update, pause, resume, rotate, revoke, forget, check,
+and (from `cli/apply.py`) apply and export.
 
 Typer only: each command turns its flags into the Options of `ops/keys.py` (usage
 errors, exit 2, before any request) and calls `ops.keys.run_<command>(app, opts)`.
@@ -10,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from lava_cli.cli import apply as keys_as_code
 from lava_cli.cli.common import JsonOpt, QuietOpt, app_of, command_group
 from lava_cli.ops import keys as ops
 from lava_cli.ops.handoff import HandOff, check_format
@@ -234,7 +236,7 @@ def rotate(
     With --deliver, each COMMAND gets the new key on its stdin only (never in its
     arguments or environment), then a free request proves the gateway accepts it.
     If a command or the probe fails, the new key is saved (--save) or printed on
-    stdout, and the exit code is 7. Commands time out after LAVA_DELIVER_TIMEOUT
+    stdout, and the exit code is 8. Commands time out after LAVA_DELIVER_TIMEOUT
     seconds (default 60).
 
     Example: lava keys rotate ci --deliver 'gh secret set LAVA_SPEND_KEY'
@@ -317,3 +319,8 @@ def forget(
     Example: lava keys forget old-ci
     """
     ops.run_forget(app_of(ctx), ops.ForgetOptions(key, quiet, json_))
+
+
+# Keys as code: their own module, listed after the commands above.
+app.command("apply")(keys_as_code.apply)
+app.command("export")(keys_as_code.export)

@@ -19,7 +19,8 @@ HELP = """Manage Lava spend keys (lava_sk_…) from a terminal, scripts and CI.
 
 Log in once with your secret key, then create, limit, rotate and revoke keys.
 Exit codes: 0 ok, 1 API error, 2 bad usage, 3 not authenticated, 4 not found,
-5 refused by policy, 6 network or server unavailable, 130 interrupted.
+5 refused by policy, 6 network or server unavailable, 7 drift (keys apply --check),
+8 rotated but not delivered (keys rotate --deliver), 130 interrupted.
 """
 
 

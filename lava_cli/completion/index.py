@@ -47,6 +47,8 @@ NODES: dict[str, tuple[bool, list[tuple[str, ...]], list[tuple[str, ...]]]] = {
             ('revoke', 'revoke', '"revoke":"Revoke a key for good\\\\: it stops working at..."', 'revoke\tRevoke a key for good: it stops working at...', 'revoke:::Revoke a key for good: it stops working at...'),
             ('check', 'check', '"check":"Exit 0 if a key can spend now, exit 5 with..."', 'check\tExit 0 if a key can spend now, exit 5 with...', 'check:::Exit 0 if a key can spend now, exit 5 with...'),
             ('forget', 'forget', '"forget":"Remove a key saved with --save from this..."', 'forget\tRemove a key saved with --save from this...', 'forget:::Remove a key saved with --save from this...'),
+            ('apply', 'apply', '"apply":"Make the wallet\'\'s keys match a TOML file\\\\:..."', "apply\tMake the wallet's keys match a TOML file:...", "apply:::Make the wallet's keys match a TOML file:..."),
+            ('export', 'export', '"export":"Print the wallet\'\'s keys as a key file for..."', "export\tPrint the wallet's keys as a key file for...", "export:::Print the wallet's keys as a key file for..."),
         ],
         [
             ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
@@ -207,6 +209,35 @@ NODES: dict[str, tuple[bool, list[tuple[str, ...]], list[tuple[str, ...]]]] = {
             ('--quiet', '--quiet', '"--quiet":"Print only the id (or the new key)."', '--quiet\tPrint only the id (or the new key).', '--quiet:::Print only the id (or the new key).'),
             ('-q', '-q', '"-q":"Print only the id (or the new key)."', '-q\tPrint only the id (or the new key).', '-q:::Print only the id (or the new key).'),
             ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+    ),
+    'keys apply': (
+        False,
+        [
+        ],
+        [
+            ('--file', '--file', '"--file":"The key file (TOML; - reads stdin)."', '--file\tThe key file (TOML; - reads stdin).', '--file:::The key file (TOML; - reads stdin).'),
+            ('-f', '-f', '"-f":"The key file (TOML; - reads stdin)."', '-f\tThe key file (TOML; - reads stdin).', '-f:::The key file (TOML; - reads stdin).'),
+            ('--prune', '--prune', '"--prune":"Revoke the wallet\'\'s keys the file does not declare."', "--prune\tRevoke the wallet's keys the file does not declare.", "--prune:::Revoke the wallet's keys the file does not declare."),
+            ('--yes', '--yes', '"--yes":"Apply without asking."', '--yes\tApply without asking.', '--yes:::Apply without asking.'),
+            ('-y', '-y', '"-y":"Apply without asking."', '-y\tApply without asking.', '-y:::Apply without asking.'),
+            ('--dry-run', '--dry-run', '"--dry-run":"Print the plan; change nothing."', '--dry-run\tPrint the plan; change nothing.', '--dry-run:::Print the plan; change nothing.'),
+            ('--check', '--check', '"--check":"Print the plan, change nothing; exit 0 in sync, 7 when the wallet differs."', '--check\tPrint the plan, change nothing; exit 0 in sync, 7 when the wallet differs.', '--check:::Print the plan, change nothing; exit 0 in sync, 7 when the wallet differs.'),
+            ('--save', '--save', '"--save":"Keep each new key in the OS keyring (per key id)."', '--save\tKeep each new key in the OS keyring (per key id).', '--save:::Keep each new key in the OS keyring (per key id).'),
+            ('--format', '--format', '"--format":"Hand new keys to a script\\\\: env, dotenv, github (one PREFIX_NAME variable each) or json (an array)."', '--format\tHand new keys to a script: env, dotenv, github (one PREFIX_NAME variable each) or json (an array).', '--format:::Hand new keys to a script: env, dotenv, github (one PREFIX_NAME variable each) or json (an array).'),
+            ('--var-prefix', '--var-prefix', '"--var-prefix":"Prefix of the variables --format writes."', '--var-prefix\tPrefix of the variables --format writes.', '--var-prefix:::Prefix of the variables --format writes.'),
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+    ),
+    'keys export': (
+        False,
+        [
+        ],
+        [
+            ('--json', '--json', '"--json":"The same declaration as JSON (the API objects\\\\: keys list --json)."', '--json\tThe same declaration as JSON (the API objects: keys list --json).', '--json:::The same declaration as JSON (the API objects: keys list --json).'),
             ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
             ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
         ],

@@ -17,7 +17,7 @@ rotation and the new value landing in its destination (a CI secret, a vault). He
    destination that gets the new one is one fewer outage.
 3. The probe (`probe`, below) proves the gateway accepts the new value, for free.
 4. Any failure: the new value was saved (`--save`) or is printed on stdout, and the
-   exit is 7 (`NotDeliveredError`), which tells a script the old key is gone.
+   exit is 8 (`NotDeliveredError`), which tells a script the old key is gone.
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ def _print(
     """Print the key in the form asked for; a failure drawing the details after the key
     is returned, not raised, so the save's outcome is still reported first."""
     if how.fmt is not None:
-        _emit_formatted(app, minted, how.fmt, how.var)
+        emit_formatted(app, minted, how.fmt, how.var)
     elif how.json_:
         app.out.json(minted.key.raw)
     elif how.quiet:
@@ -96,7 +96,9 @@ def _print(
     return None
 
 
-def _emit_formatted(app: AppContext, minted: NewKey, fmt: str, var: str) -> None:
+def emit_formatted(app: AppContext, minted: NewKey, fmt: str, var: str) -> None:
+    """One new key in a script's form (--format env|dotenv|json|github), as variable
+    `var`; `keys apply` calls it once per key it created."""
     from lava_cli.tools.render import quote_dotenv, quote_posix
 
     raw = minted.raw

@@ -152,7 +152,7 @@ def test_a_failing_command_leaves_the_key_on_stdout_and_exits_7(logged_in, tmp_p
     result = run_lava(
         "keys", "rotate", "ci", "--deliver", failing, "--deliver", command(recorder, out)
     )
-    assert result.code == 7, result.output
+    assert result.code == 8, result.output
     printed = result.stdout.strip()
     assert printed.startswith("lava_sk_") and result.stdout.count("\n") == 1
     assert gateway_status(logged_in, printed) == 200  # the printed key is the live one
@@ -167,7 +167,7 @@ def test_a_failing_command_leaves_the_key_on_stdout_and_exits_7(logged_in, tmp_p
 def test_with_save_a_failed_delivery_saves_the_key_instead(logged_in, memory_keyring):
     key = create("--name", "kept")
     result = run_lava("keys", "rotate", "kept", "--save", "--deliver", "false")
-    assert result.code == 7, result.output
+    assert result.code == 8, result.output
     assert result.stdout == ""  # saved, so not printed
     saved = memory_keyring.entries[("lava-cli", f"spend_key:{key['spend_key_id']}")]
     assert gateway_status(logged_in, saved) == 200
@@ -177,7 +177,7 @@ def test_with_save_a_failed_delivery_saves_the_key_instead(logged_in, memory_key
 def test_a_json_report_of_a_failure_carries_the_key(logged_in):
     create("--name", "ci")
     result = run_lava("keys", "rotate", "ci", "--json", "--deliver", "false")
-    assert result.code == 7
+    assert result.code == 8
     report = json.loads(result.stdout)
     assert report["ok"] is False and report["saved"] is None
     failed = report["steps"][1]
@@ -193,7 +193,7 @@ def test_a_command_that_hangs_is_stopped_at_the_deadline(logged_in, tmp_path, mo
     started = time.monotonic()
     result = run_lava("keys", "rotate", "slow", "--deliver", command(sleeper, pid_file))
     assert time.monotonic() - started < 30  # 1 s deadline + 2 s grace, on a loaded machine
-    assert result.code == 7, result.output
+    assert result.code == 8, result.output
     assert "did not finish within 1 s (LAVA_DELIVER_TIMEOUT)" in result.stderr
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)  # stopped, not left running
@@ -205,7 +205,7 @@ def test_a_command_that_cannot_start_after_the_rotation(logged_in, tmp_path):
     broken = script(tmp_path, "broken", "#!/nonexistent/interpreter\n")
     broken.chmod(0o755)  # found by the check before the rotation; exec then fails
     result = run_lava("keys", "rotate", "ci", "--deliver", str(broken))
-    assert result.code == 7, result.output
+    assert result.code == 8, result.output
     assert "command not found" in result.stderr
     assert gateway_status(logged_in, result.stdout.strip()) == 200
 
@@ -249,7 +249,7 @@ def test_the_probe_fails_when_the_gateway_refuses_the_new_key(logged_in, tmp_pat
     pauser = script(tmp_path, "pauser.py", PAUSER)
     deliver = command(pauser, logged_in.base_url, secret_file, key["spend_key_id"])
     result = run_lava("keys", "rotate", "ci", "--deliver", deliver)
-    assert result.code == 7, result.output
+    assert result.code == 8, result.output
     assert "deliver 1/1: ok" in result.stderr
     assert "probe: FAILED: POST /v1/chat/completions with the new key: 401" in result.stderr
     printed = result.stdout.strip()
@@ -269,7 +269,7 @@ def test_a_gateway_answering_before_the_key_check_proves_nothing(tmp_path, monke
         monkeypatch.setenv("LAVA_MAX_RETRIES", "0")
         create("--name", "ci")
         result = run_lava("keys", "rotate", "ci", "--deliver", "cat")
-    assert result.code == 7, result.output
+    assert result.code == 8, result.output
     assert "so did a made-up key (429)" in result.stderr
     assert result.stdout.strip().startswith("lava_sk_")
 

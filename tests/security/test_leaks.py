@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CANARY_SECRET = "aks_test_CANARYsecret" + secrets.token_hex(12)
 CANARY_SPEND = "lava_sk_CANARYspend" + secrets.token_hex(16)
 MINTED: list[str] = []  # every raw key the canary emulator handed out
-INTENDED_STDOUT = (("keys", "create"), ("keys", "rotate"), ("env",))
+INTENDED_STDOUT = (("keys", "create"), ("keys", "rotate"), ("keys", "apply"), ("env",))
 CHILD = (
     "import json, sys\n"
     "cmdline = open('/proc/self/cmdline', 'rb').read().decode('utf-8', 'replace')\n"
@@ -175,6 +175,11 @@ def _deliver(sandbox: Path) -> str:
 def _emulator_runs(sandbox: Path) -> list[tuple[tuple[str, ...], str | None, dict[str, str]]]:
     """(argv, stdin, extra env) for every command and flag combination we know."""
     no_secret = {"LAVA_SECRET_KEY": ""}
+    declared = sandbox / "keys.toml"
+    declared.write_text('[keys.a1]\nspend_limit = "5/total"\n[keys.a2]\nshape = "anthropic"\n')
+    one_more = sandbox / "more.toml"
+    one_more.write_text(declared.read_text() + "[keys.a3]\n")
+    keys_file, more = str(declared), str(one_more)
     runs: list[tuple[tuple[str, ...], str | None, dict[str, str]]] = [
         (("login", "--with-token"), CANARY_SECRET + "\n", no_secret),
         (("auth", "status"), None, no_secret),
@@ -234,6 +239,13 @@ def _emulator_runs(sandbox: Path) -> list[tuple[tuple[str, ...], str | None, dic
         (("keys", "revoke", "kept", "--yes"), None, {}),
         (("keys", "revoke", "e1", "--yes", "--json"), None, {}),
         (("keys", "revoke", "ci", "--yes"), None, {}),
+        (("keys", "apply", "-f", keys_file, "--dry-run"), None, {}),
+        (("keys", "apply", "-f", keys_file, "--yes"), None, {}),
+        (("keys", "apply", "-f", keys_file, "--check"), None, {}),
+        (("keys", "export"), None, {}),
+        (("keys", "export", "--json"), None, {}),
+        (("keys", "apply", "-f", more, "--yes", "--format", "env"), None, {}),
+        (("keys", "apply", "-f", "-", "--yes", "--save"), "[keys.a4]\n", {}),
         (("prompt", "hi"), None, {"LAVA_SPEND_KEY": CANARY_SPEND}),  # unknown key: 401
         (("env", "openai-sdk"), None, {"LAVA_SPEND_KEY": CANARY_SPEND}),
         (("keys", "create", "--name", "x", "--spend-limit", CANARY_SPEND), None, {}),  # refused
