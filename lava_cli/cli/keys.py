@@ -13,11 +13,31 @@ import typer
 from lava_cli.cli.common import JsonOpt, QuietOpt, app_of, command_group
 from lava_cli.ops import keys as ops
 from lava_cli.ops.handoff import HandOff, check_format
+from lava_cli.ops.vetting import Vetting
 
 app = command_group("Create and manage spend keys (lava_sk_…).")
 
 KeyArg = Annotated[
-    str, typer.Argument(help="Spend key id (sk_…) or unique name.", show_default=False)
+    str,
+    typer.Argument(
+        help="Spend key id (sk_…), unique name, or preview (lava_sk_a1b2c3d4, with or "
+        "without ****).",
+        show_default=False,
+    ),
+]
+AllowDuplicateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-duplicate-name",
+        help="Use the name even if another key has it (lookups by name then fail).",
+    ),
+]
+AllowUnknownOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unknown-model",
+        help="Accept a --model the catalogue (`lava models`) does not list yet.",
+    ),
 ]
 SaveOpt = Annotated[
     bool, typer.Option("--save", help="Keep the new raw key in the OS keyring (per key id).")
@@ -74,6 +94,8 @@ def create(
     expires_at: ExpiresAtOpt = None,
     expires_in: ExpiresInOpt = None,
     paused: Annotated[bool, typer.Option("--paused", help="Create it paused.")] = False,
+    allow_duplicate_name: AllowDuplicateOpt = False,
+    allow_unknown_model: AllowUnknownOpt = False,
     save: SaveOpt = False,
     quiet: QuietOpt = False,
     json_: JsonOpt = False,
@@ -98,7 +120,8 @@ def create(
         paused=paused,
     )
     body = ops.build_body(changes, ops.now())
-    ops.run_create(app_of(ctx), ops.CreateOptions(body, how))
+    vetting = Vetting(allow_duplicate_name, allow_unknown_model)
+    ops.run_create(app_of(ctx), ops.CreateOptions(body, how, vetting))
 
 
 @app.command("list")
@@ -159,6 +182,8 @@ def update(
     expires_at: ExpiresAtOpt = None,
     expires_in: ExpiresInOpt = None,
     no_expiry: Annotated[bool, typer.Option("--no-expiry", help="Never expire.")] = False,
+    allow_duplicate_name: AllowDuplicateOpt = False,
+    allow_unknown_model: AllowUnknownOpt = False,
     quiet: QuietOpt = False,
     json_: JsonOpt = False,
 ) -> None:
@@ -184,7 +209,8 @@ def update(
         no_expiry=no_expiry,
     )
     body = ops.update_body(changes, ops.now())
-    ops.run_update(app_of(ctx), ops.UpdateOptions(key, body, "Updated", quiet, json_))
+    vetting = Vetting(allow_duplicate_name, allow_unknown_model)
+    ops.run_update(app_of(ctx), ops.UpdateOptions(key, body, "Updated", quiet, json_, vetting))
 
 
 @app.command()

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lava_cli.errors import ApiNotFoundError, LavaError, NotFoundError, UsageError
+from lava_cli.ops.vetting import Vetting, vet_changes, vet_new_key
 from lava_cli.parsing import (
     expiry,
     parse_name,
@@ -186,17 +187,21 @@ def now() -> datetime:
 class CreateOptions(NamedTuple):
     body: Mapping[str, object]
     how: HandOff
+    vetting: Vetting = Vetting()
 
 
 def run_create(app: AppContext, opts: CreateOptions) -> None:
-    """Create the key, then hand its raw value over (saved first when asked)."""
+    """Check the name and models, create the key, then hand its raw value over (saved
+    first when asked)."""
     from lava_cli.ops.handoff import emit_key
 
     if opts.how.save:
         from lava_cli.ops.saved import check_can_save
 
         check_can_save(app)
-    minted = app.client().create_spend_key(dict(opts.body))
+    client = app.client()
+    vet_new_key(app, client, opts.body, opts.vetting)
+    minted = client.create_spend_key(dict(opts.body))
     emit_key(app, minted, "Created", opts.how)
 
 
@@ -252,15 +257,17 @@ class UpdateOptions(NamedTuple):
     verb: str = "Updated"
     quiet: bool = False
     json_: bool = False
+    vetting: Vetting = Vetting()
 
 
 def run_update(app: AppContext, opts: UpdateOptions) -> None:
-    """Send the changes; keep a saved copy's record (name, shape) in step."""
+    """Check and send the changes; keep a saved copy's record (name, shape) in step."""
     from lava_cli.ops.saved import drop_if_gone, sync_saved_key
     from lava_cli.render.keys import changed
 
     client = app.client()
     target = resolve_or_drop(app, client, opts.key)
+    vet_changes(app, client, target, opts.body, opts.vetting)
     try:
         updated = client.update_spend_key(target.spend_key_id, dict(opts.body))
     except ApiNotFoundError:  # revoked between the lookup and the update
