@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from lava_cli.ops.handoff import HandOff
 
 _ID_RE = re.compile(r"sk_[A-Za-z0-9]{6,64}")
+KEY_FORMS = "an id (sk_…), a name, or a preview (lava_sk_a1b2c3d4****, the **** optional)"
 
 
 # --- a key's settings -> the create/update body ------------------------------------------
@@ -127,21 +128,33 @@ def update_body(changes: KeyChanges, now: datetime) -> dict[str, object]:
 # --- finding a key ---------------------------------------------------------------------
 
 
+def matches_ref(ref: str, key: SpendKey) -> bool:
+    """Whether `ref` names `key`: its id, its name, or its preview in any form people
+    copy (`ops.saved.preview_stem`)."""
+    from lava_cli.ops.saved import preview_stem
+
+    stem = preview_stem(ref)
+    if stem is not None and key.key_preview[: len(stem)] == stem:
+        return True
+    return ref in (key.name, key.key_preview, key.spend_key_id)
+
+
 def resolve_key(client: LavaClient, ref: str) -> SpendKey:
-    """A key by `spend_key_id`, unique name, or preview (`lava_sk_a1b2c3d4****`).
+    """A key by `spend_key_id`, unique name, or preview (`lava_sk_a1b2c3d4****`,
+    `lava_sk_a1b2c3d4`, `lava_sk_a1b2c3d4…`).
 
     Ids are tried directly first (one request); names need the whole list.
     """
     ref = ref.strip()
     if not ref:
-        raise UsageError("KEY is empty", hint="give a spend key id (sk_…) or name")
+        raise UsageError("KEY is empty", hint=f"give {KEY_FORMS}")
     if _ID_RE.fullmatch(ref):
         try:
             return client.get_spend_key(ref)
         except ApiNotFoundError:
             pass  # a key may well be *named* like an id; fall through to names
     keys = list(client.iter_spend_keys())
-    matches = [k for k in keys if ref in (k.name, k.key_preview, k.spend_key_id)]
+    matches = [k for k in keys if matches_ref(ref, k)]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
@@ -150,10 +163,13 @@ def resolve_key(client: LavaClient, ref: str) -> SpendKey:
             f"{len(matches)} keys are named {ref!r}: {listed}",
             hint="use the spend_key_id instead of the name",
         )
+    from lava_cli.ops.saved import preview_stem
+
     names = ", ".join(sorted(k.name for k in keys)[:10]) or "none"
+    stem = preview_stem(ref)  # shown in the preview form, which messages keep as it is
     raise NotFoundError(
-        f"no spend key with id or name {ref!r}",
-        hint=f"your keys: {names} (see `lava keys list`)",
+        f"no spend key with id, name or preview {f'{stem}****' if stem else ref!r}",
+        hint=f"your keys: {names} (see `lava keys list`); KEY is {KEY_FORMS}",
     )
 
 

@@ -9,6 +9,7 @@ tell whether a saved key it answered 404 for is really gone (`drop_if_gone`).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from lava_cli.credentials import delete_secret, load_secret, spend_key_entry, store_secret
@@ -18,6 +19,18 @@ if TYPE_CHECKING:
     from lava_cli.api.client import LavaClient
     from lava_cli.api.types import SpendKey
     from lava_cli.context import AppContext
+
+
+# A preview as people copy it: `lava_sk_` + the 8 characters a preview shows, then its
+# `****`, some of them, an ellipsis (a cut table cell) or nothing. Too short to be a key.
+_PREVIEW_REF_RE = re.compile(r"(lava_sk_[A-Za-z0-9_\-]{8})(?:\*{1,4}|…|\.{3})?")
+
+
+def preview_stem(ref: str) -> str | None:
+    """`lava_sk_` + 8 characters when `ref` is shaped like a key's preview (with or
+    without its `****`, or cut short with `…`), else None."""
+    found = _PREVIEW_REF_RE.fullmatch(ref.strip())
+    return found.group(1) if found else None
 
 
 def _storage(app: AppContext) -> str:
@@ -78,6 +91,7 @@ def _record(key: SpendKey, storage: str) -> dict[str, Any]:
     record: dict[str, Any] = {
         "name": key.name,
         "request_shape": key.request_shape,
+        "key_preview": key.key_preview,
         "storage": storage,
     }
     wallet = key.raw.get("wallet_id")
@@ -93,8 +107,10 @@ def sync_saved_key(app: AppContext, key: SpendKey) -> None:
     old request shape. Keys not saved here are left alone.
     """
     meta = saved_keys(app).get(key.spend_key_id)
-    if not isinstance(meta, dict) or (
-        meta.get("name") == key.name and meta.get("request_shape") == key.request_shape
+    if not isinstance(meta, dict) or all(
+        meta.get(field) == value
+        for field, value in _record(key, _entry_storage(meta)).items()
+        if field != "wallet_id"
     ):
         return
     with app.config.editing() as config:
@@ -139,15 +155,26 @@ def forget_spend_key(app: AppContext, spend_key_id: str) -> bool:
     return True
 
 
+def _names(ref: str, kid: str, meta: dict[str, Any]) -> bool:
+    """Whether `ref` is this saved key's id, name or preview (in any form people copy)."""
+    stem = preview_stem(ref)
+    preview = meta.get("key_preview")
+    if stem is not None and isinstance(preview, str) and preview[: len(stem)] == stem:
+        return True
+    return ref in (kid, meta.get("name"), preview)
+
+
 def find_saved(app: AppContext, ref: str) -> tuple[str, dict[str, Any]] | None:
-    """(spend_key_id, record) of the key saved here by id or name; None when none is.
+    """(spend_key_id, record) of the key saved here by id, name or preview; None when
+    none is (records saved before previews were kept match by id and name only).
 
     Several saved keys with that name are a usage error (the id tells them apart).
     """
+    ref = ref.strip()
     found = [
         (kid, meta)
         for kid, meta in saved_keys(app).items()
-        if isinstance(meta, dict) and ref in (kid, meta.get("name"))
+        if isinstance(meta, dict) and _names(ref, kid, meta)
     ]
     if len(found) > 1:
         raise UsageError(f"several saved keys are named {ref!r}", hint="use the spend_key_id")
@@ -160,8 +187,8 @@ def load_saved_key(app: AppContext, ref: str) -> tuple[str, dict[str, Any], str]
     if found is None:
         raise NotFoundError(
             f"no saved spend key {ref!r} in profile {app.profile!r}",
-            hint="save one with `lava keys create --name NAME --save` "
-            "(or `lava keys rotate KEY --save`)",
+            hint="--key takes a saved key's id, name or preview; save one with "
+            "`lava keys create --name NAME --save` (or `lava keys rotate KEY --save`)",
         )
     kid, meta = found
     raw = load_secret(spend_key_entry(kid), _entry_storage(meta))
