@@ -139,10 +139,10 @@ def parse_amount(text: str, flag: str = "--spend-limit") -> Decimal:
     return amount
 
 
-def parse_spend_limit(value: str) -> dict[str, str]:
+def parse_spend_limit(value: str, flag: str = "--spend-limit") -> dict[str, str]:
     """`AMOUNT/CYCLE` -> the API's `{"amount": "25.00", "cycle": "monthly"}`."""
-    amount_text, cycle = _split(value, "--spend-limit", "25/monthly")
-    amount = parse_amount(amount_text)
+    amount_text, cycle = _split(value, flag, "25/monthly")
+    amount = parse_amount(amount_text, flag)
     return {"amount": f"{amount:.2f}", "cycle": cycle}
 
 

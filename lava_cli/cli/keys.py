@@ -269,9 +269,42 @@ def revoke(
 
 
 @app.command()
+def default(
+    ctx: typer.Context,
+    key: Annotated[
+        str | None,
+        typer.Argument(
+            help="A key saved here (id, name or preview) to make the default; leave out "
+            "to print the default.",
+            show_default=False,
+        ),
+    ] = None,
+    auto_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--auto-limit",
+            help="Spend limit for the keys lava creates itself in this profile (prompt's "
+            "lava-cli key, env --create): AMOUNT/CYCLE, or none.",
+        ),
+    ] = None,
+    quiet: QuietOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Show or set the profile's default key, used when no --key or LAVA_SPEND_KEY is given.
+
+    `lava prompt` and `lava env` use it. Exit 4 when there is none.
+    Example: lava keys default claude
+    """
+    from lava_cli.ops import defaults
+
+    opts = defaults.default_options(key, auto_limit, quiet=quiet, json_=json_)
+    defaults.run_default(app_of(ctx), opts)
+
+
+@app.command()
 def check(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="Spend key id (sk_…) or unique name.")],
+    key: KeyArg,
     min_remaining: Annotated[
         str | None,
         typer.Option(

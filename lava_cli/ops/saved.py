@@ -200,6 +200,27 @@ def load_saved_key(app: AppContext, ref: str) -> tuple[str, dict[str, Any], str]
     return kid, meta, raw
 
 
+def default_saved(app: AppContext) -> tuple[str, dict[str, Any]] | None:
+    """(spend_key_id, record) of the profile's default key, when it is still saved."""
+    default = app.profile_settings.get("default_key")
+    meta = saved_keys(app).get(default) if isinstance(default, str) else None
+    return (default, meta) if isinstance(default, str) and isinstance(meta, dict) else None
+
+
+def set_profile_setting(app: AppContext, name: str, value: object) -> None:
+    """Write one setting of this profile (None removes it), under the state lock."""
+    try:
+        with app.config.editing() as config:
+            profile = dict(config.profile(app.profile))
+            if value is None:
+                profile.pop(name, None)
+            else:
+                profile[name] = value
+            config.set_profile(app.profile, profile)
+    except OSError as exc:
+        raise LavaError(f"cannot write the config: {exc.strerror}") from None
+
+
 # --- a saved key the server no longer has ------------------------------------------------
 
 

@@ -8,10 +8,10 @@ imported inside the functions, so importing this module costs nothing at start-u
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lava_cli.errors import LavaError
 from lava_cli.render.output import markup_safe, money, relative
@@ -216,3 +216,29 @@ def forgotten(out: Output, kid: str, name: str, *, quiet: bool, json_: bool) -> 
             f"✓ Forgot the saved key {name!r} ({kid}); on the server it is unchanged "
             f"(revoke it with `lava keys revoke {kid}` if it still exists)."
         )
+
+
+def default_key(
+    out: Output,
+    info: Mapping[str, Any],
+    notes: Sequence[str],
+    *,
+    set_: bool,
+    quiet: bool,
+    json_: bool,
+) -> None:
+    """`keys default`: the object (--json), the id (-q), `id<TAB>name<TAB>shape` piped,
+    or a sentence on a terminal (with `notes` about the profile's other defaults)."""
+    kid, name = str(info["spend_key_id"]), str(info.get("name") or info["spend_key_id"])
+    if json_:
+        out.json(dict(info))
+    elif quiet:
+        out.line(kid)
+    elif not out.term.stdout_tty:
+        out.tsv([[kid, name, str(info.get("request_shape") or "-")]])
+    else:
+        verb = "is now" if set_ else "is"
+        shape = info.get("request_shape") or "unknown"
+        out.line(f"The default key {verb} {name} ({kid}), {shape} shape.")
+        for note in notes:
+            out.line(note)
