@@ -245,9 +245,11 @@ def run_list(app: AppContext, opts: ListOptions) -> None:
         for k in keys:
             app.out.line(k.spend_key_id)
     else:
+        from lava_cli.ops.saved import default_saved
         from lava_cli.render.keys import keys_table
 
-        keys_table(app.out, keys)
+        default = default_saved(app)
+        keys_table(app.out, keys, default[0] if default else None)
 
 
 class ShowOptions(NamedTuple):

@@ -72,7 +72,7 @@ def test_list_json_and_tsv_and_quiet(logged_in):
     active = json.loads(run_lava("keys", "list", "--status", "active", "--json").stdout)
     assert [k["name"] for k in active] == ["one"]
     rows = run_lava("keys", "list").stdout.splitlines()
-    assert len(rows) == 2 and all(len(r.split("\t")) == 9 for r in rows)
+    assert len(rows) == 2 and all(len(r.split("\t")) == 10 for r in rows)  # 10th: default
     ids = run_lava("keys", "list", "-q").stdout.split()
     assert set(ids) == {first["spend_key_id"], second["spend_key_id"]}
 
@@ -83,7 +83,7 @@ def test_list_on_a_terminal_is_a_table(logged_in, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     wide = run_lava("keys", "list", tty=True)
     assert wide.code == 0
-    assert "tabled" in wide.stdout and "$0.00 / $5.00 daily" in wide.stdout
+    assert "tabled" in wide.stdout and "$0.00/$5.00 daily" in wide.stdout
     assert "gpt-4o" in wide.stdout and key["spend_key_id"] in wide.stdout
     monkeypatch.setenv("COLUMNS", "80")
     narrow = run_lava("keys", "list", tty=True).stdout
