@@ -20,6 +20,7 @@ class ExitCode(enum.IntEnum):
     NOT_FOUND = 4
     POLICY = 5
     UNAVAILABLE = 6
+    NOT_DELIVERED = 7  # `keys rotate --deliver`: rotated, but a delivery or the probe failed
     CANNOT_EXECUTE = 126  # `lava run`: the command exists but cannot run (as a shell says)
     COMMAND_NOT_FOUND = 127  # `lava run`: no such command (as a shell says)
     INTERRUPTED = 130
@@ -70,6 +71,15 @@ class UnavailableError(LavaError):
     """Network failure, timeout, or the server is down / answering garbage (exit 6)."""
 
     exit_code = ExitCode.UNAVAILABLE
+
+
+class NotDeliveredError(LavaError):
+    """`keys rotate --deliver`: the key was rotated (the old value is dead), but a delivery
+    command or the probe of the new value failed (exit 7). The new value was saved or
+    printed first; the code tells a script the old key is gone, unlike exits 1-6, which
+    mean nothing was rotated (or may have been: exit 6 with "may have been created")."""
+
+    exit_code = ExitCode.NOT_DELIVERED
 
 
 class CommandNotRunError(LavaError):

@@ -31,6 +31,7 @@ _AMOUNT_RE = re.compile(r"\$?([0-9]{1,12})(?:\.([0-9]{1,2}))?")
 # Thousands grouping, the only place a comma may stand: 1,000 and 12,345,678.50, but not
 # 1,5 (a decimal comma, which would otherwise silently mean 15) or 1,00,000.
 _GROUPED_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
+_SHARE_RE = re.compile(r"([0-9]{1,3}(?:\.[0-9]{1,4})?)%|(0?\.[0-9]{1,6}|1(?:\.0{1,6})?)")
 _DURATION_RE = re.compile(r"([0-9]{1,7})(s|min|m|h|d|w)")
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -155,6 +156,27 @@ def parse_count(text: str, flag: str, what: str) -> int:
     if not 1 <= value <= MAX_COUNT:
         raise UsageError(f"{flag}: {what} must be between 1 and {MAX_COUNT:,}, got {value}")
     return value
+
+
+def parse_share(value: str, flag: str) -> Decimal:
+    """A share of a limit: `80%` or `0.80` (the same), more than 0 and at most 100%.
+
+    A bare number above 1 (`80`) is refused rather than guessed: read as a fraction it
+    would be 8000%, which no key can reach, and a CI gate that can never close is the
+    failure nobody notices.
+    """
+    ascii_digits(value, flag)
+    match = _SHARE_RE.fullmatch(value.strip())
+    if match is None:
+        raise UsageError(
+            f"{flag}: {value!r} is not a share of the limit",
+            hint="write a percentage such as 80% or a fraction such as 0.80",
+        )
+    percent, fraction = match.groups()
+    share = Decimal(percent) / 100 if percent is not None else Decimal(fraction)
+    if not 0 < share <= 1:
+        raise UsageError(f"{flag}: {value!r} must be more than 0% and at most 100%")
+    return share
 
 
 def parse_request_limit(value: str) -> dict[str, object]:

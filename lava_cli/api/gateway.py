@@ -21,7 +21,7 @@ from lava_cli.api.streaming import SSEParser, StreamState, cut_short
 from lava_cli.api.transport import Logger, direct_mounts, tls_verify
 from lava_cli.api.types import MalformedResponse
 from lava_cli.config import check_base_url
-from lava_cli.errors import ApiUnavailableError
+from lava_cli.errors import ApiError, ApiUnavailableError
 from lava_cli.limits import Limits
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -263,6 +263,18 @@ class GatewayClient:
         finally:
             self._watchdog.disarm()
             response.close()
+
+    def status_for(self, shape: str, body: dict[str, Any]) -> int:
+        """The HTTP status the gateway answers `body` with, an error status returned
+        rather than raised: for probes that send a request meant to be refused
+        (`keys rotate --deliver`). No answer at all (network, deadline) still raises."""
+        try:
+            response = self._open(shape, body, stream=False)
+        except ApiError as exc:
+            if exc.status is None:
+                raise
+            return exc.status
+        return response.status_code
 
     def complete(self, shape: str, prompt: PromptRequest) -> Completion:
         response = self._open(shape, prompt.body(shape, stream=False), stream=False)

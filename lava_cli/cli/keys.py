@@ -244,13 +244,30 @@ def rotate(
     json_: JsonOpt = False,
     format_: FormatOpt = None,
     var: VarOpt = "LAVA_SPEND_KEY",
+    deliver: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--deliver",
+            help="Run COMMAND (split like a shell, run without one) with the new key on "
+            "its stdin, then prove the key at the gateway (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Give a key a new secret value; the old one stops working at once.
 
     Limits and usage history stay. Example: lava keys rotate claude --save
+
+    With --deliver, each COMMAND gets the new key on its stdin only (never in its
+    arguments or environment), then a free request proves the gateway accepts it.
+    If a command or the probe fails, the new key is saved (--save) or printed on
+    stdout, and the exit code is 7. Commands time out after LAVA_DELIVER_TIMEOUT
+    seconds (default 60).
+
+    Example: lava keys rotate ci --deliver 'gh secret set LAVA_SPEND_KEY'
     """
     how = _hand_off(save, quiet, json_, format_, var)
-    ops.run_rotate(app_of(ctx), ops.RotateOptions(key, how))
+    opts = ops.rotate_options(key, how, deliver or ())
+    ops.run_rotate(app_of(ctx), opts)
 
 
 @app.command()
@@ -315,21 +332,32 @@ def check(
         str | None,
         typer.Option("--expires-within", help="Fail if the key expires within this time: 7d, 2h."),
     ] = None,
+    max_used: Annotated[
+        str | None,
+        typer.Option(
+            "--max-used",
+            help="Fail once this share of the spend or request limit is used this cycle: "
+            "80% or 0.80.",
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Exit 0 if a key can spend now, exit 5 with the reason if not (for CI).
 
     Checks that the key is active, not expired, has budget and requests left.
     A key without a spend limit passes the budget check (the wallet pays).
+    --max-used is a budget alarm: stop a pipeline at 80% instead of at the wall.
 
-    Example: lava keys check ci --min-remaining 1.00 --expires-within 1d
+    Example: lava keys check ci --max-used 80% --expires-within 1d
     """
     from lava_cli.ops import check as ops_check
-    from lava_cli.parsing import parse_amount, parse_duration
+    from lava_cli.parsing import parse_amount, parse_duration, parse_share
 
     floor = parse_amount(min_remaining, "--min-remaining") if min_remaining is not None else None
     window = parse_duration(expires_within, "--expires-within") if expires_within else None
-    ops_check.run(app_of(ctx), ops_check.CheckOptions(key, floor, window, json_))
+    share = parse_share(max_used, "--max-used") if max_used is not None else None
+    opts = ops_check.CheckOptions(key, floor, window, json_, share)
+    ops_check.run(app_of(ctx), opts)
 
 
 @app.command()

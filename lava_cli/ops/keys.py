@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from lava_cli.api.client import LavaClient
     from lava_cli.api.types import SpendKey
     from lava_cli.context import AppContext
+    from lava_cli.ops.deliver import Delivery
     from lava_cli.ops.handoff import HandOff
 
 _ID_RE = re.compile(r"sk_[A-Za-z0-9]{6,64}")
@@ -299,12 +300,37 @@ def run_update(app: AppContext, opts: UpdateOptions) -> None:
 
 
 class RotateOptions(NamedTuple):
+    """`keys rotate` after parsing; `deliver` holds the checked --deliver commands."""
+
     key: str
     how: HandOff
+    deliver: tuple[Delivery, ...] = ()
+
+
+def rotate_options(key: str, how: HandOff, deliver: Sequence[str]) -> RotateOptions:
+    """Check --deliver before any request (exit 2): each command splits and exists, and
+    nothing else prints the key the commands are to receive."""
+    if not deliver:
+        return RotateOptions(key, how)
+    from lava_cli.ops.deliver import parse_deliveries
+
+    if how.fmt is not None or how.quiet:
+        raise UsageError(
+            "--deliver hands the new key to the command; -q and --format would print it too",
+            hint="drop -q/--format (with --deliver the key is printed only if a step fails), "
+            "or add --save to keep a copy",
+        )
+    return RotateOptions(key, how, parse_deliveries(deliver))
 
 
 def run_rotate(app: AppContext, opts: RotateOptions) -> None:
-    """A new value for the key; one saved before stays saved (with the new value)."""
+    """A new value for the key; one saved before stays saved (with the new value).
+
+    With --deliver, the value goes to the commands and is probed at the gateway
+    (ops/deliver.py) instead of being printed.
+    """
+    import time
+
     from lava_cli.ops.handoff import emit_key
     from lava_cli.ops.saved import check_can_save, saved_keys
 
@@ -314,7 +340,13 @@ def run_rotate(app: AppContext, opts: RotateOptions) -> None:
     how = opts.how._replace(save=opts.how.save or target.spend_key_id in saved_keys(app))
     if how.save:
         check_can_save(app)  # refuse before the old value dies, not after
+    started = time.monotonic()
     minted = client.rotate_spend_key(target.spend_key_id)
+    if opts.deliver:
+        from lava_cli.ops.deliver import deliver_new_key
+
+        deliver_new_key(app, minted, how, opts.deliver, time.monotonic() - started)
+        return
     emit_key(app, minted, "Rotated", how)
 
 

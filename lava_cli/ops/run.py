@@ -20,6 +20,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, NamedTuple
 
 from lava_cli.errors import ApiNotFoundError, CommandNotRunError, LavaError, UsageError
+from lava_cli.ops.childenv import withheld, without_credentials
 from lava_cli.ops.vetting import Vetting, vet_new_key
 
 if TYPE_CHECKING:
@@ -68,30 +69,12 @@ def run_options(
     return RunOptions(command, build_body(changes, now()), tool, keep, vetting)
 
 
-def withheld(base: Mapping[str, str]) -> list[str]:
-    """Names of the variables a child must not see: LAVA_SECRET_KEY, and any variable
-    whose value holds a raw management secret (aks_…, lava_wk_…) or spend key (lava_sk_…).
-
-    Matching values, not only names, catches `DEPLOY_TOKEN=aks_live_…` and a stale
-    `OPENAI_API_KEY=lava_sk_…` that a tool would prefer to the run's key. Previews
-    (`lava_sk_a1b2c3d4****`) stay: they are not keys.
-    """
-    from lava_cli.credentials import raw_secrets
-
-    return sorted(
-        name
-        for name, value in base.items()
-        if name == "LAVA_SECRET_KEY" or raw_secrets(name) or raw_secrets(value)
-    )
-
-
 def child_env(
     base: Mapping[str, str], raw: str, shape: str, base_url: str, tool: str | None
 ) -> dict[str, str]:
     """The child's environment: the caller's without any credential (see `withheld`),
     plus the variables its clients read for the run's key."""
-    dropped = set(withheld(base))
-    env = {name: value for name, value in base.items() if name not in dropped}
+    env = without_credentials(base)
     env["LAVA_SPEND_KEY"] = raw
     if tool is not None:
         from lava_cli.tools.catalogue import get_tool
