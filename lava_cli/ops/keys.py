@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lava_cli.errors import ApiNotFoundError, LavaError, NotFoundError, UsageError
+from lava_cli.ops.keyref import KEY_FORMS, matches_ref, preview_stem
 from lava_cli.ops.vetting import Vetting, vet_changes, vet_new_key
 from lava_cli.parsing import (
     expiry,
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from lava_cli.ops.handoff import HandOff
 
 _ID_RE = re.compile(r"sk_[A-Za-z0-9]{6,64}")
-KEY_FORMS = "an id (sk_…), a name, or a preview (lava_sk_a1b2c3d4****, the **** optional)"
 
 
 # --- a key's settings -> the create/update body ------------------------------------------
@@ -129,17 +129,6 @@ def update_body(changes: KeyChanges, now: datetime) -> dict[str, object]:
 # --- finding a key ---------------------------------------------------------------------
 
 
-def matches_ref(ref: str, key: SpendKey) -> bool:
-    """Whether `ref` names `key`: its id, its name, or its preview in any form people
-    copy (`ops.saved.preview_stem`)."""
-    from lava_cli.ops.saved import preview_stem
-
-    stem = preview_stem(ref)
-    if stem is not None and key.key_preview[: len(stem)] == stem:
-        return True
-    return ref in (key.name, key.key_preview, key.spend_key_id)
-
-
 def resolve_key(client: LavaClient, ref: str) -> SpendKey:
     """A key by `spend_key_id`, unique name, or preview (`lava_sk_a1b2c3d4****`,
     `lava_sk_a1b2c3d4`, `lava_sk_a1b2c3d4…`).
@@ -164,8 +153,6 @@ def resolve_key(client: LavaClient, ref: str) -> SpendKey:
             f"{len(matches)} keys are named {ref!r}: {listed}",
             hint="use the spend_key_id instead of the name",
         )
-    from lava_cli.ops.saved import preview_stem
-
     names = ", ".join(sorted(k.name for k in keys)[:10]) or "none"
     stem = preview_stem(ref)  # shown in the preview form, which messages keep as it is
     raise NotFoundError(

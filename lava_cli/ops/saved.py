@@ -9,7 +9,6 @@ tell whether a saved key it answered 404 for is really gone (`drop_if_gone`).
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from lava_cli.credentials import delete_secret, load_secret, spend_key_entry, store_secret
@@ -19,18 +18,6 @@ if TYPE_CHECKING:
     from lava_cli.api.client import LavaClient
     from lava_cli.api.types import SpendKey
     from lava_cli.context import AppContext
-
-
-# A preview as people copy it: `lava_sk_` + the 8 characters a preview shows, then its
-# `****`, some of them, an ellipsis (a cut table cell) or nothing. Too short to be a key.
-_PREVIEW_REF_RE = re.compile(r"(lava_sk_[A-Za-z0-9_\-]{8})(?:\*{1,4}|…|\.{3})?")
-
-
-def preview_stem(ref: str) -> str | None:
-    """`lava_sk_` + 8 characters when `ref` is shaped like a key's preview (with or
-    without its `****`, or cut short with `…`), else None."""
-    found = _PREVIEW_REF_RE.fullmatch(ref.strip())
-    return found.group(1) if found else None
 
 
 def _storage(app: AppContext) -> str:
@@ -157,6 +144,8 @@ def forget_spend_key(app: AppContext, spend_key_id: str) -> bool:
 
 def _names(ref: str, kid: str, meta: dict[str, Any]) -> bool:
     """Whether `ref` is this saved key's id, name or preview (in any form people copy)."""
+    from lava_cli.ops.keyref import preview_stem
+
     stem = preview_stem(ref)
     preview = meta.get("key_preview")
     if stem is not None and isinstance(preview, str) and preview[: len(stem)] == stem:
