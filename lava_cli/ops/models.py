@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from lava_cli.errors import LavaError, NotFoundError, UsageError
+from lava_cli.errors import ApiError, LavaError, NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from lava_cli.api.model_types import Model, Service
@@ -118,28 +118,37 @@ def _callable(
     """The models the key `ref` can call: allowed by its lists and served for its shape."""
     from lava_cli.ops.catalogue import build, callable_models
 
-    raw, settings = _key_settings(app, ref)
+    raw, settings, who = _key_settings(app, ref)
     if raw is not None:
-        models = app.public_client().list_models(raw)  # exactly what its lists allow
+        try:
+            models = app.public_client().list_models(raw)  # exactly what its lists allow
+        except ApiError as err:  # a revoked or paused key: say which one was sent
+            err.message = f"{err.message.rstrip('.')}; sent with {who}"
+            raise
     found = build(models, services, 0.0)
     usable = set(callable_models(found, settings))
     return [m for m in models if m.id in usable]
 
 
-def _key_settings(app: AppContext, ref: str) -> tuple[str | None, Settings]:
-    """(the key's value when at hand, what decides what it can call)."""
+def _key_settings(app: AppContext, ref: str) -> tuple[str | None, Settings, str]:
+    """(the key's value when at hand, what decides what it can call, which key it is
+    for messages)."""
     from lava_cli.credentials import env_credential
     from lava_cli.ops.catalogue import Settings
+    from lava_cli.ops.prompt_key import KeyChoice
     from lava_cli.ops.saved import find_saved, load_saved_key
 
     if ref == ENV_KEY:
         raw = env_credential(ENV_KEY)
         if raw is None:
             raise UsageError(f"--key {ENV_KEY}: the variable is not set")
-        return raw, Settings("openai")  # its shape is unknown: its lists decide
+        who = KeyChoice(raw, "openai", None, ENV_KEY).describe()
+        return raw, Settings("openai"), who  # its shape is unknown: its lists decide
     if find_saved(app, ref) is not None:
-        _, meta, raw = load_saved_key(app, ref)
-        return raw, Settings(str(meta.get("request_shape") or "openai"))
+        kid, meta, raw = load_saved_key(app, ref)
+        shape = str(meta.get("request_shape") or "openai")
+        name = meta.get("name") if isinstance(meta.get("name"), str) else None
+        return raw, Settings(shape), KeyChoice(raw, shape, kid, "--key", name).describe()
     if app.find_secret() is None:
         raise NotFoundError(
             f"no saved spend key {ref!r} in profile {app.profile!r}",
@@ -149,4 +158,5 @@ def _key_settings(app: AppContext, ref: str) -> tuple[str | None, Settings]:
     from lava_cli.ops.keys import resolve_key
 
     key = resolve_key(app.client(), ref)
-    return None, Settings(key.request_shape, key.allowed_models, key.allowed_providers)
+    settings = Settings(key.request_shape, key.allowed_models, key.allowed_providers)
+    return None, settings, key.spend_key_id

@@ -17,6 +17,7 @@ from lava_cli.credentials import env_credential
 from lava_cli.errors import ApiError, LavaError, NotAuthenticatedError
 
 if TYPE_CHECKING:
+    from lava_cli.api.client import LavaClient
     from lava_cli.context import AppContext
 
 AUTO_KEY_NAME = "lava-cli"
@@ -124,7 +125,7 @@ def provision(app: AppContext, shape: str) -> KeyChoice:
     return KeyChoice(minted.raw, key.request_shape, key.spend_key_id, "provisioned", key.name)
 
 
-def free_name(client: Any) -> str:
+def free_name(client: LavaClient) -> str:
     """`lava-cli`, or `lava-cli-2`, … when another key (another machine's) has it: a
     second key of one name would make every lookup by that name fail."""
     taken = {k.name for k in client.iter_spend_keys()}

@@ -71,3 +71,16 @@ def test_a_listing_refreshes_the_cached_catalogue(logged_in):
     assert cached_model_ids() == []
     assert run_lava("models").code == 0
     assert "gpt-4o" in cached_model_ids(logged_in.base_url)
+
+
+def test_a_refused_key_is_named_in_the_error(logged_in, memory_keyring):
+    key = create("--name", "gone", "--save")
+    # Revoked through the API behind this profile's back: the saved copy stays.
+    from lava_cli.api.client import LavaClient
+
+    with LavaClient(logged_in.base_url, logged_in.secrets[0]) as client:
+        client.revoke_spend_key(key["spend_key_id"])
+    result = run_lava("models", "--key", "gone")
+    assert result.code == 3, result.output
+    assert f"; sent with key 'gone' ({key['spend_key_id']}, from --key)" in result.stderr
+    assert key["key"] not in result.output
