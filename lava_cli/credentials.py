@@ -99,8 +99,9 @@ def scrub(text: str) -> str:
 def raw_secrets(text: str) -> list[str]:
     """Every raw secret, wallet key or spend key inside `text`, in order.
 
-    Previews (`prefix` + 8 characters + `****`) and stubs shorter than a preview are not
-    secrets: they reveal nothing the preview form does not.
+    Previews (`prefix` + 8 characters + `****`), and anything no longer than one (a
+    preview without its `****`, or cut short with `…`), are not secrets: they reveal
+    nothing the preview form does not, and people paste them as KEY.
     """
     found: list[str] = []
     if not _has_prefix(text):
@@ -108,7 +109,7 @@ def raw_secrets(text: str) -> list[str]:
     for match in _secret_re().finditer(text):
         if _preview_re().fullmatch(text[match.start() : match.end() + 4]):
             continue
-        if len(match.group(2)) >= 8:
+        if len(match.group(2)) > 8:
             found.append(match.group(0))
     return found
 
