@@ -40,15 +40,14 @@ _MIN_SHOWN = 4  # characters a hint must show, besides the prefix, to tell secre
 
 def _forms(value: str) -> tuple[str, ...]:
     """The secret and its aliases: a `lava_wk_<body>` wallet key is the alias of the
-    `aks_test_<body>`/`aks_live_<body>` secret (and an `aks_` secret's hint may be shown
-    with the `lava_wk_` prefix when the wallet was started with one)."""
-    for prefix in (*SECRET_PREFIXES, WALLET_KEY_PREFIX):
+    `aks_test_<body>`/`aks_live_<body>` secret, so an `aks_` secret's hint may also be
+    shown in the `lava_wk_` form (a wallet started with one) and the other way round."""
+    if value.startswith(WALLET_KEY_PREFIX):
+        body = value.removeprefix(WALLET_KEY_PREFIX)
+        return (value, *(prefix + body for prefix in SECRET_PREFIXES))
+    for prefix in SECRET_PREFIXES:
         if value.startswith(prefix):
-            body = value.removeprefix(prefix)
-            return (
-                value,
-                *(p + body for p in (*SECRET_PREFIXES, WALLET_KEY_PREFIX) if p != prefix),
-            )
+            return (value, WALLET_KEY_PREFIX + value.removeprefix(prefix))
     return (value,)
 
 
