@@ -84,14 +84,15 @@ def scrub(text: str) -> str:
 def raw_secrets(text: str) -> list[str]:
     """Every raw secret, wallet key or spend key inside `text`, in order.
 
-    Previews (`prefix` + 8 characters + `****`) and stubs shorter than a preview are not
-    secrets: they reveal nothing the preview form does not.
+    Previews (`prefix` + 8 characters + `****`), and anything no longer than one (a
+    preview without its `****`, or cut short with `…`), are not secrets: they reveal
+    nothing the preview form does not, and people paste them as KEY.
     """
     found: list[str] = []
     for match in _SECRET_RE.finditer(text):
         if _PREVIEW_RE.fullmatch(text[match.start() : match.end() + 4]):
             continue
-        if len(match.group(2)) >= 8:
+        if len(match.group(2)) > 8:
             found.append(match.group(0))
     return found
 

@@ -168,7 +168,7 @@ def parse_fund_amount(text: str, flag: str = "AMOUNT") -> str:
 def parse_spend_limit(value: str, flag: str = "--spend-limit") -> dict[str, str]:
     """`AMOUNT/CYCLE` -> the API's `{"amount": "25.00", "cycle": "monthly"}`.
 
-    `flag` names the setting in messages: the option, or a key file's field."""
+    `flag` names the setting in messages: the option, a key file's field, or a variable."""
     amount_text, cycle = _split(value, flag, "25/monthly")
     amount = parse_amount(amount_text, flag)
     return {"amount": f"{amount:.2f}", "cycle": cycle}

@@ -15,11 +15,31 @@ from lava_cli.cli import apply as keys_as_code
 from lava_cli.cli.common import JsonOpt, QuietOpt, app_of, command_group
 from lava_cli.ops import keys as ops
 from lava_cli.ops.handoff import HandOff, check_format
+from lava_cli.ops.vetting import Vetting
 
 app = command_group("Create and manage spend keys (lava_sk_…).")
 
 KeyArg = Annotated[
-    str, typer.Argument(help="Spend key id (sk_…) or unique name.", show_default=False)
+    str,
+    typer.Argument(
+        help="Spend key id (sk_…), unique name, or preview (lava_sk_a1b2c3d4, with or "
+        "without ****).",
+        show_default=False,
+    ),
+]
+AllowDuplicateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-duplicate-name",
+        help="Use the name even if another key has it (lookups by name then fail).",
+    ),
+]
+AllowUnknownOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unknown-model",
+        help="Accept a --model the catalogue (`lava models`) does not list yet.",
+    ),
 ]
 SaveOpt = Annotated[
     bool, typer.Option("--save", help="Keep the new raw key in the OS keyring (per key id).")
@@ -76,6 +96,8 @@ def create(
     expires_at: ExpiresAtOpt = None,
     expires_in: ExpiresInOpt = None,
     paused: Annotated[bool, typer.Option("--paused", help="Create it paused.")] = False,
+    allow_duplicate_name: AllowDuplicateOpt = False,
+    allow_unknown_model: AllowUnknownOpt = False,
     save: SaveOpt = False,
     quiet: QuietOpt = False,
     json_: JsonOpt = False,
@@ -100,7 +122,8 @@ def create(
         paused=paused,
     )
     body = ops.build_body(changes, ops.now())
-    ops.run_create(app_of(ctx), ops.CreateOptions(body, how))
+    vetting = Vetting(allow_duplicate_name, allow_unknown_model)
+    ops.run_create(app_of(ctx), ops.CreateOptions(body, how, vetting))
 
 
 @app.command("list")
@@ -161,6 +184,8 @@ def update(
     expires_at: ExpiresAtOpt = None,
     expires_in: ExpiresInOpt = None,
     no_expiry: Annotated[bool, typer.Option("--no-expiry", help="Never expire.")] = False,
+    allow_duplicate_name: AllowDuplicateOpt = False,
+    allow_unknown_model: AllowUnknownOpt = False,
     quiet: QuietOpt = False,
     json_: JsonOpt = False,
 ) -> None:
@@ -186,7 +211,8 @@ def update(
         no_expiry=no_expiry,
     )
     body = ops.update_body(changes, ops.now())
-    ops.run_update(app_of(ctx), ops.UpdateOptions(key, body, "Updated", quiet, json_))
+    vetting = Vetting(allow_duplicate_name, allow_unknown_model)
+    ops.run_update(app_of(ctx), ops.UpdateOptions(key, body, "Updated", quiet, json_, vetting))
 
 
 @app.command()
@@ -262,9 +288,42 @@ def revoke(
 
 
 @app.command()
+def default(
+    ctx: typer.Context,
+    key: Annotated[
+        str | None,
+        typer.Argument(
+            help="A key saved here (id, name or preview) to make the default; leave out "
+            "to print the default.",
+            show_default=False,
+        ),
+    ] = None,
+    auto_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--auto-limit",
+            help="Spend limit for the keys lava creates itself in this profile (prompt's "
+            "lava-cli key, env --create): AMOUNT/CYCLE, or none.",
+        ),
+    ] = None,
+    quiet: QuietOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Show or set the profile's default key, used when no --key or LAVA_SPEND_KEY is given.
+
+    `lava prompt` and `lava env` use it. Exit 4 when there is none.
+    Example: lava keys default claude
+    """
+    from lava_cli.ops import defaults
+
+    opts = defaults.default_options(key, auto_limit, quiet=quiet, json_=json_)
+    defaults.run_default(app_of(ctx), opts)
+
+
+@app.command()
 def check(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="Spend key id (sk_…) or unique name.")],
+    key: KeyArg,
     min_remaining: Annotated[
         str | None,
         typer.Option(

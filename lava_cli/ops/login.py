@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lava_cli.credentials import (
+    SERVICE,
     Secret,
     check_secret_format,
     delete_secret,
@@ -23,7 +24,7 @@ from lava_cli.credentials import (
     secret_mode,
     store_secret,
 )
-from lava_cli.errors import ApiAuthError, NotAuthenticatedError, UsageError
+from lava_cli.errors import ApiAuthError, LavaError, NotAuthenticatedError, UsageError
 
 if TYPE_CHECKING:
     from lava_cli.context import AppContext
@@ -222,28 +223,49 @@ def run_login(app: AppContext, opts: LoginOptions) -> None:
 
 
 def run_logout(app: AppContext) -> None:
-    """Forget the profile's stored secret (exit 3 when it has none). A secret that
-    `login --web` minted is also deleted on the server first, best effort: nobody else
-    holds it, so it should not outlive the login."""
+    """Forget the profile's stored secret (exit 3 when it has none).
+
+    A secret that `login --web` minted is also deleted on the server first, best effort:
+    nobody else holds it, so it should not outlive the login. The profile stops using
+    the stored secret even when the keyring cannot delete it (a broken or locked
+    keyring): then the secret is still in the keyring, and the command says so and exits
+    1 (the keyring's error) after saying what it removed.
+    """
+    from lava_cli.errors import KeyringError
+
     settings = app.profile_settings
     if not settings.get("secret_storage"):  # before taking any lock
         raise NotAuthenticatedError(f"profile {app.profile!r} has no stored secret key")
     minted = settings.get("secret_key_id") if settings.get("secret_origin") == WEB_ORIGIN else None
     if isinstance(minted, str) and minted:
         _delete_minted(app, str(settings["secret_storage"]), minted)
+    failure: KeyringError | None = None
     with app.config.editing() as config:
         profile = dict(config.profile(app.profile))
         storage = profile.pop("secret_storage", None)
-        removed = isinstance(storage, str) and delete_secret(profile_entry(app.profile), storage)
         if not storage:
             raise NotAuthenticatedError(f"profile {app.profile!r} has no stored secret key")
         profile.pop("secret_key_id", None)
         profile.pop("secret_origin", None)
+        try:
+            removed = isinstance(storage, str) and delete_secret(
+                profile_entry(app.profile), storage
+            )
+        except KeyringError as exc:
+            removed, failure = False, exc
         config.set_profile(app.profile, profile)
     where = str(insecure_file()) if storage == "file" else "the OS keyring"
-    app.out.note(
-        f"✓ Logged out of profile {app.profile!r}"
-        + (f" (secret removed from {where})" if removed else " (no secret was left to remove)")
+    if failure is None:
+        app.out.note(
+            f"✓ Logged out of profile {app.profile!r}"
+            + (f" (secret removed from {where})" if removed else " (no secret was left to remove)")
+        )
+        return
+    app.out.note(f"✓ Profile {app.profile!r} no longer uses its stored secret.")
+    raise KeyringError(
+        f"the secret could not be removed from {where}: {failure.message}",
+        hint=f"remove it there by hand (service {SERVICE!r}, entry "
+        f"{profile_entry(app.profile)!r}), e.g. with your keyring's own tool, once it works",
     )
 
 
@@ -251,7 +273,7 @@ def _delete_minted(app: AppContext, storage: str, secret_key_id: str) -> None:
     """Delete the secret key `login --web` minted for this profile, on the server, with
     that very secret. Best effort: any failure is a warning naming the command that
     finishes the job, and the logout goes on."""
-    from lava_cli.errors import ApiNotFoundError, LavaError
+    from lava_cli.errors import ApiNotFoundError
 
     how = f"delete it with `lava secret-keys revoke {secret_key_id}` from another login"
     try:
@@ -272,36 +294,50 @@ def _delete_minted(app: AppContext, storage: str, secret_key_id: str) -> None:
     app.out.note(f"  Deleted the secret key {secret_key_id} `lava login --web` made.")
 
 
-def status_info(app: AppContext) -> tuple[dict[str, object], Secret | None]:
-    """What `lava` would use now, and from where: (the report, the secret found)."""
-    secret = app.find_secret()
+def status_info(app: AppContext) -> tuple[dict[str, object], Secret | None, LavaError | None]:
+    """What `lava` would use now, and from where: (the report, the secret found, why the
+    secret could not be read). A broken keyring does not hide the rest of the report."""
+    failure: LavaError | None = None
+    try:
+        secret = app.find_secret()
+    except LavaError as exc:  # a keyring that fails or hangs, an edited store
+        secret, failure = None, exc
     base_url, base_source = app.base_url(secret.value if secret else None)
+    stored = app.profile_settings.get("secret_storage")
     info: dict[str, object] = {
         "profile": app.profile,
         "base_url": base_url,
         "base_url_source": base_source,
-        "logged_in": secret is not None,
+        "logged_in": secret is not None if failure is None else None,
         "mode": secret.mode if secret else None,
-        "secret_source": secret.source if secret else None,
+        "secret_source": secret.source if secret else (stored if failure else None),
         "secret_location": secret.location if secret else None,
         "secret_preview": redact(secret.value) if secret else None,
     }
-    if secret is not None and secret.source == "keyring":
+    if failure is None and secret is not None and secret.source == "keyring":
         from lava_cli.credentials import keyring_backend_name
 
-        info["keyring_backend"] = keyring_backend_name()
-    return info, secret
+        try:
+            info["keyring_backend"] = keyring_backend_name()
+        except LavaError as exc:
+            failure = exc
+    if failure is not None:
+        info["secret_error"] = failure.message
+    return info, secret, failure
 
 
 def run_status(app: AppContext, *, json: bool) -> None:
-    """Print the status; exit 3 when there is no secret, after printing it."""
-    info, secret = status_info(app)
+    """Print the status; then exit 3 when there is no secret, or with the keyring's
+    error (exit 1) when the secret could not be read, after printing what is known."""
+    info, secret, failure = status_info(app)
     if json:
         app.out.json(info)
     else:
         from lava_cli.render.auth import status
 
         status(app.out, info)
+    if failure is not None:
+        raise failure
     if secret is None:
         raise NotAuthenticatedError(
             f"not logged in (profile {app.profile!r})",

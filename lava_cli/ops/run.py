@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from lava_cli.errors import ApiNotFoundError, CommandNotRunError, LavaError, UsageError
 from lava_cli.ops.childenv import withheld, without_credentials
+from lava_cli.ops.vetting import Vetting, vet_new_key
 
 if TYPE_CHECKING:
     from lava_cli.api.types import NewKey, SpendKey
@@ -38,10 +39,16 @@ class RunOptions(NamedTuple):
     body: Mapping[str, object]
     tool: str | None
     keep: bool
+    vetting: Vetting = Vetting()
 
 
 def run_options(
-    command: tuple[str, ...], changes: KeyChanges, *, tool: str | None, keep: bool
+    command: tuple[str, ...],
+    changes: KeyChanges,
+    *,
+    tool: str | None,
+    keep: bool,
+    vetting: Vetting | None = None,
 ) -> RunOptions:
     """Check `lava run`'s flags (exit 2 before any request) and build the key's body:
     named after the run unless --name, with the shape `--tool` needs."""
@@ -55,8 +62,11 @@ def run_options(
         if changes.shape is not None and parse_shape(changes.shape) != spec.request_shape:
             raise UsageError(f"--tool {tool} needs --shape {spec.request_shape}")
         changes = changes._replace(shape=spec.request_shape)
+    vetting = vetting or Vetting()
+    if changes.name is None:  # a name of its own (time-stamped): no lookup for it
+        vetting = vetting._replace(allow_duplicate_name=True)
     changes = changes._replace(name=changes.name or default_name())
-    return RunOptions(command, build_body(changes, now()), tool, keep)
+    return RunOptions(command, build_body(changes, now()), tool, keep, vetting)
 
 
 def child_env(
@@ -130,6 +140,7 @@ def run_with_key(app: AppContext, options: RunOptions) -> int:
         from lava_cli.ops.saved import check_can_save
 
         check_can_save(app)
+    vet_new_key(app, app.client(), options.body, options.vetting)
     minted = app.client().create_spend_key(dict(options.body))
     saved = _keep(app, minted) if options.keep else None
     code = 1

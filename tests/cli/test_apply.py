@@ -231,7 +231,8 @@ def test_the_ten_key_cap_is_checked_in_the_plan_before_anything_is_sent(logged_i
 
 
 def test_a_declared_name_the_wallet_holds_twice_is_refused(logged_in, relay, keyfile):
-    first, second = create("--name", "dup"), create("--name", "dup")
+    first = create("--name", "dup")
+    second = create("--name", "dup", "--allow-duplicate-name")
     counted = relay()
     result = apply(keyfile('[keys.other]\n\n[keys.dup]\nspend_limit = "1/daily"\n'), "--yes")
     assert result.code == 2, result.output

@@ -24,7 +24,7 @@ def create(*args: str) -> dict:
 
 def seed() -> None:
     create("--name", NAMES[0], "--shape", "anthropic", "--model", "claude-haiku-4-5",
-           "--model", "claude-sonnet-4-6", "--provider", "anthropic", "--spend-limit", "0.50/daily",
+           "--model", "claude-sonnet-4-5", "--provider", "anthropic", "--spend-limit", "0.50/daily",
            "--request-limit", "1,000/weekly", "--rate-limit", "60", "--expires-at", "2031-06-01T12:30Z",
            "--paused")  # fmt: skip
     for name in NAMES[1:]:
@@ -52,7 +52,7 @@ def test_export_writes_each_setting_in_the_flags_words(logged_in):
     declared = tomllib.loads(run_lava("keys", "export").stdout)["keys"]
     assert declared["plain"] == {
         "shape": "anthropic",
-        "models": ["claude-haiku-4-5", "claude-sonnet-4-6"],
+        "models": ["claude-haiku-4-5", "claude-sonnet-4-5"],
         "providers": ["anthropic"],
         "spend_limit": "0.50/daily",
         "request_limit": "1000/weekly",
@@ -86,7 +86,8 @@ def test_export_of_an_empty_wallet_is_in_sync_too(logged_in, tmp_path):
 
 
 def test_export_refuses_a_wallet_with_two_keys_of_one_name(logged_in):
-    first, second = create("--name", "twin"), create("--name", "twin")
+    first = create("--name", "twin")
+    second = create("--name", "twin", "--allow-duplicate-name")
     result = run_lava("keys", "export")
     assert result.code == 2
     assert first["spend_key_id"] in result.stderr and second["spend_key_id"] in result.stderr
