@@ -22,6 +22,7 @@ class ExitCode(enum.IntEnum):
     UNAVAILABLE = 6
     DRIFT = 7  # `keys apply --check`: the wallet differs from the file
     NOT_DELIVERED = 8  # `keys rotate --deliver`: rotated, but a delivery or the probe failed
+    ACTION_REQUIRED = 9  # `wallet fund`: the payment waits for the payer (3-D Secure page)
     CANNOT_EXECUTE = 126  # `lava run`: the command exists but cannot run (as a shell says)
     COMMAND_NOT_FOUND = 127  # `lava run`: no such command (as a shell says)
     INTERRUPTED = 130
@@ -91,6 +92,17 @@ class NotDeliveredError(LavaError):
     mean nothing was rotated (or may have been: exit 6 with "may have been created")."""
 
     exit_code = ExitCode.NOT_DELIVERED
+
+
+class ActionRequiredError(LavaError):
+    """`lava wallet fund`: the payment was started but waits for the payer to confirm it
+    on the bank's page (`requires_action`, 3-D Secure), exit 9.
+
+    A code of its own: nothing failed and nothing was refused (not 1-6), but no money has
+    moved yet either (not 0). A script can tell "a person must open this URL" apart from
+    every failure, and from success."""
+
+    exit_code = ExitCode.ACTION_REQUIRED
 
 
 class CommandNotRunError(LavaError):

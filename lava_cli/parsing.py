@@ -114,9 +114,10 @@ def ungroup(number: str, flag: str) -> str:
     return whole.replace(",", "") + dot + decimals
 
 
-def parse_amount(text: str, flag: str = "--spend-limit") -> Decimal:
-    """A positive dollar amount with at most two decimals, e.g. `25`, `0.50`, `$10.00`,
-    `1,000.50`."""
+def dollars(text: str, flag: str) -> Decimal:
+    """A dollar amount as written: digits 0-9, at most two decimals after '.', an
+    optional leading `$`, and commas only as thousands grouping (`1,000.50`). Not
+    checked for size: the callers' ranges differ."""
     ascii_digits(text, flag)
     stripped = text.strip()
     dollar = "$" if stripped.startswith("$") else ""
@@ -127,9 +128,15 @@ def parse_amount(text: str, flag: str = "--spend-limit") -> Decimal:
             hint="for example 25, 0.50 or 100.00",
         )
     try:
-        amount = Decimal(match.group(0).lstrip("$"))
+        return Decimal(match.group(0).lstrip("$"))
     except InvalidOperation:  # pragma: no cover - the regex already guarantees digits
         raise UsageError(f"{flag}: {text!r} is not a number") from None
+
+
+def parse_amount(text: str, flag: str = "--spend-limit") -> Decimal:
+    """A positive dollar amount with at most two decimals, e.g. `25`, `0.50`, `$10.00`,
+    `1,000.50`."""
+    amount = dollars(text, flag)
     if amount <= 0:
         raise UsageError(
             f"{flag}: the amount must be more than 0",
@@ -138,6 +145,24 @@ def parse_amount(text: str, flag: str = "--spend-limit") -> Decimal:
     if amount > MAX_AMOUNT:
         raise UsageError(f"{flag}: {text!r} is too large")
     return amount
+
+
+FUND_MIN = Decimal("10.00")  # Lava's documented range for a top-up, both ends included
+FUND_MAX = Decimal("10000.00")
+
+
+def parse_fund_amount(text: str, flag: str = "AMOUNT") -> str:
+    """A top-up amount, `$10` to `$10,000` (Lava's range), as the API's string: `"25.00"`.
+
+    Read like a spend limit (`dollars`); refused outside the range before anything is
+    sent, so a typo never reaches the card."""
+    amount = dollars(text, flag)
+    if not FUND_MIN <= amount <= FUND_MAX:
+        raise UsageError(
+            f"{flag}: {text.strip()!r} is outside the range a wallet can be funded with",
+            hint=f"fund from ${FUND_MIN:,} to ${FUND_MAX:,} at a time",
+        )
+    return f"{amount:.2f}"
 
 
 def parse_spend_limit(value: str, flag: str = "--spend-limit") -> dict[str, str]:

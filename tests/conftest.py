@@ -149,11 +149,14 @@ def raw_server() -> Iterator[Callable[[Handler], RawServer]]:
 def relay(logged_in: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Relay]]:
     """Put a `Relay` (tests/helpers/servers.py) between the CLI and the session emulator:
     LAVA_BASE_URL points at it, so a test sees every request a command sends and can
-    answer one itself. `relay(intercept=None)` starts one; closed after the test."""
+    answer one itself, or lose its answer. `relay(intercept=None, lose=None)` starts one;
+    closed after the test."""
     relays: list[Relay] = []
 
-    def start(intercept: Intercept | None = None) -> Relay:
-        relays.append(Relay(logged_in.root_url, intercept))  # type: ignore[attr-defined]
+    def start(
+        intercept: Intercept | None = None, lose: Callable[[str, str], bool] | None = None
+    ) -> Relay:
+        relays.append(Relay(logged_in.root_url, intercept, lose))  # type: ignore[attr-defined]
         monkeypatch.setenv("LAVA_BASE_URL", relays[-1].base_url)
         return relays[-1]
 

@@ -20,7 +20,7 @@ from lava_cli.api.http_errors import error_for_response
 from lava_cli.api.streaming import SSEParser, StreamState, cut_short
 from lava_cli.api.transport import Logger, direct_mounts, tls_verify
 from lava_cli.api.types import MalformedResponse
-from lava_cli.config import check_base_url
+from lava_cli.config import SecretArg, check_base_url
 from lava_cli.errors import ApiError, ApiUnavailableError
 from lava_cli.limits import Limits
 
@@ -77,11 +77,13 @@ class GatewayClient:
         timeout: float = 120.0,
         log: Logger | None = None,
         limits: Limits | None = None,
+        management_secret: SecretArg = None,
     ) -> None:
         """`timeout` is the deadline for a whole non-streamed reply (LAVA_TIMEOUT); a
         stream is bounded by its idle limit instead. `limits` default to the LAVA_*
-        environment."""
-        self.base_url = check_base_url(base_url)
+        environment. `management_secret` (the profile's, or a function reading it) weighs
+        only in the plain-http policy: a spend key's prefix does not say test or live."""
+        self.base_url = check_base_url(base_url, secret=management_secret)
         self._log = log
         self.request_id: str | None = None
         self._key = spend_key

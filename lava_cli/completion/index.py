@@ -14,9 +14,11 @@ NODES: dict[str, tuple[bool, list[tuple[str, ...]], list[tuple[str, ...]]]] = {
             ('env', 'env', '"env":"Print the settings that plug a spend key..."', 'env\tPrint the settings that plug a spend key...', 'env:::Print the settings that plug a spend key...'),
             ('run', 'run', '"run":"Run a command with an ephemeral spend key..."', 'run\tRun a command with an ephemeral spend key...', 'run:::Run a command with an ephemeral spend key...'),
             ('usage', 'usage', '"usage":"Show spend against limits\\\\: every key, one..."', 'usage\tShow spend against limits: every key, one...', 'usage:::Show spend against limits: every key, one...'),
+            ('wallet', 'wallet', '"wallet":"Show the wallet\'\'s balance and cards, and..."', "wallet\tShow the wallet's balance and cards, and...", "wallet:::Show the wallet's balance and cards, and..."),
             ('login', 'login', '"login":"Log in with a Lava secret key and keep it..."', 'login\tLog in with a Lava secret key and keep it...', 'login:::Log in with a Lava secret key and keep it...'),
             ('logout', 'logout', '"logout":"Forget the profile\'\'s stored secret key..."', "logout\tForget the profile's stored secret key...", "logout:::Forget the profile's stored secret key..."),
             ('auth', 'auth', '"auth":"Inspect the stored credentials."', 'auth\tInspect the stored credentials.', 'auth:::Inspect the stored credentials.'),
+            ('secret-keys', 'secret-keys', '"secret-keys":"Give CI its own revocable secret key..."', 'secret-keys\tGive CI its own revocable secret key...', 'secret-keys:::Give CI its own revocable secret key...'),
             ('doctor', 'doctor', '"doctor":"Check the setup end to end and say what to..."', 'doctor\tCheck the setup end to end and say what to...', 'doctor:::Check the setup end to end and say what to...'),
             ('emulator', 'emulator', '"emulator":"Run a local emulator of Lava\'\'s API."', "emulator\tRun a local emulator of Lava's API.", "emulator:::Run a local emulator of Lava's API."),
             ('demo', 'demo', '"demo":"Tour the main job against a throwaway..."', 'demo\tTour the main job against a throwaway...', 'demo:::Tour the main job against a throwaway...'),
@@ -361,6 +363,30 @@ NODES: dict[str, tuple[bool, list[tuple[str, ...]], list[tuple[str, ...]]]] = {
             ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
         ],
     ),
+    'wallet': (
+        True,
+        [
+            ('fund', 'fund', '"fund":"Top the wallet up from a card; exit 9 when..."', 'fund\tTop the wallet up from a card; exit 9 when...', 'fund:::Top the wallet up from a card; exit 9 when...'),
+        ],
+        [
+            ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+    ),
+    'wallet fund': (
+        False,
+        [
+        ],
+        [
+            ('--method', '--method', '"--method":"The card\\\\: its id (pm_…) or last 4 digits (default\\\\: the default card)."', '--method\tThe card: its id (pm_…) or last 4 digits (default: the default card).', '--method:::The card: its id (pm_…) or last 4 digits (default: the default card).'),
+            ('--yes', '--yes', '"--yes":"Do not ask for confirmation."', '--yes\tDo not ask for confirmation.', '--yes:::Do not ask for confirmation.'),
+            ('-y', '-y', '"-y":"Do not ask for confirmation."', '-y\tDo not ask for confirmation.', '-y:::Do not ask for confirmation.'),
+            ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+    ),
     'login': (
         False,
         [
@@ -402,6 +428,63 @@ NODES: dict[str, tuple[bool, list[tuple[str, ...]], list[tuple[str, ...]]]] = {
             ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
         ],
     ),
+    'secret-keys': (
+        True,
+        [
+            ('list', 'list', '"list":"List the wallet\'\'s secret keys, marking the..."', "list\tList the wallet's secret keys, marking the...", "list:::List the wallet's secret keys, marking the..."),
+            ('create', 'create', '"create":"Create a secret key for CI and show it..."', 'create\tCreate a secret key for CI and show it...', 'create:::Create a secret key for CI and show it...'),
+            ('revoke', 'revoke', '"revoke":"Revoke a secret key\\\\: whatever uses it gets..."', 'revoke\tRevoke a secret key: whatever uses it gets...', 'revoke:::Revoke a secret key: whatever uses it gets...'),
+        ],
+        [
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+    ),
+    'secret-keys list': (
+        False,
+        [
+        ],
+        [
+            ('--quiet', '--quiet', '"--quiet":"Print only the id (or the new key)."', '--quiet\tPrint only the id (or the new key).', '--quiet:::Print only the id (or the new key).'),
+            ('-q', '-q', '"-q":"Print only the id (or the new key)."', '-q\tPrint only the id (or the new key).', '-q:::Print only the id (or the new key).'),
+            ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+    ),
+    'secret-keys create': (
+        False,
+        [
+        ],
+        [
+            ('--name', '--name', '"--name":"A name for your own reference."', '--name\tA name for your own reference.', '--name:::A name for your own reference.'),
+            ('-n', '-n', '"-n":"A name for your own reference."', '-n\tA name for your own reference.', '-n:::A name for your own reference.'),
+            ('--save-as', '--save-as', '"--save-as":"Log this profile in with the new secret (stored as \\`lava login\\` stores it; the secret is then not printed unless -q, --json or --format ask)."', '--save-as\tLog this profile in with the new secret (stored as `lava login` stores it; the secret is then not printed unless -q, --json or --format ask).', '--save-as:::Log this profile in with the new secret (stored as `lava login` stores it; the secret is then not printed unless -q, --json or --format ask).'),
+            ('--insecure-storage', '--insecure-storage', '"--insecure-storage":"With --save-as\\\\: keep it in the 0600 file instead of the OS keyring."', '--insecure-storage\tWith --save-as: keep it in the 0600 file instead of the OS keyring.', '--insecure-storage:::With --save-as: keep it in the 0600 file instead of the OS keyring.'),
+            ('--quiet', '--quiet', '"--quiet":"Print only the id (or the new key)."', '--quiet\tPrint only the id (or the new key).', '--quiet:::Print only the id (or the new key).'),
+            ('-q', '-q', '"-q":"Print only the id (or the new key)."', '-q\tPrint only the id (or the new key).', '-q:::Print only the id (or the new key).'),
+            ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
+            ('--format', '--format', '"--format":"Hand the secret to a script\\\\: env (export line), dotenv, json, or github (\\\\:\\\\:add-mask\\\\:\\\\: + \\$GITHUB_ENV)."', '--format\tHand the secret to a script: env (export line), dotenv, json, or github (::add-mask:: + $GITHUB_ENV).', '--format:::Hand the secret to a script: env (export line), dotenv, json, or github (::add-mask:: + $GITHUB_ENV).'),
+            ('--var', '--var', '"--var":"Variable name for --format env|dotenv|github."', '--var\tVariable name for --format env|dotenv|github.', '--var:::Variable name for --format env|dotenv|github.'),
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+    ),
+    'secret-keys revoke': (
+        False,
+        [
+        ],
+        [
+            ('--yes', '--yes', '"--yes":"Do not ask for confirmation."', '--yes\tDo not ask for confirmation.', '--yes:::Do not ask for confirmation.'),
+            ('-y', '-y', '"-y":"Do not ask for confirmation."', '-y\tDo not ask for confirmation.', '-y:::Do not ask for confirmation.'),
+            ('--force', '--force', '"--force":"Revoke it even if it is the secret this lava uses (or may be)."', '--force\tRevoke it even if it is the secret this lava uses (or may be).', '--force:::Revoke it even if it is the secret this lava uses (or may be).'),
+            ('--quiet', '--quiet', '"--quiet":"Print only the id (or the new key)."', '--quiet\tPrint only the id (or the new key).', '--quiet:::Print only the id (or the new key).'),
+            ('-q', '-q', '"-q":"Print only the id (or the new key)."', '-q\tPrint only the id (or the new key).', '-q:::Print only the id (or the new key).'),
+            ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+    ),
     'doctor': (
         False,
         [
@@ -430,7 +513,7 @@ NODES: dict[str, tuple[bool, list[tuple[str, ...]], list[tuple[str, ...]]]] = {
             ('--host', '--host', '"--host":"Interface to listen on."', '--host\tInterface to listen on.', '--host:::Interface to listen on.'),
             ('--port', '--port', '"--port":"Port (0 picks a free one)."', '--port\tPort (0 picks a free one).', '--port:::Port (0 picks a free one).'),
             ('--db', '--db', '"--db":"SQLite file (default\\\\: in the user data dir)."', '--db\tSQLite file (default: in the user data dir).', '--db:::SQLite file (default: in the user data dir).'),
-            ('--secrets-file', '--secrets-file', '"--secrets-file":"One wallet secret (aks_…) per line."', '--secrets-file\tOne wallet secret (aks_…) per line.', '--secrets-file:::One wallet secret (aks_…) per line.'),
+            ('--secrets-file', '--secrets-file', '"--secrets-file":"One wallet secret (aks_… or lava_wk_…) per line."', '--secrets-file\tOne wallet secret (aks_… or lava_wk_…) per line.', '--secrets-file:::One wallet secret (aks_… or lava_wk_…) per line.'),
             ('--fault', '--fault', '"--fault":"Inject failures into the gateway\\\\: KIND[\\\\:RATE] with KIND one of 500, 429, slow-first-byte, drop-mid-stream (repeatable)."', '--fault\tInject failures into the gateway: KIND[:RATE] with KIND one of 500, 429, slow-first-byte, drop-mid-stream (repeatable).', '--fault:::Inject failures into the gateway: KIND[:RATE] with KIND one of 500, 429, slow-first-byte, drop-mid-stream (repeatable).'),
             ('--token-delay-ms', '--token-delay-ms', '"--token-delay-ms":"Pause between streamed tokens."', '--token-delay-ms\tPause between streamed tokens.', '--token-delay-ms:::Pause between streamed tokens.'),
             ('--reply-tokens', '--reply-tokens', '"--reply-tokens":"Length of the offline models\'\' replies (max_tokens can cut it)."', "--reply-tokens\tLength of the offline models' replies (max_tokens can cut it).", "--reply-tokens:::Length of the offline models' replies (max_tokens can cut it)."),

@@ -396,6 +396,7 @@ def _status(app: AppContext, raw: str, shape: str) -> int:
         raw,
         timeout=env_seconds("LAVA_TIMEOUT", 30.0),
         log=app.log if app.verbose else None,
+        management_secret=lambda: app.secret_for_mode,
     )
     try:
         return gateway.status_for(shape, PROBE_BODY)

@@ -225,6 +225,7 @@ def send(app: AppContext, request: PromptRequest, choice: KeyChoice, opts: Promp
         choice.raw,
         timeout=env_seconds("LAVA_TIMEOUT", 120.0),
         log=app.log if app.verbose else None,
+        management_secret=lambda: app.secret_for_mode,
     )
     try:
         if opts.json or not opts.stream:

@@ -171,13 +171,21 @@ class Relay(RawServer):
     `calls` keeps (method, path, JSON body) of every request in order, so a test counts
     what a command sent (`writes()`: the ones that change something). `intercept`
     may answer a request itself (a refusal, a 5xx, a hang) to inject one failure at a
-    precise point of a run; it sees the same (method, path, body).
+    precise point of a run; it sees the same (method, path, body). `lose(method, path)`
+    true passes a request on but hangs up instead of passing its answer back: the
+    server acted, the client never hears (a timeout or a reset after sending).
     """
 
-    def __init__(self, upstream: str, intercept: Intercept | None = None) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        intercept: Intercept | None = None,
+        lose: Callable[[str, str], bool] | None = None,
+    ) -> None:
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.intercept = intercept
+        self.lose = lose
         self.calls: list[tuple[str, str, Any]] = []
         super().__init__(self._relay)
 
@@ -200,10 +208,12 @@ class Relay(RawServer):
             return
         kept = [h for h in headers if not h.lower().startswith(("connection:", "keep-alive:"))]
         request = "\r\n".join([first, *kept, "Connection: close", "", ""]).encode("latin-1")
+        lost = self.lose is not None and self.lose(method, path)
         with socket.create_connection(self.upstream, timeout=30) as upstream:
             upstream.sendall(request + body)
             while chunk := upstream.recv(65536):
-                conn.sendall(chunk)
+                if not lost:
+                    conn.sendall(chunk)
 
 
 def closed_port() -> int:
