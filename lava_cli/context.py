@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, TextIO
 
@@ -37,18 +36,29 @@ def _isatty(stream: TextIO) -> bool:
         return False
 
 
-@dataclass
 class AppContext:
-    """Per-invocation state. Build one per run; tests build their own with fake streams."""
+    """Per-invocation state. Build one per run; tests build their own with fake streams.
 
-    stdin: TextIO = field(default_factory=lambda: sys.stdin)
-    stdout: TextIO = field(default_factory=lambda: sys.stdout)
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    profile_flag: str | None = None
-    base_url_flag: str | None = None
-    verbose: bool = False
-    _client: LavaClient | None = field(default=None, init=False, repr=False)
-    _public: LavaClient | None = field(default=None, init=False, repr=False)
+    A plain class, not a dataclass: every command imports this module, and a dataclass
+    costs ~0.6 ms of exec() at import."""
+
+    def __init__(
+        self,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+        profile_flag: str | None = None,
+        base_url_flag: str | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.stdin = stdin if stdin is not None else sys.stdin
+        self.stdout = stdout if stdout is not None else sys.stdout
+        self.stderr = stderr if stderr is not None else sys.stderr
+        self.profile_flag = profile_flag
+        self.base_url_flag = base_url_flag
+        self.verbose = verbose
+        self._client: LavaClient | None = None
+        self._public: LavaClient | None = None
 
     # -- terminal policy ----------------------------------------------------------
 
@@ -112,6 +122,11 @@ class AppContext:
         return found
 
     def find_secret(self) -> Secret | None:
+        # LAVA_SECRET_KEY wins over the profile's store, so with it the config file is
+        # not read (nor platformdirs imported to find it) unless something else needs it.
+        found = resolve_secret(self.profile, None)
+        if found is not None:
+            return found
         storage = self.profile_settings.get("secret_storage")
         return resolve_secret(self.profile, storage if isinstance(storage, str) else None)
 

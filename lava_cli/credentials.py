@@ -14,9 +14,9 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
 from lava_cli.config import (
     atomic_write,
@@ -43,10 +43,28 @@ SPEND_KEY_PREFIX = "lava_sk_"
 # argv and kept from `lava run` children exactly like `aks_…`.
 WALLET_KEY_PREFIX = "lava_wk_"
 MANAGEMENT_PREFIXES = (*SECRET_PREFIXES, WALLET_KEY_PREFIX)
+_ALL_PREFIXES = (SPEND_KEY_PREFIX, *MANAGEMENT_PREFIXES)
 PREFIXES_HINT = "secret keys start with aks_live_, aks_test_ or lava_wk_"
-_PREFIXES = "|".join(re.escape(p) for p in (SPEND_KEY_PREFIX, *MANAGEMENT_PREFIXES))
-_SECRET_RE = re.compile(rf"({_PREFIXES})([A-Za-z0-9_\-]+)")
-_PREVIEW_RE = re.compile(rf"(?:{_PREFIXES})[A-Za-z0-9_\-]{{8}}\*{{4}}")
+_PREFIXES = "|".join(re.escape(p) for p in _ALL_PREFIXES)
+
+
+@cache
+def _secret_re() -> re.Pattern[str]:
+    """A secret-looking token, compiled on first use (~1 ms): a run that neither
+    fails nor logs nor finds a prefix in its argv never needs it."""
+    return re.compile(rf"({_PREFIXES})([A-Za-z0-9_\-]+)")
+
+
+@cache
+def _preview_re() -> re.Pattern[str]:
+    return re.compile(rf"(?:{_PREFIXES})[A-Za-z0-9_\-]{{8}}\*{{4}}")
+
+
+def _has_prefix(text: str) -> bool:
+    """The cheap first look: no token can match without one of the prefixes (argv, most
+    messages), and then the pattern is not even compiled."""
+    return any(prefix in text for prefix in _ALL_PREFIXES)
+
 
 Source = Literal["env", "keyring", "file"]
 T = TypeVar("T")
@@ -72,13 +90,15 @@ def redact(value: object) -> str:
 
 def scrub(text: str) -> str:
     """Replace every secret-looking token inside free text with its preview."""
+    if not _has_prefix(text):
+        return text
 
     def replace(match: re.Match[str]) -> str:
         if match.string.startswith("****", match.end()) and len(match.group(2)) <= 8:
             return match.group(0)  # already a preview (prefix + 8 characters + ****)
         return redact(match.group(0))
 
-    return _SECRET_RE.sub(replace, text)
+    return _secret_re().sub(replace, text)
 
 
 def raw_secrets(text: str) -> list[str]:
@@ -89,8 +109,10 @@ def raw_secrets(text: str) -> list[str]:
     nothing the preview form does not, and people paste them as KEY.
     """
     found: list[str] = []
-    for match in _SECRET_RE.finditer(text):
-        if _PREVIEW_RE.fullmatch(text[match.start() : match.end() + 4]):
+    if not _has_prefix(text):
+        return found
+    for match in _secret_re().finditer(text):
+        if _preview_re().fullmatch(text[match.start() : match.end() + 4]):
             continue
         if len(match.group(2)) > 8:
             found.append(match.group(0))
@@ -354,9 +376,9 @@ def file_delete(entry: str) -> bool:
 # --- resolution -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Secret:
-    """A resolved secret and where it came from. `repr` never shows the value."""
+class Secret(NamedTuple):
+    """A resolved secret and where it came from. `repr` never shows the value.
+    (A NamedTuple, not a frozen dataclass: ~0.6 ms less of exec() on every start.)"""
 
     value: str
     source: Source

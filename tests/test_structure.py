@@ -17,9 +17,9 @@ pytestmark = pytest.mark.slow  # start-up probes and generators run as fresh Pyt
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("httpx", "rich", "keyring", "starlette", "uvicorn", "pydantic", "click", "pygments")
 
-PROBE = f"""
+PROBE = """
 import json, sys
-args = json.loads(sys.argv[1])
+args, watched = json.loads(sys.argv[1]), set(json.loads(sys.argv[2]))
 sys.argv = ["lava", *args]
 from lava_cli.main import main
 try:
@@ -27,21 +27,28 @@ try:
 except SystemExit:
     pass
 finally:
-    heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({list(HEAVY)!r}))
+    heavy = sorted({m.split('.')[0] for m in sys.modules} & watched)
     sys.__stderr__.write("LOADED=" + json.dumps(heavy) + "\\n")
 """
 
 
-def loaded_after(args: list[str], **env: str) -> list[str]:
+def probe(
+    args: list[str], watch: tuple[str, ...] = HEAVY, **env: str
+) -> tuple[list[str], subprocess.CompletedProcess[str]]:
+    """Run `lava ARGS` in a fresh process: which of the `watch` packages it imported."""
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args)],
+        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(watch)],
         capture_output=True,
         text=True,
         env=clean_env(**env),
         timeout=60,
     )
     line = [ln for ln in proc.stderr.splitlines() if ln.startswith("LOADED=")][-1]
-    return json.loads(line.removeprefix("LOADED="))
+    return json.loads(line.removeprefix("LOADED=")), proc
+
+
+def loaded_after(args: list[str], **env: str) -> list[str]:
+    return probe(args, **env)[0]
 
 
 @pytest.mark.parametrize(
@@ -75,6 +82,20 @@ def test_env_secret_means_keyring_is_never_imported():
     assert "httpx" in loaded  # sanity: the probe does see real imports
     # The dev venv has click (uvicorn needs it): httpx must not load its own CLI with it.
     assert "click" not in loaded and "pygments" not in loaded
+
+
+def test_env_secret_list_json_needs_no_store_no_config_and_no_rich(emulator):
+    # LAVA_SECRET_KEY and LAVA_BASE_URL answer everything `keys list --json` needs: no
+    # keyring, no config file (nor platformdirs to find it, nor filelock), no rich.
+    loaded, proc = probe(
+        ["keys", "list", "--json"],
+        (*HEAVY, "platformdirs", "filelock"),
+        LAVA_SECRET_KEY=emulator.secrets[0],
+        LAVA_BASE_URL=emulator.base_url,
+    )
+    assert json.loads(proc.stdout) == [], proc.stderr  # it did ask the emulator
+    assert "httpx" in loaded
+    assert not {"keyring", "platformdirs", "filelock", "rich"} & set(loaded)
 
 
 def test_completion_returns_subcommands():

@@ -51,8 +51,16 @@ def print_error(err: LavaError, stderr: TextIO, app: AppContext | None) -> None:
         stderr.write(f"hint: {printable(scrub(err.hint))}\n")
 
 
+# Every secret and key prefix (credentials.SPEND_KEY_PREFIX, MANAGEMENT_PREFIXES) starts
+# with one of these; a test keeps it so. A command line without them needs no closer
+# look, and `--help` or a usage error then never imports credentials (nor config).
+ARGV_MARKERS = ("aks_", "lava_")
+
+
 def _secret_in_argv(argv: Sequence[str]) -> UsageError | None:
     """A secret on the command line is refused before anything runs (it is in `ps`)."""
+    if not any(marker in word for word in argv for marker in ARGV_MARKERS):
+        return None
     from lava_cli.credentials import secret_in_argv
 
     leaked = secret_in_argv(argv)

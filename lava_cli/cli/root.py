@@ -5,8 +5,7 @@ Only assembly happens here; each group lives in its own module.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 from typer.core import TyperGroup
@@ -34,9 +33,9 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@dataclass(frozen=True)
-class Spec:
-    """Where a top-level command lives, and its one-line summary for `lava --help`."""
+class Spec(NamedTuple):
+    """Where a top-level command lives, and its one-line summary for `lava --help`.
+    (A NamedTuple: a frozen dataclass costs ~0.6 ms of exec() on every start.)"""
 
     module: str
     attr: str

@@ -115,11 +115,19 @@ def test_spend_key_that_no_header_can_carry(tmp_path: Path) -> None:
         ("not an object", b"[]"),
     ],
 )
-def test_config_file(tmp_path: Path, name: str, content: bytes) -> None:
+@pytest.mark.parametrize(
+    "env",
+    # The file is read for what the environment does not give: the secret's store, or
+    # the profile's base URL. (With LAVA_SECRET_KEY and LAVA_BASE_URL both set it is not
+    # read at all.)
+    [{"LAVA_BASE_URL": NOWHERE}, {"LAVA_SECRET_KEY": SECRET}],
+    ids=["store", "base-url"],
+)
+def test_config_file(tmp_path: Path, name: str, content: bytes, env: dict[str, str]) -> None:
     config = tmp_path / "config"
     config.mkdir()
     (config / "config.json").write_bytes(content)
-    result = lava(tmp_path, ["keys", "list"], LAVA_SECRET_KEY=SECRET, LAVA_BASE_URL=NOWHERE)
+    result = lava(tmp_path, ["keys", "list"], **env)
     assert_refused(result, 2, str(config / "config.json"))
 
 

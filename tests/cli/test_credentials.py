@@ -71,6 +71,15 @@ def test_previews_in_argv_are_fine():
     assert secret_in_argv(["keys", "show", "lava_sk_a1b2c3d4****"]) is None
 
 
+def test_the_cheap_argv_look_covers_every_prefix():
+    # cli/app.py looks closer (imports credentials) only at words holding a marker.
+    from lava_cli.cli.app import ARGV_MARKERS
+    from lava_cli.credentials import MANAGEMENT_PREFIXES, SPEND_KEY_PREFIX
+
+    for prefix in (SPEND_KEY_PREFIX, *MANAGEMENT_PREFIXES):
+        assert prefix.startswith(ARGV_MARKERS), prefix
+
+
 @pytest.mark.parametrize(
     "url",
     ["http://api.lava.so/v1", "http://10.0.0.5:8787/v1", "ftp://x", "api.lava.so", "http://"],

@@ -496,7 +496,7 @@ def test_ctrl_c_during_lava_run_reaches_the_child_and_revokes(canary_emulator, s
 # --- redaction never raises -----------------------------------------------------------
 
 
-# The characters `scrub` takes as part of a secret token (credentials._SECRET_RE).
+# The characters `scrub` takes as part of a secret token (credentials._secret_re).
 KEY_CHARS = re.compile(r"[A-Za-z0-9_\-]*")
 
 
