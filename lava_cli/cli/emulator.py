@@ -76,8 +76,11 @@ def serve(
     per line; with neither, a test secret is generated and printed.
     Example: lava emulator serve --port 8787
     """
+    from lava_cli.errors import UsageError
     from lava_cli.ops import emulator
 
+    if fault_seed is not None and not fault:
+        raise UsageError("--fault-seed seeds --fault's rates, and no --fault was given")
     opts = emulator.ServeOptions(
         host=host,
         port=port,

@@ -53,6 +53,7 @@ def check(opts: EnvOptions) -> None:
         raise UsageError(
             f"--format: unknown format {opts.format!r}", hint=f"use one of {', '.join(FORMATS)}"
         )
+    _refuse_conflicts(opts)
     if opts.list_tools:
         return
     if not opts.tool_id:
@@ -65,6 +66,24 @@ def check(opts: EnvOptions) -> None:
     chosen_shell(opts)
     if opts.key and opts.create:
         raise UsageError("use --key or --create, not both")
+
+
+def _refuse_conflicts(opts: EnvOptions) -> None:
+    """Flags that would be ignored in this combination are refused, not ignored."""
+    if opts.list_tools and (opts.tool_id or opts.key or opts.create):
+        raise UsageError(
+            "--list shows every tool; it takes no TOOL, --key or --create",
+            hint="`lava env --list`, then `lava env TOOL …`",
+        )
+    if opts.name is not None and not opts.create:
+        raise UsageError(
+            "--name names the key that --create makes", hint="add --create, or leave out --name"
+        )
+    if opts.shell is not None and opts.format != "shell":
+        raise UsageError(
+            f"--shell and --format {opts.format} do not go together",
+            hint="--shell picks the syntax of --format shell's export lines",
+        )
 
 
 def chosen_shell(opts: EnvOptions) -> Shell:

@@ -48,9 +48,9 @@ def lava_env(**values: str) -> dict[str, str]:
     return env
 
 
-def _pty() -> tuple[int, int]:
+def _pty(columns: int = COLUMNS) -> tuple[int, int]:
     master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, columns, 0, 0))
     return master, slave
 
 
@@ -60,9 +60,15 @@ def _decode(data: bytes) -> str:
 
 
 def run_lava_process(
-    args: Sequence[str], env: Mapping[str, str], *, terminal: bool, timeout: float = 60.0
+    args: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    terminal: bool,
+    timeout: float = 60.0,
+    columns: int = COLUMNS,
 ) -> Ran:
-    """`python -m lava_cli ARGS`, stdin empty; stdout and stderr on ptys or pipes."""
+    """`python -m lava_cli ARGS`, stdin empty; stdout and stderr on ptys (`columns`
+    wide) or pipes."""
     command = [*LAVA, *args]
     if not terminal:
         done = subprocess.run(
@@ -73,7 +79,9 @@ def run_lava_process(
             done.stdout.decode("utf-8", "replace"),
             done.stderr.decode("utf-8", "replace"),
         )
-    (out_m, out_s), (err_m, err_s) = _pty(), _pty()
+    if columns != COLUMNS:
+        env = {**env, "COLUMNS": str(columns)}
+    (out_m, out_s), (err_m, err_s) = _pty(columns), _pty(columns)
     try:
         proc = subprocess.Popen(
             command, env=dict(env), stdin=subprocess.DEVNULL, stdout=out_s, stderr=err_s
