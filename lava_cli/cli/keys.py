@@ -67,7 +67,12 @@ RateOpt = Annotated[
     typer.Option("--rate-limit", help="Requests per minute, with an optional burst: 60 or 60/10."),
 ]
 ExpiresAtOpt = Annotated[
-    str | None, typer.Option("--expires-at", help="ISO 8601 time (UTC when no offset).")
+    str | None,
+    typer.Option(
+        "--expires-at",
+        help="A date: the key works through that whole day (UTC), e.g. 2026-12-31; "
+        "or a time: ISO 8601, UTC when no offset.",
+    ),
 ]
 ExpiresInOpt = Annotated[str | None, typer.Option("--expires-in", help="Duration: 30m, 2h, 7d.")]
 

@@ -55,7 +55,8 @@ def run_options(
             raise UsageError(f"--tool {tool} needs --shape {spec.request_shape}")
         changes = changes._replace(shape=spec.request_shape)
     changes = changes._replace(name=changes.name or default_name())
-    return RunOptions(command, build_body(changes, now()), tool, keep)
+    hint = "a run's key always has a budget: give more than 0 (the default is 1/total)"
+    return RunOptions(command, build_body(changes, now(), zero_spend_hint=hint), tool, keep)
 
 
 def withheld(base: Mapping[str, str]) -> list[str]:

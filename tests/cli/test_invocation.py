@@ -65,6 +65,7 @@ def test_one_placeholder_style_with_real_names(argv: list[str]) -> None:
 def test_usage_lines_name_the_arguments() -> None:
     assert "Usage: lava keys show [OPTIONS] KEY\n" in run_lava("keys", "show", "--help").stdout
     assert "Usage: lava env [OPTIONS] [TOOL]\n" in run_lava("env", "--help").stdout
+    assert "Usage: lava prompt [OPTIONS] [PROMPT]\n" in run_lava("prompt", "--help").stdout
     create = run_lava("keys", "create", "--help").stdout
     assert "--spend-limit AMOUNT/CYCLE" in create and "-n, --name NAME" in create
 
@@ -170,6 +171,7 @@ def wallet_keys(emulator: Any) -> list[Any]:
         (["keys", "revoke", "x", "--yes", "-q", "--json"], "-q/--quiet and --json"),
         (["keys", "pause", "x", "-q", "--json"], "-q/--quiet and --json"),
         (["keys", "forget", "x", "-q", "--json"], "-q/--quiet and --json"),
+        (["prompt", "hi", "--usage", "--json"], "--usage and --json"),
         (["env", "claude-code", "--name", "x"], "--name names the key that --create makes"),
         (["env", "claude-code", "--shell", "fish", "--format", "json"], "--shell and --format"),
         (["env", "--list", "claude-code"], "--list shows every tool"),
@@ -183,3 +185,15 @@ def test_contradicting_flags_exit_2_before_anything_is_sent(
     assert result.code == 2, result.output
     assert said in result.stderr.splitlines()[0]
     assert wallet_keys(logged_in) == []  # nothing was created
+
+
+def test_prompt_refuses_a_shape_its_saved_key_cannot_speak(logged_in: Any) -> None:
+    made = run_lava("keys", "create", "-n", "claude", "--shape", "anthropic", "--save", "-q")
+    assert made.code == 0, made.output
+    before = wallet_keys(logged_in)
+    result = run_lava("prompt", "hi", "--key", "claude", "--shape", "openai")
+    assert result.code == 2
+    assert "--shape openai does not go with key 'claude', which is an anthropic-shape key" in (
+        result.stderr
+    )
+    assert wallet_keys(logged_in) == before  # no request reached the key (last_used_at)

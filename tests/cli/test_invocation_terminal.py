@@ -47,6 +47,15 @@ def test_a_narrow_terminal_keeps_each_summary_on_one_line() -> None:
     assert any(row.endswith("...") for row in commands)  # the longest ones, shortened
 
 
+def test_create_on_a_terminal_suggests_rotate_save_not_a_second_create(logged_in: Any) -> None:
+    env = lava_env(LAVA_SECRET_KEY=logged_in.secrets[0], LAVA_BASE_URL=logged_in.base_url)
+    ran = run_lava_process(["keys", "create", "--name", "ci-7"], env, terminal=True)
+    assert ran.code == 0, ran.output
+    text = " ".join(ran.stdout.split())
+    assert "`lava keys rotate ci-7 --save`" in text
+    assert "re-run with --save" not in text
+
+
 def test_global_options_after_run_dash_dash_belong_to_the_command(logged_in: Any) -> None:
     env = lava_env(LAVA_SECRET_KEY=logged_in.secrets[0], LAVA_BASE_URL=logged_in.base_url)
     code = "import sys; print(sys.argv[1:])"
