@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -201,30 +200,3 @@ def test_a_used_up_request_limit_says_when_it_resets(tokyo: None, monkeypatch: A
         result = run_lava("prompt", "again")
     assert result.code == 5, result.output
     assert hint(result).startswith("hint: retry after ") and hint(result).endswith("JST (in 12 h)")
-
-
-# --- stdin that never ends --------------------------------------------------------------------
-
-
-def test_a_prompt_argument_does_not_wait_on_a_socket_for_stdin(
-    logged_in: Any, monkeypatch: Any
-) -> None:
-    """stdin held open by a supervisor (a socket nobody writes to): not read."""
-    made = run_lava("keys", "create", "-n", "s", "--json")
-    monkeypatch.setenv("LAVA_SPEND_KEY", json.loads(made.stdout)["key"])
-    ours, theirs = socket.socketpair()
-    stdin = theirs.makefile("r")
-    try:
-        import io
-
-        from lava_cli.main import run
-
-        out, err = io.StringIO(), io.StringIO()
-        started = time.monotonic()
-        code = run(["prompt", "hi", "--no-stream"], stdin=stdin, stdout=out, stderr=err)
-    finally:
-        stdin.close()
-        theirs.close()
-        ours.close()
-    assert code == 0, err.getvalue()
-    assert time.monotonic() - started < 30 and out.getvalue().strip()

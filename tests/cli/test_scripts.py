@@ -4,6 +4,7 @@ expiry, and what `login` keeps of the environment."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from typing import Any
@@ -48,6 +49,34 @@ def test_a_while_read_loop_runs_once_per_line_with_no_stdin(
     )
     assert "FAILED" not in done.stdout, done.stderr
     assert done.stdout.count("ITER ") == iterations
+
+
+@pytest.mark.slow  # lava as a child process whose stdin is a socket
+def test_a_prompt_argument_does_not_wait_on_stdin_held_open(logged_in: Any, tmp_path: Any) -> None:
+    """stdin that a supervisor holds open and nobody writes to (a socket): with a
+    prompt argument, lava answers instead of waiting for it to end."""
+    made = run_lava("keys", "create", "-n", "s", "--json")
+    env = clean_env(
+        LAVA_BASE_URL=logged_in.base_url,
+        LAVA_SPEND_KEY=json.loads(made.stdout)["key"],
+        PYTHON_KEYRING_BACKEND=NULL_KEYRING,
+        LAVA_CONFIG_DIR=str(tmp_path / "config"),
+    )
+    ours, theirs = socket.socketpair()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "lava_cli", "prompt", "hi", "--no-stream"],
+            stdin=theirs,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,  # the old behaviour: waits on the socket until killed
+        )
+    finally:
+        theirs.close()
+        ours.close()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
 
 
 def test_no_stdin_is_documented_in_the_help() -> None:
