@@ -19,11 +19,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlsplit
 
 from lava_cli.contract import is_loopback_host
@@ -31,6 +32,9 @@ from lava_cli.errors import LavaError, UnavailableError, UsageError
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock
+
+# A secret, none, or a function that reads it (only called when the policy needs it).
+SecretArg: TypeAlias = "str | Callable[[], str | None] | None"
 
 APP_NAME = "lava-cli"
 DEFAULT_PROFILE = "default"
@@ -297,12 +301,16 @@ def validate_profile_name(name: str, source: str = "--profile") -> str:
     return name
 
 
-def check_base_url(url: str, source: str = "") -> str:
-    """Validate a base URL: https anywhere, http only to loopback. Returns it normalised.
+def check_base_url(url: str, source: str = "", *, secret: SecretArg = None) -> str:
+    """Validate a base URL: https anywhere, http only to loopback, or to a host named in
+    LAVA_ALLOW_HTTP_HOSTS with an `aks_test_` secret. Returns it normalised.
 
     `source` names where the URL came from (--base-url, LAVA_BASE_URL, a profile), so a
     bad value is one usage error pointing at it, never an httpx error mid-request: a
     port that is not a number, or a CR-LF that urlsplit silently drops but httpx refuses.
+    `secret` is the management secret the calls will carry (None: none), or a function
+    that reads it, called only when needed; it decides only whether plain http to a named
+    non-loopback host is allowed (`http_allowed`).
     """
     text = url.strip()
     where = f"{source}: " if source else ""
@@ -330,13 +338,71 @@ def check_base_url(url: str, source: str = "") -> str:
             f"{where}base URL {text!r} has no path: Lava's API is under /v1",
             hint=f"add /v1: {text.rstrip('/')}/v1",
         )
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise UsageError(
-            f"{where}refusing plain http:// to {parts.hostname}: "
-            "the secret would travel unencrypted",
-            hint="use https://, or http:// only to a local emulator (127.0.0.1, localhost)",
-        )
+    if parts.scheme == "http":
+        http_allowed(parts.hostname, secret, where)
     return text.rstrip("/")
+
+
+ALLOW_HTTP_VAR = "LAVA_ALLOW_HTTP_HOSTS"
+_HOST_RE = re.compile(r"[a-z0-9_.\-]+|\[?[0-9a-f:.]+\]?")
+
+
+def allowed_http_hosts() -> frozenset[str]:
+    """The host names in LAVA_ALLOW_HTTP_HOSTS (comma-separated, exact, any case).
+
+    Exact names only: a wildcard (`*.internal`) would let plain http reach hosts nobody
+    named, and DNS decides what a pattern matches. A bad entry is exit 2 naming the
+    variable, never silently skipped.
+    """
+    value = os.environ.get(ALLOW_HTTP_VAR, "")
+    hosts: set[str] = set()
+    for entry in value.split(","):
+        host = entry.strip().lower().rstrip(".")
+        if not entry.strip():
+            continue
+        if "*" in host:
+            raise UsageError(
+                f"{ALLOW_HTTP_VAR}: {entry.strip()!r} is a wildcard",
+                hint="name each host exactly, comma-separated, e.g. emulator,lava-emu",
+            )
+        if not _HOST_RE.fullmatch(host):
+            raise UsageError(
+                f"{ALLOW_HTTP_VAR}: {entry.strip()!r} is not a host name",
+                hint="host names or IP addresses only (no scheme, port or path), "
+                "comma-separated, e.g. emulator,10.0.0.5",
+            )
+        hosts.add(host.strip("[]"))
+    return frozenset(hosts)
+
+
+def http_allowed(host: str, secret: SecretArg, where: str = "") -> None:
+    """Refuse (exit 2) plain http to `host` unless it is this machine, or it is named in
+    LAVA_ALLOW_HTTP_HOSTS and the calls carry an `aks_test_` secret.
+
+    Why the secret's prefix: only a test secret is harmless in clear on a network (a
+    compose network, a CI service). `aks_live_` never qualifies, nor a `lava_wk_` wallet
+    key (its prefix does not say test or live), nor no secret at all (a browser login's
+    exchange would bring a new secret back in clear).
+    """
+    if is_loopback_host(host):
+        return
+    named = host.lower().rstrip(".").strip("[]") in allowed_http_hosts()
+    if not named:
+        raise UsageError(
+            f"{where}refusing plain http:// to {host}: the secret would travel unencrypted",
+            hint="use https://, or http:// only to a local emulator (127.0.0.1, localhost); "
+            f"for an emulator on another host with an aks_test_ secret, name the host in "
+            f"{ALLOW_HTTP_VAR}",
+        )
+    if callable(secret):
+        secret = secret()
+    if secret is None or not secret.startswith("aks_test_"):
+        what = "no secret" if secret is None else "a secret that is not aks_test_"
+        raise UsageError(
+            f"{where}refusing plain http:// to {host} with {what}: {ALLOW_HTTP_VAR} "
+            "lets only aks_test_ secrets travel unencrypted",
+            hint="use the emulator's aks_test_ secret (LAVA_SECRET_KEY), or https://",
+        )
 
 
 def default_base_url(secret: str | None) -> str:

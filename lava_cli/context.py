@@ -121,24 +121,33 @@ class AppContext:
         The one resolution that management calls, the gateway, `env` and `run` all use, so
         a test-mode secret sends a tool to the sandbox as it does `keys create`. `secret`
         is for a caller holding one not yet stored (`login`); otherwise LAVA_SECRET_KEY or
-        the profile's store decides, and none at all means the live host.
+        the profile's store decides, and none at all means the live host. The same
+        secret decides whether plain http to a LAVA_ALLOW_HTTP_HOSTS host is allowed
+        (config.check_base_url).
         """
         if self.base_url_flag:
-            return check_base_url(self.base_url_flag, "--base-url"), "--base-url"
-        env = os.environ.get("LAVA_BASE_URL")
-        if env:
-            return check_base_url(env, "LAVA_BASE_URL"), "LAVA_BASE_URL"
-        saved = self.profile_settings.get("base_url")
-        if isinstance(saved, str) and saved:
-            where = f"profile {self.profile!r}"
-            return check_base_url(saved, f"the base_url of {where} in {self.config.path}"), where
-        url = default_base_url(secret if secret is not None else self._secret_for_mode)
-        return url, "default" if url == LIVE_BASE_URL else "default for aks_test_ secrets"
+            url, source, named = self.base_url_flag, "--base-url", "--base-url"
+        elif os.environ.get("LAVA_BASE_URL"):
+            url = os.environ["LAVA_BASE_URL"]
+            source = named = "LAVA_BASE_URL"
+        else:
+            saved = self.profile_settings.get("base_url")
+            if not (isinstance(saved, str) and saved):
+                url = default_base_url(secret if secret is not None else self.secret_for_mode)
+                return url, "default" if url == LIVE_BASE_URL else "default for aks_test_ secrets"
+            url, source = saved, f"profile {self.profile!r}"
+            named = f"the base_url of {source} in {self.config.path}"
+        # The http policy weighs the secret given, else this profile's, read only when
+        # asked (plain http to a named host): an https URL needs none, and reading the
+        # keyring for nothing would make every command pay for it.
+        policy = secret if secret is not None else (lambda: self.secret_for_mode)
+        return check_base_url(url, named, secret=policy), source
 
     @cached_property
-    def _secret_for_mode(self) -> str | None:
-        """The management secret, only to choose the default host: a command that needs
-        no secret (`env` with LAVA_SPEND_KEY) must not fail because the keyring does."""
+    def secret_for_mode(self) -> str | None:
+        """The management secret, only to choose the default host and the http policy: a
+        command that needs no secret (`env` with LAVA_SPEND_KEY) must not fail because
+        the keyring does."""
         try:
             found = self.find_secret()
         except LavaError as exc:

@@ -38,12 +38,17 @@ STORE_HOLDS = (
 KEYRING_TIMEOUT_S = 5.0
 
 SECRET_PREFIXES = ("aks_live_", "aks_test_")
+TEST_PREFIX = "aks_test_"
 SPEND_KEY_PREFIX = "lava_sk_"
 # Some of Lava's pages call the management credential a wallet key, `lava_wk_…`. It is
-# never accepted as a login secret here, but it is redacted, refused in argv and kept from
-# `lava run` children exactly like `aks_…`.
+# accepted wherever an `aks_…` secret is (login, LAVA_SECRET_KEY, the emulator's
+# --secrets-file): the API it is sent to decides whether it works, as it does for any
+# secret. Its prefix does not say live or test, so it counts as neither: it goes to the
+# live host by default and never over plain http to another machine. Redacted, refused in
+# argv and kept from `lava run` children exactly like `aks_…`.
 WALLET_KEY_PREFIX = "lava_wk_"
 MANAGEMENT_PREFIXES = (*SECRET_PREFIXES, WALLET_KEY_PREFIX)
+PREFIXES_HINT = "secret keys start with aks_live_, aks_test_ or lava_wk_"
 _PREFIXES = "|".join(re.escape(p) for p in (SPEND_KEY_PREFIX, *MANAGEMENT_PREFIXES))
 _SECRET_RE = re.compile(rf"({_PREFIXES})([A-Za-z0-9_\-]+)")
 _PREVIEW_RE = re.compile(rf"(?:{_PREFIXES})[A-Za-z0-9_\-]{{8}}\*{{4}}")
@@ -84,14 +89,15 @@ def scrub(text: str) -> str:
 def raw_secrets(text: str) -> list[str]:
     """Every raw secret, wallet key or spend key inside `text`, in order.
 
-    Previews (`prefix` + 8 characters + `****`) and stubs shorter than a preview are not
-    secrets: they reveal nothing the preview form does not.
+    Previews (`prefix` + 8 characters + `****`), and anything no longer than one (a
+    preview without its `****`, or cut short with `…`), are not secrets: they reveal
+    nothing the preview form does not, and people paste them as KEY.
     """
     found: list[str] = []
     for match in _SECRET_RE.finditer(text):
         if _PREVIEW_RE.fullmatch(text[match.start() : match.end() + 4]):
             continue
-        if len(match.group(2)) >= 8:
+        if len(match.group(2)) > 8:
             found.append(match.group(0))
     return found
 
@@ -114,7 +120,27 @@ def is_raw_spend_key(value: str) -> bool:
 
 
 def looks_like_secret(value: str) -> bool:
-    return value.startswith(SECRET_PREFIXES) and len(value) > len("aks_test_") + 8
+    """A management secret's shape: `aks_live_`, `aks_test_` or `lava_wk_`, then more
+    than 8 characters."""
+    prefix = next((p for p in MANAGEMENT_PREFIXES if value.startswith(p)), None)
+    return prefix is not None and len(value) > len(prefix) + 8
+
+
+_RAW_SECRET_RE = re.compile(r"(?:aks_live_|aks_test_|lava_wk_)[A-Za-z0-9_\-]{16,200}")
+
+
+def is_raw_secret(value: str) -> bool:
+    """True for a whole management secret value: a prefix and URL-safe characters only
+    (nothing a `$GITHUB_ENV` line or a shell could read as more than one value)."""
+    return _RAW_SECRET_RE.fullmatch(value) is not None
+
+
+def secret_mode(value: str) -> str:
+    """`test` for `aks_test_`, `live` for `aks_live_`, `unknown` for a `lava_wk_` wallet
+    key (its prefix does not say which wallet it belongs to)."""
+    if value.startswith(TEST_PREFIX):
+        return "test"
+    return "unknown" if value.startswith(WALLET_KEY_PREFIX) else "live"
 
 
 def header_safe(value: str) -> bool:
@@ -156,7 +182,7 @@ def check_secret_format(value: str) -> str:
     if not looks_like_secret(value) or not header_safe(value):
         raise UsageError(
             "that does not look like a Lava secret key",
-            hint="secret keys start with aks_live_ or aks_test_ (Dashboard > Gateway > Secrets)",
+            hint=f"{PREFIXES_HINT} (Dashboard > Gateway > Secrets)",
         )
     return value
 
@@ -217,6 +243,12 @@ def _keyring_backend_name() -> str:
 def keyring_backend_name() -> str:
     """Name of the active keyring backend, for `auth status` and `doctor`."""
     return _bounded(_keyring_backend_name, "finding the backend")
+
+
+def check_keyring_usable() -> None:
+    """Refuse now (KeyringError) what storing a secret in the keyring would refuse later:
+    for a caller about to mint a secret it must then keep."""
+    _bounded(_check_backend_usable, "finding the backend")
 
 
 def _check_backend_usable() -> None:
@@ -340,7 +372,8 @@ class Secret:
 
     @property
     def mode(self) -> str:
-        return "test" if self.value.startswith("aks_test_") else "live"
+        """`test`, `live`, or `unknown` for a `lava_wk_` wallet key (`secret_mode`)."""
+        return secret_mode(self.value)
 
 
 def resolve_secret(profile: str, storage: str | None) -> Secret | None:

@@ -20,6 +20,9 @@ class ExitCode(enum.IntEnum):
     NOT_FOUND = 4
     POLICY = 5
     UNAVAILABLE = 6
+    DRIFT = 7  # `keys apply --check`: the wallet differs from the file
+    NOT_DELIVERED = 8  # `keys rotate --deliver`: rotated, but a delivery or the probe failed
+    ACTION_REQUIRED = 9  # `wallet fund`: the payment waits for the payer (3-D Secure page)
     CANNOT_EXECUTE = 126  # `lava run`: the command exists but cannot run (as a shell says)
     COMMAND_NOT_FOUND = 127  # `lava run`: no such command (as a shell says)
     INTERRUPTED = 130
@@ -70,6 +73,36 @@ class UnavailableError(LavaError):
     """Network failure, timeout, or the server is down / answering garbage (exit 6)."""
 
     exit_code = ExitCode.UNAVAILABLE
+
+
+class DriftError(LavaError):
+    """`lava keys apply --check`: the wallet differs from the key file (exit 7).
+
+    A code of its own: every other one can come out of the same run for another reason
+    (5 for a 429 or 403, 1 for an API error), and a CI drift check must tell "the
+    wallet changed" from "could not tell"."""
+
+    exit_code = ExitCode.DRIFT
+
+
+class NotDeliveredError(LavaError):
+    """`keys rotate --deliver`: the key was rotated (the old value is dead), but a delivery
+    command or the probe of the new value failed (exit 8). The new value was saved or
+    printed first; the code tells a script the old key is gone, unlike exits 1-7, which
+    mean nothing was rotated (or may have been: exit 6 with "may have been created")."""
+
+    exit_code = ExitCode.NOT_DELIVERED
+
+
+class ActionRequiredError(LavaError):
+    """`lava wallet fund`: the payment was started but waits for the payer to confirm it
+    on the bank's page (`requires_action`, 3-D Secure), exit 9.
+
+    A code of its own: nothing failed and nothing was refused (not 1-6), but no money has
+    moved yet either (not 0). A script can tell "a person must open this URL" apart from
+    every failure, and from success."""
+
+    exit_code = ExitCode.ACTION_REQUIRED
 
 
 class CommandNotRunError(LavaError):

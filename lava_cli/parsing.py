@@ -31,6 +31,7 @@ _AMOUNT_RE = re.compile(r"\$?([0-9]{1,12})(?:\.([0-9]{1,2}))?")
 # Thousands grouping, the only place a comma may stand: 1,000 and 12,345,678.50, but not
 # 1,5 (a decimal comma, which would otherwise silently mean 15) or 1,00,000.
 _GROUPED_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
+_SHARE_RE = re.compile(r"([0-9]{1,3}(?:\.[0-9]{1,4})?)%|(0?\.[0-9]{1,6}|1(?:\.0{1,6})?)")
 _DURATION_RE = re.compile(r"([0-9]{1,7})(s|min|m|h|d|w)")
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -113,10 +114,10 @@ def ungroup(number: str, flag: str) -> str:
     return whole.replace(",", "") + dot + decimals
 
 
-def parse_amount(text: str, flag: str = "--spend-limit", zero_hint: str | None = None) -> Decimal:
-    """A positive dollar amount with at most two decimals, e.g. `25`, `0.50`, `$10.00`,
-    `1,000.50`. `zero_hint` is what to do instead of 0 (each command has its own way to
-    go without a limit, or none)."""
+def dollars(text: str, flag: str) -> Decimal:
+    """A dollar amount as written: digits 0-9, at most two decimals after '.', an
+    optional leading `$`, and commas only as thousands grouping (`1,000.50`). Not
+    checked for size: the callers' ranges differ."""
     ascii_digits(text, flag)
     stripped = text.strip()
     dollar = "$" if stripped.startswith("$") else ""
@@ -127,9 +128,16 @@ def parse_amount(text: str, flag: str = "--spend-limit", zero_hint: str | None =
             hint="for example 25, 0.50 or 100.00",
         )
     try:
-        amount = Decimal(match.group(0).lstrip("$"))
+        return Decimal(match.group(0).lstrip("$"))
     except InvalidOperation:  # pragma: no cover - the regex already guarantees digits
         raise UsageError(f"{flag}: {text!r} is not a number") from None
+
+
+def parse_amount(text: str, flag: str = "--spend-limit", zero_hint: str | None = None) -> Decimal:
+    """A positive dollar amount with at most two decimals, e.g. `25`, `0.50`, `$10.00`,
+    `1,000.50`. `zero_hint` is what to do instead of 0 (each command has its own way to
+    go without a limit, or none)."""
+    amount = dollars(text, flag)
     if amount <= 0:
         raise UsageError(f"{flag}: the amount must be more than 0", hint=zero_hint)
     if amount > MAX_AMOUNT:
@@ -137,13 +145,36 @@ def parse_amount(text: str, flag: str = "--spend-limit", zero_hint: str | None =
     return amount
 
 
+FUND_MIN = Decimal("10.00")  # Lava's documented range for a top-up, both ends included
+FUND_MAX = Decimal("10000.00")
+
+
+def parse_fund_amount(text: str, flag: str = "AMOUNT") -> str:
+    """A top-up amount, `$10` to `$10,000` (Lava's range), as the API's string: `"25.00"`.
+
+    Read like a spend limit (`dollars`); refused outside the range before anything is
+    sent, so a typo never reaches the card."""
+    amount = dollars(text, flag)
+    if not FUND_MIN <= amount <= FUND_MAX:
+        raise UsageError(
+            f"{flag}: {text.strip()!r} is outside the range a wallet can be funded with",
+            hint=f"fund from ${FUND_MIN:,} to ${FUND_MAX:,} at a time",
+        )
+    return f"{amount:.2f}"
+
+
 NO_LIMIT_AT_CREATE = "for a key without a spend limit, leave out --spend-limit"
 
 
-def parse_spend_limit(value: str, zero_hint: str | None = NO_LIMIT_AT_CREATE) -> dict[str, str]:
-    """`AMOUNT/CYCLE` -> the API's `{"amount": "25.00", "cycle": "monthly"}`."""
-    amount_text, cycle = _split(value, "--spend-limit", "25/monthly")
-    amount = parse_amount(amount_text, zero_hint=zero_hint)
+def parse_spend_limit(
+    value: str, flag: str = "--spend-limit", zero_hint: str | None = None
+) -> dict[str, str]:
+    """`AMOUNT/CYCLE` -> the API's `{"amount": "25.00", "cycle": "monthly"}`.
+
+    `flag` names the setting in messages: the option, a key file's field, or a variable;
+    `zero_hint` how that place goes without a limit, for `0/…`."""
+    amount_text, cycle = _split(value, flag, "25/monthly")
+    amount = parse_amount(amount_text, flag, zero_hint)
     return {"amount": f"{amount:.2f}", "cycle": cycle}
 
 
@@ -158,17 +189,38 @@ def parse_count(text: str, flag: str, what: str) -> int:
     return value
 
 
-def parse_request_limit(value: str) -> dict[str, object]:
+def parse_share(value: str, flag: str) -> Decimal:
+    """A share of a limit: `80%` or `0.80` (the same), more than 0 and at most 100%.
+
+    A bare number above 1 (`80`) is refused rather than guessed: read as a fraction it
+    would be 8000%, which no key can reach, and a CI gate that can never close is the
+    failure nobody notices.
+    """
+    ascii_digits(value, flag)
+    match = _SHARE_RE.fullmatch(value.strip())
+    if match is None:
+        raise UsageError(
+            f"{flag}: {value!r} is not a share of the limit",
+            hint="write a percentage such as 80% or a fraction such as 0.80",
+        )
+    percent, fraction = match.groups()
+    share = Decimal(percent) / 100 if percent is not None else Decimal(fraction)
+    if not 0 < share <= 1:
+        raise UsageError(f"{flag}: {value!r} must be more than 0% and at most 100%")
+    return share
+
+
+def parse_request_limit(value: str, flag: str = "--request-limit") -> dict[str, object]:
     """`COUNT/CYCLE` -> `{"count": 1000, "cycle": "daily"}`."""
-    count_text, cycle = _split(value, "--request-limit", "1000/daily")
-    return {"count": parse_count(count_text, "--request-limit", "the count"), "cycle": cycle}
+    count_text, cycle = _split(value, flag, "1000/daily")
+    return {"count": parse_count(count_text, flag, "the count"), "cycle": cycle}
 
 
-def parse_rate_limit(value: str) -> dict[str, object]:
+def parse_rate_limit(value: str, flag: str = "--rate-limit") -> dict[str, object]:
     """`RPM[/BURST]` -> `{"rpm": 60, "burst": 10}` (burst null when not given)."""
     rpm_text, sep, burst_text = value.strip().partition("/")
-    rpm = parse_count(rpm_text, "--rate-limit", "requests per minute")
-    burst = parse_count(burst_text, "--rate-limit", "the burst") if sep else None
+    rpm = parse_count(rpm_text, flag, "requests per minute")
+    burst = parse_count(burst_text, flag, "the burst") if sep else None
     return {"rpm": rpm, "burst": burst}
 
 

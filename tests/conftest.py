@@ -1,6 +1,6 @@
 """Shared fixtures: isolation from the user's real config and keyring, an in-memory
 keyring, a session-wide emulator on a real loopback port, `run_lava`, and stand-in
-servers (`raw_server`).
+servers (`raw_server`, `proxy`, `relay`).
 
 Shared helpers too: `require_tool` (a system program a test needs: skipped locally,
 a failure under CI=true) and the ready signals tests wait on before they act or send
@@ -26,7 +26,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends.null import Keyring as NullKeyring
 
 from lava_cli.main import run
-from tests.helpers.servers import Handler, RawServer, RecordingProxy
+from tests.helpers.servers import Handler, Intercept, RawServer, RecordingProxy, Relay
 
 # The `slow` marker's guard and the list of fast tests that got slow (make check).
 pytest_plugins = ["tests.helpers.speed", "pytester"]  # pytester: tests/test_speed.py
@@ -143,6 +143,26 @@ def raw_server() -> Iterator[Callable[[Handler], RawServer]]:
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture
+def relay(logged_in: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Relay]]:
+    """Put a `Relay` (tests/helpers/servers.py) between the CLI and the session emulator:
+    LAVA_BASE_URL points at it, so a test sees every request a command sends and can
+    answer one itself, or lose its answer. `relay(intercept=None, lose=None)` starts one;
+    closed after the test."""
+    relays: list[Relay] = []
+
+    def start(
+        intercept: Intercept | None = None, lose: Callable[[str, str], bool] | None = None
+    ) -> Relay:
+        relays.append(Relay(logged_in.root_url, intercept, lose))  # type: ignore[attr-defined]
+        monkeypatch.setenv("LAVA_BASE_URL", relays[-1].base_url)
+        return relays[-1]
+
+    yield start
+    for one in relays:
+        one.close()
 
 
 @pytest.fixture

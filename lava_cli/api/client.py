@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from lava_cli.api.model_types import Model, Service
     from lava_cli.api.paging import RequestWalk
     from lava_cli.api.usage_types import Usage, Wallet
+    from lava_cli.api.wallet_types import FundResult, NewSecret, PaymentMethod, SecretKey
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD"})
@@ -66,7 +67,7 @@ class LavaClient:
     ) -> None:
         """`timeout` is the deadline for one whole call, retries included (LAVA_TIMEOUT);
         `limits` (size caps, page cap) default to the LAVA_* environment."""
-        self.base_url = check_base_url(base_url)
+        self.base_url = check_base_url(base_url, secret=secret)
         self.limits = limits if limits is not None else Limits.from_env()
         self._timeout = timeout
         self._watchdog = Watchdog()
@@ -279,15 +280,26 @@ class LavaClient:
         return Page.from_json(self._json("GET", "/spend_keys", params=params))
 
     def iter_spend_keys(self, page_size: int = PAGE_LIMIT) -> Iterator[SpendKey]:
-        """Every spend key, following next_cursor to the end, for at most LAVA_MAX_PAGES
-        pages: a server that always says has_more (with a new cursor each time) would
-        otherwise keep the loop, and its memory, growing forever."""
+        """Every spend key, following next_cursor to the end (at most LAVA_MAX_PAGES)."""
+        pages = self._walk(
+            lambda cursor: self.list_spend_keys_page(cursor, page_size),
+            "spend keys",
+            "a wallet holds at most 10 keys",
+        )
+        for page in pages:
+            for item in page.data:
+                yield SpendKey.from_json(item)
+
+    def _walk(self, fetch: Callable[[str | None], Page], what: str, why: str) -> Iterator[Page]:
+        """Every page of a list, following next_cursor to the end, for at most
+        LAVA_MAX_PAGES pages: a server that always says has_more (with a new cursor each
+        time) would otherwise keep the loop, and its memory, growing forever. `why` says
+        why a list that long is suspicious."""
         cursor: str | None = None
         seen: set[str] = set()
         for _ in range(self.limits.max_pages):
-            page = self.list_spend_keys_page(cursor, page_size)
-            for item in page.data:
-                yield SpendKey.from_json(item)
+            page = fetch(cursor)
+            yield page
             if not page.has_more:
                 return
             if page.next_cursor in seen:
@@ -295,10 +307,10 @@ class LavaClient:
             cursor = page.next_cursor
             seen.add(cursor or "")
         raise ApiUnavailableError(
-            f"the API was still listing spend keys after {self.limits.max_pages} pages "
+            f"the API was still listing {what} after {self.limits.max_pages} pages "
             "(LAVA_MAX_PAGES)",
-            hint="a wallet holds at most 10 keys, so check --base-url points at the Lava "
-            "API; raise LAVA_MAX_PAGES if this list is really that long",
+            hint=f"{why}, so check --base-url points at the Lava API; raise LAVA_MAX_PAGES "
+            "if this list is really that long",
         )
 
     def get_spend_key(self, spend_key_id: str) -> SpendKey:
@@ -317,6 +329,76 @@ class LavaClient:
         body = self._json("DELETE", f"/spend_keys/{_seg(spend_key_id)}")
         if not isinstance(body, dict) or body.get("success") is not True:
             raise MalformedResponse("unexpected answer from the API to revoke: no success flag")
+
+    # -- secret keys ------------------------------------------------------------
+
+    def list_secret_keys_page(self, cursor: str | None = None, limit: int = PAGE_LIMIT) -> Page:
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        return Page.from_json(self._json("GET", "/secret_keys", params=params))
+
+    def iter_secret_keys(self) -> Iterator[SecretKey]:
+        """Every secret key of the wallet (all pages, at most LAVA_MAX_PAGES)."""
+        from lava_cli.api.wallet_types import SecretKey
+
+        pages = self._walk(self.list_secret_keys_page, "secret keys", "a wallet has a few")
+        for page in pages:
+            for item in page.data:
+                yield SecretKey.from_json(item)
+
+    def create_secret_key(self, name: str) -> NewSecret:
+        """`POST /v1/secret_keys`: never retried once sent (a retry could mint a second
+        secret and lose the first)."""
+        try:
+            body = self._json("POST", "/secret_keys", json={"name": name})
+        except MaybeCreatedError as exc:
+            exc.hint = (
+                "the secret key may have been created anyway: check with "
+                "`lava secret-keys list` (and revoke it) before trying again"
+            )
+            raise
+        from lava_cli.api.wallet_types import NewSecret
+
+        return NewSecret.from_json(body)
+
+    def delete_secret_key(self, secret_key_id: str) -> None:
+        """`DELETE /v1/secret_keys/{id}`: the secret stops working at once."""
+        body = self._json("DELETE", f"/secret_keys/{_seg(secret_key_id)}")
+        if not isinstance(body, dict) or body.get("deleted") is not True:
+            raise MalformedResponse("unexpected answer from the API to delete: no deleted flag")
+
+    # -- money in ---------------------------------------------------------------
+
+    def payment_methods(self) -> list[PaymentMethod]:
+        """`GET /v1/payment_methods`: the wallet's cards."""
+        from lava_cli.api.wallet_types import PaymentMethod
+
+        body = self._json("GET", "/payment_methods")
+        return [PaymentMethod.from_json(item) for item in Page.from_json(body).data]
+
+    def fund_wallet(self, payment_method_id: str, amount: str, idempotency_key: str) -> FundResult:
+        """`POST /v1/wallet/fund`. Never retried by this client (a POST); the
+        Idempotency-Key lets a later run repeat this very attempt safely (ops/wallet.py).
+        A lost answer is MaybeCreatedError: the payment may have gone through."""
+        from lava_cli.api.wallet_types import FundResult
+
+        response = self._send(
+            "POST",
+            "/wallet/fund",
+            auth=True,
+            headers={"Idempotency-Key": idempotency_key},
+            json={"payment_method_id": payment_method_id, "amount": amount},
+        )
+        try:
+            body = response.json()
+        except (ValueError, UnicodeDecodeError):
+            raise MalformedResponse(
+                f"the API sent an unreadable answer to the payment (HTTP {response.status_code})",
+                hint="check the balance with `lava wallet` before trying again",
+            ) from None
+        replayed = response.headers.get("idempotent-replayed", "").lower() == "true"
+        return FundResult.from_json(body, replayed=replayed)
 
     # -- catalogue, usage, wallet ------------------------------------------------
 

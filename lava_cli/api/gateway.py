@@ -20,8 +20,8 @@ from lava_cli.api.http_errors import error_for_response
 from lava_cli.api.streaming import SSEParser, StreamState, cut_short
 from lava_cli.api.transport import Logger, direct_mounts, tls_verify
 from lava_cli.api.types import MalformedResponse
-from lava_cli.config import check_base_url
-from lava_cli.errors import ApiUnavailableError
+from lava_cli.config import SecretArg, check_base_url
+from lava_cli.errors import ApiError, ApiUnavailableError
 from lava_cli.limits import Limits
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -77,11 +77,13 @@ class GatewayClient:
         timeout: float = 120.0,
         log: Logger | None = None,
         limits: Limits | None = None,
+        management_secret: SecretArg = None,
     ) -> None:
         """`timeout` is the deadline for a whole non-streamed reply (LAVA_TIMEOUT); a
         stream is bounded by its idle limit instead. `limits` default to the LAVA_*
-        environment."""
-        self.base_url = check_base_url(base_url)
+        environment. `management_secret` (the profile's, or a function reading it) weighs
+        only in the plain-http policy: a spend key's prefix does not say test or live."""
+        self.base_url = check_base_url(base_url, secret=management_secret)
         self._log = log
         self.request_id: str | None = None
         self._key = spend_key
@@ -263,6 +265,18 @@ class GatewayClient:
         finally:
             self._watchdog.disarm()
             response.close()
+
+    def status_for(self, shape: str, body: dict[str, Any]) -> int:
+        """The HTTP status the gateway answers `body` with, an error status returned
+        rather than raised: for probes that send a request meant to be refused
+        (`keys rotate --deliver`). No answer at all (network, deadline) still raises."""
+        try:
+            response = self._open(shape, body, stream=False)
+        except ApiError as exc:
+            if exc.status is None:
+                raise
+            return exc.status
+        return response.status_code
 
     def complete(self, shape: str, prompt: PromptRequest) -> Completion:
         response = self._open(shape, prompt.body(shape, stream=False), stream=False)

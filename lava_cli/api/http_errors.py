@@ -107,6 +107,11 @@ def _hint_for(status: int, code: str | None, gateway: bool) -> str | None:
             "check the secret key with `lava auth status` and log in again with `lava login`; "
             "aks_test_ keys only work against the sandbox or the emulator (see --base-url)"
         )
+    if status == 402 and code == "card_declined":
+        return (
+            "fund with another card (`lava wallet` lists them; `lava wallet fund AMOUNT "
+            "--method ID`), or fix this one in the Lava dashboard"
+        )
     if status == 402:
         return (
             "the key's spend limit is reached until its cycle resets; raise it with "
@@ -130,6 +135,11 @@ def _hint_for(status: int, code: str | None, gateway: bool) -> str | None:
         if gateway:
             return "check the model id (`lava models`) and --base-url"
         return "list your keys and their ids with `lava keys list`"
+    if status == 409 and code == "last_secret_key":
+        return (
+            "a wallet keeps at least one secret key: create another first "
+            "(`lava secret-keys create --name NAME`)"
+        )
     if status == 409:
         return "a wallet holds at most 10 spend keys: revoke one with `lava keys revoke KEY`"
     if status == 429:

@@ -19,20 +19,21 @@ def tls_verify(base_url: str) -> bool:
 
 
 def direct_mounts(base_url: str) -> dict[str, None]:
-    """httpx mounts that send requests to a loopback base URL straight to it, never
-    through HTTP_PROXY / ALL_PROXY.
+    """httpx mounts that send requests to a loopback or plain-http base URL straight to
+    it, never through HTTP_PROXY / ALL_PROXY.
 
-    A proxy's 127.0.0.1 is not ours, and plain http:// to the emulator would hand it the
-    Bearer secret in clear. A `None` mount is httpx's own NO_PROXY mechanism (the
-    client's direct transport), so every other host keeps honouring the proxy variables,
-    and trust_env keeps its other duties (SSL_CERT_FILE for https).
+    A proxy's 127.0.0.1 is not ours, and plain http:// to an emulator (loopback, or a
+    LAVA_ALLOW_HTTP_HOSTS host) would hand the proxy the Bearer secret in clear. A `None`
+    mount is httpx's own NO_PROXY mechanism (the client's direct transport), so every
+    other host keeps honouring the proxy variables, and trust_env keeps its other duties
+    (SSL_CERT_FILE for https).
     """
     from urllib.parse import urlsplit
 
     from lava_cli.contract import is_loopback_host
 
     host = urlsplit(base_url).hostname
-    if not host or not is_loopback_host(host):
+    if not host or not (is_loopback_host(host) or base_url.startswith("http://")):
         return {}
     return {f"all://[{host}]" if ":" in host else f"all://{host}": None}
 

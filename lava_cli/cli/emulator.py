@@ -27,7 +27,8 @@ def serve(
         Path | None, typer.Option("--db", help="SQLite file (default: in the user data dir).")
     ] = None,
     secrets_file: Annotated[
-        Path | None, typer.Option("--secrets-file", help="One wallet secret (aks_…) per line.")
+        Path | None,
+        typer.Option("--secrets-file", help="One wallet secret (aks_… or lava_wk_…) per line."),
     ] = None,
     fault: Annotated[
         list[str] | None,
@@ -73,8 +74,10 @@ def serve(
     """Serve the emulator in the foreground until Ctrl-C.
 
     The secret in LAVA_SECRET_KEY is the first wallet's; --secrets-file adds one wallet
-    per line; with neither, a test secret is generated and printed.
-    Example: lava emulator serve --port 8787
+    per line. With neither, the first start on a database generates a test secret and
+    keeps it beside the database in FILE.secret (mode 0600); every start prints it
+    and reuses that wallet, so keys made earlier stay reachable (delete the file for a
+    new wallet). Example: lava emulator serve --port 8787
     """
     from lava_cli.errors import UsageError
     from lava_cli.ops import emulator

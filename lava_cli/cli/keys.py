@@ -1,4 +1,5 @@
-"""`lava keys …`: create, list, show, update, pause, resume, rotate, revoke, forget, check.
+"""`lava keys …`: create, list, show, update, pause, resume, rotate, revoke, forget, check,
+and (from `cli/apply.py`) apply and export.
 
 Typer only: each command turns its flags into the Options of `ops/keys.py` (usage
 errors, exit 2, before any request) and calls `ops.keys.run_<command>(app, opts)`.
@@ -10,14 +11,35 @@ from typing import Annotated
 
 import typer
 
+from lava_cli.cli import apply as keys_as_code
 from lava_cli.cli.common import JsonOpt, QuietKeyOpt, QuietOpt, app_of, command_group
 from lava_cli.ops import keys as ops
 from lava_cli.ops.handoff import HandOff, check_format
+from lava_cli.ops.vetting import Vetting
 
 app = command_group("Create and manage spend keys (lava_sk_…).")
 
 KeyArg = Annotated[
-    str, typer.Argument(help="Spend key id (sk_…) or unique name.", show_default=False)
+    str,
+    typer.Argument(
+        help="Spend key id (sk_…), unique name, or preview (lava_sk_a1b2c3d4, with or "
+        "without ****).",
+        show_default=False,
+    ),
+]
+AllowDuplicateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-duplicate-name",
+        help="Use the name even if another key has it (lookups by name then fail).",
+    ),
+]
+AllowUnknownOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unknown-model",
+        help="Accept a --model the catalogue (`lava models`) does not list yet.",
+    ),
 ]
 SaveOpt = Annotated[
     bool,
@@ -95,6 +117,8 @@ def create(
     expires_at: ExpiresAtOpt = None,
     expires_in: ExpiresInOpt = None,
     paused: Annotated[bool, typer.Option("--paused", help="Create it paused.")] = False,
+    allow_duplicate_name: AllowDuplicateOpt = False,
+    allow_unknown_model: AllowUnknownOpt = False,
     save: SaveOpt = False,
     quiet: QuietKeyOpt = False,
     json_: JsonOpt = False,
@@ -119,7 +143,8 @@ def create(
         paused=paused,
     )
     body = ops.build_body(changes, ops.now())
-    ops.run_create(app_of(ctx), ops.CreateOptions(body, how))
+    vetting = Vetting(allow_duplicate_name, allow_unknown_model)
+    ops.run_create(app_of(ctx), ops.CreateOptions(body, how, vetting))
 
 
 @app.command("list")
@@ -180,6 +205,8 @@ def update(
     expires_at: ExpiresAtOpt = None,
     expires_in: ExpiresInOpt = None,
     no_expiry: Annotated[bool, typer.Option("--no-expiry", help="Never expire.")] = False,
+    allow_duplicate_name: AllowDuplicateOpt = False,
+    allow_unknown_model: AllowUnknownOpt = False,
     quiet: QuietOpt = False,
     json_: JsonOpt = False,
 ) -> None:
@@ -205,7 +232,8 @@ def update(
         no_expiry=no_expiry,
     )
     body = ops.update_body(changes, ops.now())
-    ops.run_update(app_of(ctx), ops.UpdateOptions(key, body, "Updated", quiet, json_))
+    vetting = Vetting(allow_duplicate_name, allow_unknown_model)
+    ops.run_update(app_of(ctx), ops.UpdateOptions(key, body, "Updated", quiet, json_, vetting))
 
 
 @app.command()
@@ -239,13 +267,30 @@ def rotate(
     json_: JsonOpt = False,
     format_: FormatOpt = None,
     var: VarOpt = None,
+    deliver: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--deliver",
+            help="Run COMMAND (split like a shell, run without one) with the new key on "
+            "its stdin, then prove the key at the gateway (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Give a key a new secret value; the old one stops working at once.
 
     Limits and usage history stay. Example: lava keys rotate claude --save
+
+    With --deliver, each COMMAND gets the new key on its stdin only (never in its
+    arguments or environment), then a free request proves the gateway accepts it.
+    If a command or the probe fails, the new key is saved (--save) or printed on
+    stdout, and the exit code is 8. Commands time out after LAVA_DELIVER_TIMEOUT
+    seconds (default 60).
+
+    Example: lava keys rotate ci --deliver 'gh secret set LAVA_SPEND_KEY'
     """
     how = _hand_off(save, quiet, json_, format_, var)
-    ops.run_rotate(app_of(ctx), ops.RotateOptions(key, how))
+    opts = ops.rotate_options(key, how, deliver or ())
+    ops.run_rotate(app_of(ctx), opts)
 
 
 @app.command()
@@ -264,9 +309,42 @@ def revoke(
 
 
 @app.command()
+def default(
+    ctx: typer.Context,
+    key: Annotated[
+        str | None,
+        typer.Argument(
+            help="A key saved here (id, name or preview) to make the default; leave out "
+            "to print the default.",
+            show_default=False,
+        ),
+    ] = None,
+    auto_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--auto-limit",
+            help="Spend limit for the keys lava creates itself in this profile (prompt's "
+            "lava-cli key, env --create): AMOUNT/CYCLE, or none.",
+        ),
+    ] = None,
+    quiet: QuietOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Show or set the profile's default key, used when no --key or LAVA_SPEND_KEY is given.
+
+    `lava prompt` and `lava env` use it. Exit 4 when there is none.
+    Example: lava keys default claude
+    """
+    from lava_cli.ops import defaults
+
+    opts = defaults.default_options(key, auto_limit, quiet=quiet, json_=json_)
+    defaults.run_default(app_of(ctx), opts)
+
+
+@app.command()
 def check(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="Spend key id (sk_…) or unique name.")],
+    key: KeyArg,
     min_remaining: Annotated[
         str | None,
         typer.Option(
@@ -277,21 +355,32 @@ def check(
         str | None,
         typer.Option("--expires-within", help="Fail if the key expires within this time: 7d, 2h."),
     ] = None,
+    max_used: Annotated[
+        str | None,
+        typer.Option(
+            "--max-used",
+            help="Fail once this share of the spend or request limit is used this cycle: "
+            "80% or 0.80.",
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Exit 0 if a key can spend now, exit 5 with the reason if not (for CI).
 
     Checks that the key is active, not expired, has budget and requests left.
     A key without a spend limit passes the budget check (the wallet pays).
+    --max-used is a budget alarm: stop a pipeline at 80% instead of at the wall.
 
-    Example: lava keys check ci --min-remaining 1.00 --expires-within 1d
+    Example: lava keys check ci --max-used 80% --expires-within 1d
     """
     from lava_cli.ops import check as ops_check
-    from lava_cli.parsing import parse_amount, parse_duration
+    from lava_cli.parsing import parse_amount, parse_duration, parse_share
 
     floor = parse_amount(min_remaining, "--min-remaining") if min_remaining is not None else None
     window = parse_duration(expires_within, "--expires-within") if expires_within else None
-    ops_check.run(app_of(ctx), ops_check.CheckOptions(key, floor, window, json_))
+    share = parse_share(max_used, "--max-used") if max_used is not None else None
+    opts = ops_check.CheckOptions(key, floor, window, json_, share)
+    ops_check.run(app_of(ctx), opts)
 
 
 @app.command()
@@ -310,3 +399,8 @@ def forget(
     Example: lava keys forget old-ci
     """
     ops.run_forget(app_of(ctx), ops.ForgetOptions(key, quiet, json_))
+
+
+# Keys as code: their own module, listed after the commands above.
+app.command("apply")(keys_as_code.apply)
+app.command("export")(keys_as_code.export)

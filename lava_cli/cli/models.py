@@ -11,9 +11,17 @@ from lava_cli.cli.common import JsonOpt, app_of
 
 def models(
     ctx: typer.Context,
-    provider: Annotated[str | None, typer.Option("--provider", help="Only this provider.")] = None,
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="Only this provider (exit 2 if unknown).")
+    ] = None,
     key: Annotated[
-        str | None, typer.Option("--key", "-k", help="Only what this saved key may use.")
+        str | None,
+        typer.Option(
+            "--key",
+            "-k",
+            help="Only what this key can call: a saved key (id, name or preview), any key "
+            "of your wallet, or LAVA_SPEND_KEY for the key in that variable.",
+        ),
     ] = None,
     json_: JsonOpt = False,
 ) -> None:

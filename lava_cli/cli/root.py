@@ -21,7 +21,9 @@ HELP = """Manage Lava spend keys (lava_sk_…) from a terminal, scripts and CI.
 Log in once with your secret key, then create, limit, rotate and revoke keys.
 -p/--profile, --base-url and -v/--verbose go before or after the command.
 Exit codes: 0 ok, 1 API error, 2 bad usage, 3 not authenticated, 4 not found,
-5 refused by policy, 6 network or server unavailable, 130 interrupted.
+5 refused by policy, 6 network or server unavailable, 7 drift (keys apply --check),
+8 rotated but not delivered (keys rotate --deliver), 9 payment waits for the bank
+(wallet fund), 130 interrupted.
 """
 
 
@@ -58,9 +60,11 @@ COMMANDS: dict[str, Spec] = {
         context={"allow_interspersed_args": False, "ignore_unknown_options": True},
     ),
     "usage": Spec("lava_cli.cli.usage", "usage", "Show spend against limits: every key, one key with a forecast, or the wallet."),
+    "wallet": Spec("lava_cli.cli.wallet", "app", "Show the wallet's balance and cards, and top it up.", group=True),
     "login": Spec("lava_cli.cli.auth", "login", "Log in with a Lava secret key and keep it in the OS keyring."),
     "logout": Spec("lava_cli.cli.auth", "logout", "Forget the profile's stored secret key (keyring or file)."),
     "auth": Spec("lava_cli.cli.auth", "auth_app", "Inspect the stored credentials.", group=True),
+    "secret-keys": Spec("lava_cli.cli.secret_keys", "app", "Give CI its own revocable secret key (aks_…): list, create, revoke.", group=True),
     "doctor": Spec("lava_cli.cli.doctor", "doctor", "Check the setup end to end and say what to fix."),
     "emulator": Spec("lava_cli.cli.emulator", "app", "Run a local emulator of Lava's API.", group=True),
     "demo": Spec("lava_cli.cli.demo", "demo", "Tour the main job against a throwaway emulator: nothing touches your real config."),
@@ -123,9 +127,10 @@ class SuggestingGroup(TyperGroup):
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         """A group given options but no command (`lava -p work`) shows its help, as a
-        group given nothing does."""
+        group given nothing does (unless the group is a command itself: `lava wallet`)."""
         rest = super().parse_args(ctx, args)
-        if not ctx.resilient_parsing and not getattr(ctx, "_protected_args", None) and not rest:
+        bare = not getattr(ctx, "_protected_args", None) and not rest
+        if bare and not ctx.resilient_parsing and not self.invoke_without_command:
             from typer._click.exceptions import NoArgsIsHelpError
 
             raise NoArgsIsHelpError(ctx)
@@ -232,15 +237,23 @@ def _summary(info: Any) -> str:
 
 
 def lazy_subgroup(name: str, app: typer.Typer) -> Any:
-    """A click group for `app` whose subcommands are built on first use."""
+    """A click group for `app` whose subcommands are built on first use.
+
+    A group with a callback of its own (`lava wallet`) runs it without a subcommand too,
+    so the group name alone is a command; the others show their help."""
+    own = app.registered_callback
     shell = typer.Typer(
         cls=LazySubGroup,
-        help=app.info.help,
-        no_args_is_help=True,
+        help=app.info.help if own is None else own.callback.__doc__ if own.callback else None,
+        no_args_is_help=own is None,
+        subcommand_metavar=None if own is None else "[COMMAND [ARGS]...]",
         add_completion=False,
         rich_markup_mode=None,
     )
-    shell.callback()(_no_op)
+    if own is not None and own.callback is not None:
+        shell.callback(invoke_without_command=True)(own.callback)
+    else:
+        shell.callback()(_no_op)
     group = typer.main.get_command(shell)
     assert isinstance(group, LazySubGroup)
     from lava_cli.cli.conventions import add_global_options

@@ -9,6 +9,7 @@ import typer
 from lava_cli.cli.common import app_of
 from lava_cli.errors import UsageError
 from lava_cli.ops.keys import KeyChanges
+from lava_cli.ops.vetting import Vetting
 
 CONTEXT = {"allow_interspersed_args": False, "ignore_unknown_options": True}
 
@@ -45,6 +46,13 @@ def run(
             "--keep", help="Save the key for later --key NAME use instead of revoking it."
         ),
     ] = False,
+    allow_duplicate_name: Annotated[
+        bool, typer.Option("--allow-duplicate-name", help="Use --name even if a key has it.")
+    ] = False,
+    allow_unknown_model: Annotated[
+        bool,
+        typer.Option("--allow-unknown-model", help="Accept a model the catalogue does not list."),
+    ] = False,
 ) -> None:
     """Run a command with an ephemeral spend key in its environment, then revoke the key.
 
@@ -70,5 +78,6 @@ def run(
         spend_limit=spend_limit,
         expires_in=expires_in,
     )
-    opts = run_options(tuple(command), changes, tool=tool, keep=keep)
+    vetting = Vetting(allow_duplicate_name, allow_unknown_model)
+    opts = run_options(tuple(command), changes, tool=tool, keep=keep, vetting=vetting)
     raise typer.Exit(run_with_key(app_of(ctx), opts))

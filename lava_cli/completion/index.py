@@ -17,9 +17,11 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
             ('env', 'env', '"env":"Print the settings that plug a spend key into an AI tool."', 'env\tPrint the settings that plug a spend key into an AI tool.', 'env:::Print the settings that plug a spend key into an AI tool.'),
             ('run', 'run', '"run":"Run a command with an ephemeral spend key in its environment, then revoke the key."', 'run\tRun a command with an ephemeral spend key in its environment, then revoke the key.', 'run:::Run a command with an ephemeral spend key in its environment, then revoke the key.'),
             ('usage', 'usage', '"usage":"Show spend against limits\\\\: every key, one key with a forecast, or the wallet."', 'usage\tShow spend against limits: every key, one key with a forecast, or the wallet.', 'usage:::Show spend against limits: every key, one key with a forecast, or the wallet.'),
+            ('wallet', 'wallet', '"wallet":"Show the wallet\'\'s balance and cards, and top it up."', "wallet\tShow the wallet's balance and cards, and top it up.", "wallet:::Show the wallet's balance and cards, and top it up."),
             ('login', 'login', '"login":"Log in with a Lava secret key and keep it in the OS keyring."', 'login\tLog in with a Lava secret key and keep it in the OS keyring.', 'login:::Log in with a Lava secret key and keep it in the OS keyring.'),
             ('logout', 'logout', '"logout":"Forget the profile\'\'s stored secret key (keyring or file)."', "logout\tForget the profile's stored secret key (keyring or file).", "logout:::Forget the profile's stored secret key (keyring or file)."),
             ('auth', 'auth', '"auth":"Inspect the stored credentials."', 'auth\tInspect the stored credentials.', 'auth:::Inspect the stored credentials.'),
+            ('secret-keys', 'secret-keys', '"secret-keys":"Give CI its own revocable secret key (aks_…)\\\\: list, create, revoke."', 'secret-keys\tGive CI its own revocable secret key (aks_…): list, create, revoke.', 'secret-keys:::Give CI its own revocable secret key (aks_…): list, create, revoke.'),
             ('doctor', 'doctor', '"doctor":"Check the setup end to end and say what to fix."', 'doctor\tCheck the setup end to end and say what to fix.', 'doctor:::Check the setup end to end and say what to fix.'),
             ('emulator', 'emulator', '"emulator":"Run a local emulator of Lava\'\'s API."', "emulator\tRun a local emulator of Lava's API.", "emulator:::Run a local emulator of Lava's API."),
             ('demo', 'demo', '"demo":"Tour the main job against a throwaway emulator\\\\: nothing touches your real config."', 'demo\tTour the main job against a throwaway emulator: nothing touches your real config.', 'demo:::Tour the main job against a throwaway emulator: nothing touches your real config.'),
@@ -54,8 +56,11 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
             ('resume', 'resume', '"resume":"Resume a paused key."', 'resume\tResume a paused key.', 'resume:::Resume a paused key.'),
             ('rotate', 'rotate', '"rotate":"Give a key a new secret value; the old one stops working at once."', 'rotate\tGive a key a new secret value; the old one stops working at once.', 'rotate:::Give a key a new secret value; the old one stops working at once.'),
             ('revoke', 'revoke', '"revoke":"Revoke a key for good\\\\: it stops working at once and cannot be restored."', 'revoke\tRevoke a key for good: it stops working at once and cannot be restored.', 'revoke:::Revoke a key for good: it stops working at once and cannot be restored.'),
+            ('default', 'default', '"default":"Show or set the profile\'\'s default key, used when no --key or LAVA_SPEND_KEY is given."', "default\tShow or set the profile's default key, used when no --key or LAVA_SPEND_KEY is given.", "default:::Show or set the profile's default key, used when no --key or LAVA_SPEND_KEY is given."),
             ('check', 'check', '"check":"Exit 0 if a key can spend now, exit 5 with the reason if not (for CI)."', 'check\tExit 0 if a key can spend now, exit 5 with the reason if not (for CI).', 'check:::Exit 0 if a key can spend now, exit 5 with the reason if not (for CI).'),
             ('forget', 'forget', '"forget":"Remove a key saved with --save from this profile; the server is not asked."', 'forget\tRemove a key saved with --save from this profile; the server is not asked.', 'forget:::Remove a key saved with --save from this profile; the server is not asked.'),
+            ('apply', 'apply', '"apply":"Make the wallet\'\'s keys match a TOML file\\\\: create, update, revoke (--prune)."', "apply\tMake the wallet's keys match a TOML file: create, update, revoke (--prune).", "apply:::Make the wallet's keys match a TOML file: create, update, revoke (--prune)."),
+            ('export', 'export', '"export":"Print the wallet\'\'s keys as a key file for \\`lava keys apply\\` (no secrets)."', "export\tPrint the wallet's keys as a key file for `lava keys apply` (no secrets).", "export:::Print the wallet's keys as a key file for `lava keys apply` (no secrets)."),
         ],
         [
             ('--profile', '--profile', '"--profile":"Profile to use (env LAVA_PROFILE)."', '--profile\tProfile to use (env LAVA_PROFILE).', '--profile:::Profile to use (env LAVA_PROFILE).'),
@@ -90,6 +95,8 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
             ('--expires-at', '--expires-at', '"--expires-at":"A date\\\\: the key works through that whole day (UTC), e.g. 2026-12-31; or a time\\\\: ISO 8601, UTC when no offset."', '--expires-at\tA date: the key works through that whole day (UTC), e.g. 2026-12-31; or a time: ISO 8601, UTC when no offset.', '--expires-at:::A date: the key works through that whole day (UTC), e.g. 2026-12-31; or a time: ISO 8601, UTC when no offset.'),
             ('--expires-in', '--expires-in', '"--expires-in":"Duration\\\\: 30m, 2h, 7d."', '--expires-in\tDuration: 30m, 2h, 7d.', '--expires-in:::Duration: 30m, 2h, 7d.'),
             ('--paused', '--paused', '"--paused":"Create it paused."', '--paused\tCreate it paused.', '--paused:::Create it paused.'),
+            ('--allow-duplicate-name', '--allow-duplicate-name', '"--allow-duplicate-name":"Use the name even if another key has it (lookups by name then fail)."', '--allow-duplicate-name\tUse the name even if another key has it (lookups by name then fail).', '--allow-duplicate-name:::Use the name even if another key has it (lookups by name then fail).'),
+            ('--allow-unknown-model', '--allow-unknown-model', '"--allow-unknown-model":"Accept a --model the catalogue (\\`lava models\\`) does not list yet."', '--allow-unknown-model\tAccept a --model the catalogue (`lava models`) does not list yet.', '--allow-unknown-model:::Accept a --model the catalogue (`lava models`) does not list yet.'),
             ('--save', '--save', '"--save":"Save the new key in the profile\'\'s store\\\\: the OS keyring, or the 0600 secrets file of a profile logged in with --insecure-storage."', "--save\tSave the new key in the profile's store: the OS keyring, or the 0600 secrets file of a profile logged in with --insecure-storage.", "--save:::Save the new key in the profile's store: the OS keyring, or the 0600 secrets file of a profile logged in with --insecure-storage."),
             ('--quiet', '--quiet', '"--quiet":"Print only the new key."', '--quiet\tPrint only the new key.', '--quiet:::Print only the new key.'),
             ('-q', '-q', '"-q":"Print only the new key."', '-q\tPrint only the new key.', '-q:::Print only the new key.'),
@@ -211,6 +218,8 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
             ('--expires-at', '--expires-at', '"--expires-at":"A date\\\\: the key works through that whole day (UTC), e.g. 2026-12-31; or a time\\\\: ISO 8601, UTC when no offset."', '--expires-at\tA date: the key works through that whole day (UTC), e.g. 2026-12-31; or a time: ISO 8601, UTC when no offset.', '--expires-at:::A date: the key works through that whole day (UTC), e.g. 2026-12-31; or a time: ISO 8601, UTC when no offset.'),
             ('--expires-in', '--expires-in', '"--expires-in":"Duration\\\\: 30m, 2h, 7d."', '--expires-in\tDuration: 30m, 2h, 7d.', '--expires-in:::Duration: 30m, 2h, 7d.'),
             ('--no-expiry', '--no-expiry', '"--no-expiry":"Never expire."', '--no-expiry\tNever expire.', '--no-expiry:::Never expire.'),
+            ('--allow-duplicate-name', '--allow-duplicate-name', '"--allow-duplicate-name":"Use the name even if another key has it (lookups by name then fail)."', '--allow-duplicate-name\tUse the name even if another key has it (lookups by name then fail).', '--allow-duplicate-name:::Use the name even if another key has it (lookups by name then fail).'),
+            ('--allow-unknown-model', '--allow-unknown-model', '"--allow-unknown-model":"Accept a --model the catalogue (\\`lava models\\`) does not list yet."', '--allow-unknown-model\tAccept a --model the catalogue (`lava models`) does not list yet.', '--allow-unknown-model:::Accept a --model the catalogue (`lava models`) does not list yet.'),
             ('--quiet', '--quiet', '"--quiet":"Print only the id."', '--quiet\tPrint only the id.', '--quiet:::Print only the id.'),
             ('-q', '-q', '"-q":"Print only the id."', '-q\tPrint only the id.', '-q:::Print only the id.'),
             ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
@@ -308,6 +317,7 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
             ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
             ('--format', '--format', '"--format":"Hand the new key to a script\\\\: env (export line), dotenv, json, or github (\\\\:\\\\:add-mask\\\\:\\\\: + \\$GITHUB_ENV)."', '--format\tHand the new key to a script: env (export line), dotenv, json, or github (::add-mask:: + $GITHUB_ENV).', '--format:::Hand the new key to a script: env (export line), dotenv, json, or github (::add-mask:: + $GITHUB_ENV).'),
             ('--var', '--var', '"--var":"Variable name for --format env|dotenv|github (default LAVA_SPEND_KEY)."', '--var\tVariable name for --format env|dotenv|github (default LAVA_SPEND_KEY).', '--var:::Variable name for --format env|dotenv|github (default LAVA_SPEND_KEY).'),
+            ('--deliver', '--deliver', '"--deliver":"Run COMMAND (split like a shell, run without one) with the new key on its stdin, then prove the key at the gateway (repeatable)."', '--deliver\tRun COMMAND (split like a shell, run without one) with the new key on its stdin, then prove the key at the gateway (repeatable).', '--deliver:::Run COMMAND (split like a shell, run without one) with the new key on its stdin, then prove the key at the gateway (repeatable).'),
             ('--profile', '--profile', '"--profile":"Profile to use (env LAVA_PROFILE)."', '--profile\tProfile to use (env LAVA_PROFILE).', '--profile:::Profile to use (env LAVA_PROFILE).'),
             ('-p', '-p', '"-p":"Profile to use (env LAVA_PROFILE)."', '-p\tProfile to use (env LAVA_PROFILE).', '-p:::Profile to use (env LAVA_PROFILE).'),
             ('--base-url', '--base-url', '"--base-url":"API base URL (env LAVA_BASE_URL)."', '--base-url\tAPI base URL (env LAVA_BASE_URL).', '--base-url:::API base URL (env LAVA_BASE_URL).'),
@@ -325,6 +335,8 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
                 ('github', 'github', '"github"', 'github', 'github::: '),
             ],
             '--var': [
+            ],
+            '--deliver': [
             ],
             '--profile': 'profiles',
             '-p': 'profiles',
@@ -358,6 +370,33 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
             ],
         },
     ),
+    'keys default': (
+        False,
+        [
+        ],
+        [
+            ('--auto-limit', '--auto-limit', '"--auto-limit":"Spend limit for the keys lava creates itself in this profile (prompt\'\'s lava-cli key, env --create)\\\\: AMOUNT/CYCLE, or none."', "--auto-limit\tSpend limit for the keys lava creates itself in this profile (prompt's lava-cli key, env --create): AMOUNT/CYCLE, or none.", "--auto-limit:::Spend limit for the keys lava creates itself in this profile (prompt's lava-cli key, env --create): AMOUNT/CYCLE, or none."),
+            ('--quiet', '--quiet', '"--quiet":"Print only the id."', '--quiet\tPrint only the id.', '--quiet:::Print only the id.'),
+            ('-q', '-q', '"-q":"Print only the id."', '-q\tPrint only the id.', '-q:::Print only the id.'),
+            ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
+            ('--profile', '--profile', '"--profile":"Profile to use (env LAVA_PROFILE)."', '--profile\tProfile to use (env LAVA_PROFILE).', '--profile:::Profile to use (env LAVA_PROFILE).'),
+            ('-p', '-p', '"-p":"Profile to use (env LAVA_PROFILE)."', '-p\tProfile to use (env LAVA_PROFILE).', '-p:::Profile to use (env LAVA_PROFILE).'),
+            ('--base-url', '--base-url', '"--base-url":"API base URL (env LAVA_BASE_URL)."', '--base-url\tAPI base URL (env LAVA_BASE_URL).', '--base-url:::API base URL (env LAVA_BASE_URL).'),
+            ('--verbose', '--verbose', '"--verbose":"Log each request to stderr (secrets redacted)."', '--verbose\tLog each request to stderr (secrets redacted).', '--verbose:::Log each request to stderr (secrets redacted).'),
+            ('-v', '-v', '"-v":"Log each request to stderr (secrets redacted)."', '-v\tLog each request to stderr (secrets redacted).', '-v:::Log each request to stderr (secrets redacted).'),
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+        {
+            '': 'keys',
+            '--auto-limit': [
+            ],
+            '--profile': 'profiles',
+            '-p': 'profiles',
+            '--base-url': [
+            ],
+        },
+    ),
     'keys check': (
         False,
         [
@@ -365,6 +404,7 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
         [
             ('--min-remaining', '--min-remaining', '"--min-remaining":"Fail unless at least this many dollars are left this cycle."', '--min-remaining\tFail unless at least this many dollars are left this cycle.', '--min-remaining:::Fail unless at least this many dollars are left this cycle.'),
             ('--expires-within', '--expires-within', '"--expires-within":"Fail if the key expires within this time\\\\: 7d, 2h."', '--expires-within\tFail if the key expires within this time: 7d, 2h.', '--expires-within:::Fail if the key expires within this time: 7d, 2h.'),
+            ('--max-used', '--max-used', '"--max-used":"Fail once this share of the spend or request limit is used this cycle\\\\: 80% or 0.80."', '--max-used\tFail once this share of the spend or request limit is used this cycle: 80% or 0.80.', '--max-used:::Fail once this share of the spend or request limit is used this cycle: 80% or 0.80.'),
             ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
             ('--profile', '--profile', '"--profile":"Profile to use (env LAVA_PROFILE)."', '--profile\tProfile to use (env LAVA_PROFILE).', '--profile:::Profile to use (env LAVA_PROFILE).'),
             ('-p', '-p', '"-p":"Profile to use (env LAVA_PROFILE)."', '-p\tProfile to use (env LAVA_PROFILE).', '-p:::Profile to use (env LAVA_PROFILE).'),
@@ -379,6 +419,8 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
             '--min-remaining': [
             ],
             '--expires-within': [
+            ],
+            '--max-used': [
             ],
             '--profile': 'profiles',
             '-p': 'profiles',
@@ -404,6 +446,65 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
         ],
         {
             '': 'keys',
+            '--profile': 'profiles',
+            '-p': 'profiles',
+            '--base-url': [
+            ],
+        },
+    ),
+    'keys apply': (
+        False,
+        [
+        ],
+        [
+            ('--file', '--file', '"--file":"The key file (TOML; - reads stdin)."', '--file\tThe key file (TOML; - reads stdin).', '--file:::The key file (TOML; - reads stdin).'),
+            ('-f', '-f', '"-f":"The key file (TOML; - reads stdin)."', '-f\tThe key file (TOML; - reads stdin).', '-f:::The key file (TOML; - reads stdin).'),
+            ('--prune', '--prune', '"--prune":"Revoke the wallet\'\'s keys the file does not declare."', "--prune\tRevoke the wallet's keys the file does not declare.", "--prune:::Revoke the wallet's keys the file does not declare."),
+            ('--yes', '--yes', '"--yes":"Apply without asking."', '--yes\tApply without asking.', '--yes:::Apply without asking.'),
+            ('-y', '-y', '"-y":"Apply without asking."', '-y\tApply without asking.', '-y:::Apply without asking.'),
+            ('--dry-run', '--dry-run', '"--dry-run":"Print the plan; change nothing."', '--dry-run\tPrint the plan; change nothing.', '--dry-run:::Print the plan; change nothing.'),
+            ('--check', '--check', '"--check":"Print the plan, change nothing; exit 0 in sync, 7 when the wallet differs."', '--check\tPrint the plan, change nothing; exit 0 in sync, 7 when the wallet differs.', '--check:::Print the plan, change nothing; exit 0 in sync, 7 when the wallet differs.'),
+            ('--save', '--save', '"--save":"Keep each new key in the OS keyring (per key id)."', '--save\tKeep each new key in the OS keyring (per key id).', '--save:::Keep each new key in the OS keyring (per key id).'),
+            ('--format', '--format', '"--format":"Hand new keys to a script\\\\: env, dotenv, github (one PREFIX_NAME variable each) or json (an array)."', '--format\tHand new keys to a script: env, dotenv, github (one PREFIX_NAME variable each) or json (an array).', '--format:::Hand new keys to a script: env, dotenv, github (one PREFIX_NAME variable each) or json (an array).'),
+            ('--var-prefix', '--var-prefix', '"--var-prefix":"Prefix of the variables --format writes."', '--var-prefix\tPrefix of the variables --format writes.', '--var-prefix:::Prefix of the variables --format writes.'),
+            ('--profile', '--profile', '"--profile":"Profile to use (env LAVA_PROFILE)."', '--profile\tProfile to use (env LAVA_PROFILE).', '--profile:::Profile to use (env LAVA_PROFILE).'),
+            ('-p', '-p', '"-p":"Profile to use (env LAVA_PROFILE)."', '-p\tProfile to use (env LAVA_PROFILE).', '-p:::Profile to use (env LAVA_PROFILE).'),
+            ('--base-url', '--base-url', '"--base-url":"API base URL (env LAVA_BASE_URL)."', '--base-url\tAPI base URL (env LAVA_BASE_URL).', '--base-url:::API base URL (env LAVA_BASE_URL).'),
+            ('--verbose', '--verbose', '"--verbose":"Log each request to stderr (secrets redacted)."', '--verbose\tLog each request to stderr (secrets redacted).', '--verbose:::Log each request to stderr (secrets redacted).'),
+            ('-v', '-v', '"-v":"Log each request to stderr (secrets redacted)."', '-v\tLog each request to stderr (secrets redacted).', '-v:::Log each request to stderr (secrets redacted).'),
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+        {
+            '--file': [
+            ],
+            '-f': [
+            ],
+            '--format': [
+            ],
+            '--var-prefix': [
+            ],
+            '--profile': 'profiles',
+            '-p': 'profiles',
+            '--base-url': [
+            ],
+        },
+    ),
+    'keys export': (
+        False,
+        [
+        ],
+        [
+            ('--json', '--json', '"--json":"The same declaration as JSON (the API objects\\\\: keys list --json)."', '--json\tThe same declaration as JSON (the API objects: keys list --json).', '--json:::The same declaration as JSON (the API objects: keys list --json).'),
+            ('--profile', '--profile', '"--profile":"Profile to use (env LAVA_PROFILE)."', '--profile\tProfile to use (env LAVA_PROFILE).', '--profile:::Profile to use (env LAVA_PROFILE).'),
+            ('-p', '-p', '"-p":"Profile to use (env LAVA_PROFILE)."', '-p\tProfile to use (env LAVA_PROFILE).', '-p:::Profile to use (env LAVA_PROFILE).'),
+            ('--base-url', '--base-url', '"--base-url":"API base URL (env LAVA_BASE_URL)."', '--base-url\tAPI base URL (env LAVA_BASE_URL).', '--base-url:::API base URL (env LAVA_BASE_URL).'),
+            ('--verbose', '--verbose', '"--verbose":"Log each request to stderr (secrets redacted)."', '--verbose\tLog each request to stderr (secrets redacted).', '--verbose:::Log each request to stderr (secrets redacted).'),
+            ('-v', '-v', '"-v":"Log each request to stderr (secrets redacted)."', '-v\tLog each request to stderr (secrets redacted).', '-v:::Log each request to stderr (secrets redacted).'),
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+        {
             '--profile': 'profiles',
             '-p': 'profiles',
             '--base-url': [
@@ -466,9 +567,9 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
         [
         ],
         [
-            ('--provider', '--provider', '"--provider":"Only this provider."', '--provider\tOnly this provider.', '--provider:::Only this provider.'),
-            ('--key', '--key', '"--key":"Only what this saved key may use."', '--key\tOnly what this saved key may use.', '--key:::Only what this saved key may use.'),
-            ('-k', '-k', '"-k":"Only what this saved key may use."', '-k\tOnly what this saved key may use.', '-k:::Only what this saved key may use.'),
+            ('--provider', '--provider', '"--provider":"Only this provider (exit 2 if unknown)."', '--provider\tOnly this provider (exit 2 if unknown).', '--provider:::Only this provider (exit 2 if unknown).'),
+            ('--key', '--key', '"--key":"Only what this key can call\\\\: a saved key (id, name or preview), any key of your wallet, or LAVA_SPEND_KEY for the key in that variable."', '--key\tOnly what this key can call: a saved key (id, name or preview), any key of your wallet, or LAVA_SPEND_KEY for the key in that variable.', '--key:::Only what this key can call: a saved key (id, name or preview), any key of your wallet, or LAVA_SPEND_KEY for the key in that variable.'),
+            ('-k', '-k', '"-k":"Only what this key can call\\\\: a saved key (id, name or preview), any key of your wallet, or LAVA_SPEND_KEY for the key in that variable."', '-k\tOnly what this key can call: a saved key (id, name or preview), any key of your wallet, or LAVA_SPEND_KEY for the key in that variable.', '-k:::Only what this key can call: a saved key (id, name or preview), any key of your wallet, or LAVA_SPEND_KEY for the key in that variable.'),
             ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
             ('--profile', '--profile', '"--profile":"Profile to use (env LAVA_PROFILE)."', '--profile\tProfile to use (env LAVA_PROFILE).', '--profile:::Profile to use (env LAVA_PROFILE).'),
             ('-p', '-p', '"-p":"Profile to use (env LAVA_PROFILE)."', '-p\tProfile to use (env LAVA_PROFILE).', '-p:::Profile to use (env LAVA_PROFILE).'),
@@ -494,15 +595,23 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
         ],
         [
             ('--list', '--list', '"--list":"List the tools and the shape each needs."', '--list\tList the tools and the shape each needs.', '--list:::List the tools and the shape each needs.'),
-            ('--key', '--key', '"--key":"A key saved with --save (id or name)."', '--key\tA key saved with --save (id or name).', '--key:::A key saved with --save (id or name).'),
-            ('-k', '-k', '"-k":"A key saved with --save (id or name)."', '-k\tA key saved with --save (id or name).', '-k:::A key saved with --save (id or name).'),
+            ('--key', '--key', '"--key":"A key saved with --save (id, name or preview); default\\\\: LAVA_SPEND_KEY, else the profile\'\'s default key."', "--key\tA key saved with --save (id, name or preview); default: LAVA_SPEND_KEY, else the profile's default key.", "--key:::A key saved with --save (id, name or preview); default: LAVA_SPEND_KEY, else the profile's default key."),
+            ('-k', '-k', '"-k":"A key saved with --save (id, name or preview); default\\\\: LAVA_SPEND_KEY, else the profile\'\'s default key."', "-k\tA key saved with --save (id, name or preview); default: LAVA_SPEND_KEY, else the profile's default key.", "-k:::A key saved with --save (id, name or preview); default: LAVA_SPEND_KEY, else the profile's default key."),
             ('--create', '--create', '"--create":"Create and save a key of the right shape for this tool."', '--create\tCreate and save a key of the right shape for this tool.', '--create:::Create and save a key of the right shape for this tool.'),
             ('--name', '--name', '"--name":"Name for --create (default\\\\: the tool id)."', '--name\tName for --create (default: the tool id).', '--name:::Name for --create (default: the tool id).'),
+            ('--spend-limit', '--spend-limit', '"--spend-limit":"For --create\\\\: AMOUNT/CYCLE (default\\\\: LAVA_AUTO_KEY_LIMIT, the profile\'\'s --auto-limit, or 10/monthly)."', "--spend-limit\tFor --create: AMOUNT/CYCLE (default: LAVA_AUTO_KEY_LIMIT, the profile's --auto-limit, or 10/monthly).", "--spend-limit:::For --create: AMOUNT/CYCLE (default: LAVA_AUTO_KEY_LIMIT, the profile's --auto-limit, or 10/monthly)."),
+            ('--request-limit', '--request-limit', '"--request-limit":"For --create\\\\: COUNT/CYCLE."', '--request-limit\tFor --create: COUNT/CYCLE.', '--request-limit:::For --create: COUNT/CYCLE.'),
+            ('--rate-limit', '--rate-limit', '"--rate-limit":"For --create\\\\: RPM or RPM/BURST."', '--rate-limit\tFor --create: RPM or RPM/BURST.', '--rate-limit:::For --create: RPM or RPM/BURST.'),
+            ('--expires-in', '--expires-in', '"--expires-in":"For --create\\\\: a duration, 30m, 2h, 7d."', '--expires-in\tFor --create: a duration, 30m, 2h, 7d.', '--expires-in:::For --create: a duration, 30m, 2h, 7d.'),
+            ('--expires-at', '--expires-at', '"--expires-at":"For --create\\\\: an ISO 8601 time."', '--expires-at\tFor --create: an ISO 8601 time.', '--expires-at:::For --create: an ISO 8601 time.'),
+            ('--allow-model', '--allow-model', '"--allow-model":"For --create\\\\: allow only this model (repeatable)."', '--allow-model\tFor --create: allow only this model (repeatable).', '--allow-model:::For --create: allow only this model (repeatable).'),
+            ('--allow-duplicate-name', '--allow-duplicate-name', '"--allow-duplicate-name":"For --create\\\\: use the name even if a key has it."', '--allow-duplicate-name\tFor --create: use the name even if a key has it.', '--allow-duplicate-name:::For --create: use the name even if a key has it.'),
+            ('--allow-unknown-model', '--allow-unknown-model', '"--allow-unknown-model":"Accept a model the catalogue does not list yet."', '--allow-unknown-model\tAccept a model the catalogue does not list yet.', '--allow-unknown-model:::Accept a model the catalogue does not list yet.'),
             ('--shell', '--shell', '"--shell":"bash, zsh, fish or powershell (default\\\\: from \\$SHELL)."', '--shell\tbash, zsh, fish or powershell (default: from $SHELL).', '--shell:::bash, zsh, fish or powershell (default: from $SHELL).'),
             ('--format', '--format', '"--format":"shell (export lines), dotenv or json."', '--format\tshell (export lines), dotenv or json.', '--format:::shell (export lines), dotenv or json.'),
             ('-f', '-f', '"-f":"shell (export lines), dotenv or json."', '-f\tshell (export lines), dotenv or json.', '-f:::shell (export lines), dotenv or json.'),
-            ('--model', '--model', '"--model":"Model to put in snippets."', '--model\tModel to put in snippets.', '--model:::Model to put in snippets.'),
-            ('-m', '-m', '"-m":"Model to put in snippets."', '-m\tModel to put in snippets.', '-m:::Model to put in snippets.'),
+            ('--model', '--model', '"--model":"The model the tool uses (ANTHROPIC_MODEL for claude-code; snippets and fields); checked against the catalogue."', '--model\tThe model the tool uses (ANTHROPIC_MODEL for claude-code; snippets and fields); checked against the catalogue.', '--model:::The model the tool uses (ANTHROPIC_MODEL for claude-code; snippets and fields); checked against the catalogue.'),
+            ('-m', '-m', '"-m":"The model the tool uses (ANTHROPIC_MODEL for claude-code; snippets and fields); checked against the catalogue."', '-m\tThe model the tool uses (ANTHROPIC_MODEL for claude-code; snippets and fields); checked against the catalogue.', '-m:::The model the tool uses (ANTHROPIC_MODEL for claude-code; snippets and fields); checked against the catalogue.'),
             ('--profile', '--profile', '"--profile":"Profile to use (env LAVA_PROFILE)."', '--profile\tProfile to use (env LAVA_PROFILE).', '--profile:::Profile to use (env LAVA_PROFILE).'),
             ('-p', '-p', '"-p":"Profile to use (env LAVA_PROFILE)."', '-p\tProfile to use (env LAVA_PROFILE).', '-p:::Profile to use (env LAVA_PROFILE).'),
             ('--base-url', '--base-url', '"--base-url":"API base URL (env LAVA_BASE_URL)."', '--base-url\tAPI base URL (env LAVA_BASE_URL).', '--base-url:::API base URL (env LAVA_BASE_URL).'),
@@ -527,6 +636,16 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
             '--key': 'keys',
             '-k': 'keys',
             '--name': [
+            ],
+            '--spend-limit': 'spend-cycles',
+            '--request-limit': 'count-cycles',
+            '--rate-limit': [
+            ],
+            '--expires-in': [
+            ],
+            '--expires-at': [
+            ],
+            '--allow-model': [
             ],
             '--shell': [
                 ('bash', 'bash', '"bash"', 'bash', 'bash::: '),
@@ -566,6 +685,8 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
             ('--name', '--name', '"--name":"Key name (default lava-run-YYYYMMDD-HHMMSS, in UTC)."', '--name\tKey name (default lava-run-YYYYMMDD-HHMMSS, in UTC).', '--name:::Key name (default lava-run-YYYYMMDD-HHMMSS, in UTC).'),
             ('--tool', '--tool', '"--tool":"Set this tool\'\'s variables (see \\`lava env --list\\`)."', "--tool\tSet this tool's variables (see `lava env --list`).", "--tool:::Set this tool's variables (see `lava env --list`)."),
             ('--keep', '--keep', '"--keep":"Save the key for later --key NAME use instead of revoking it."', '--keep\tSave the key for later --key NAME use instead of revoking it.', '--keep:::Save the key for later --key NAME use instead of revoking it.'),
+            ('--allow-duplicate-name', '--allow-duplicate-name', '"--allow-duplicate-name":"Use --name even if a key has it."', '--allow-duplicate-name\tUse --name even if a key has it.', '--allow-duplicate-name:::Use --name even if a key has it.'),
+            ('--allow-unknown-model', '--allow-unknown-model', '"--allow-unknown-model":"Accept a model the catalogue does not list."', '--allow-unknown-model\tAccept a model the catalogue does not list.', '--allow-unknown-model:::Accept a model the catalogue does not list.'),
             ('--profile', '--profile', '"--profile":"Profile to use (env LAVA_PROFILE)."', '--profile\tProfile to use (env LAVA_PROFILE).', '--profile:::Profile to use (env LAVA_PROFILE).'),
             ('-p', '-p', '"-p":"Profile to use (env LAVA_PROFILE)."', '-p\tProfile to use (env LAVA_PROFILE).', '-p:::Profile to use (env LAVA_PROFILE).'),
             ('--base-url', '--base-url', '"--base-url":"API base URL (env LAVA_BASE_URL)."', '--base-url\tAPI base URL (env LAVA_BASE_URL).', '--base-url:::API base URL (env LAVA_BASE_URL).'),
@@ -613,10 +734,16 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
         ],
         [
             ('--wallet', '--wallet', '"--wallet":"Daily spend and spend by model for the wallet."', '--wallet\tDaily spend and spend by model for the wallet.', '--wallet:::Daily spend and spend by model for the wallet.'),
-            ('--since', '--since', '"--since":"Window for --wallet ending now\\\\: 24h, 7d, 4w (default 7d)."', '--since\tWindow for --wallet ending now: 24h, 7d, 4w (default 7d).', '--since:::Window for --wallet ending now: 24h, 7d, 4w (default 7d).'),
-            ('--start', '--start', '"--start":"Window start for --wallet (ISO date or time)."', '--start\tWindow start for --wallet (ISO date or time).', '--start:::Window start for --wallet (ISO date or time).'),
-            ('--end', '--end', '"--end":"Window end for --wallet; a date includes that whole day."', '--end\tWindow end for --wallet; a date includes that whole day.', '--end:::Window end for --wallet; a date includes that whole day.'),
+            ('--since', '--since', '"--since":"Window ending now\\\\: 24h, 7d, 4w (default 7d)."', '--since\tWindow ending now: 24h, 7d, 4w (default 7d).', '--since:::Window ending now: 24h, 7d, 4w (default 7d).'),
+            ('--start', '--start', '"--start":"Window start (ISO date or time); alone, runs to now."', '--start\tWindow start (ISO date or time); alone, runs to now.', '--start:::Window start (ISO date or time); alone, runs to now.'),
+            ('--end', '--end', '"--end":"Window end; a date includes that whole day."', '--end\tWindow end; a date includes that whole day.', '--end:::Window end; a date includes that whole day.'),
+            ('--by', '--by', '"--by":"day or model\\\\: the wallet\'\'s (or with KEY, that key\'\'s) usage by it."', "--by\tday or model: the wallet's (or with KEY, that key's) usage by it.", "--by:::day or model: the wallet's (or with KEY, that key's) usage by it."),
+            ('--format', '--format', '"--format":"csv or json\\\\: the view\'\'s rows, for a spreadsheet."', "--format\tcsv or json: the view's rows, for a spreadsheet.", "--format:::csv or json: the view's rows, for a spreadsheet."),
             ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
+            ('--watch', '--watch', '"--watch":"Redraw every key against its limits until Ctrl-C."', '--watch\tRedraw every key against its limits until Ctrl-C.', '--watch:::Redraw every key against its limits until Ctrl-C.'),
+            ('--interval', '--interval', '"--interval":"Time between polls for --watch (30s)."', '--interval\tTime between polls for --watch (30s).', '--interval:::Time between polls for --watch (30s).'),
+            ('--alert', '--alert', '"--alert":"With --watch\\\\: alert when a key reaches this share of a limit\\\\: 80%."', '--alert\tWith --watch: alert when a key reaches this share of a limit: 80%.', '--alert:::With --watch: alert when a key reaches this share of a limit: 80%.'),
+            ('--exit-on-alert', '--exit-on-alert', '"--exit-on-alert":"With --alert\\\\: exit 5 at the first alert."', '--exit-on-alert\tWith --alert: exit 5 at the first alert.', '--exit-on-alert:::With --alert: exit 5 at the first alert.'),
             ('--profile', '--profile', '"--profile":"Profile to use (env LAVA_PROFILE)."', '--profile\tProfile to use (env LAVA_PROFILE).', '--profile:::Profile to use (env LAVA_PROFILE).'),
             ('-p', '-p', '"-p":"Profile to use (env LAVA_PROFILE)."', '-p\tProfile to use (env LAVA_PROFILE).', '-p:::Profile to use (env LAVA_PROFILE).'),
             ('--base-url', '--base-url', '"--base-url":"API base URL (env LAVA_BASE_URL)."', '--base-url\tAPI base URL (env LAVA_BASE_URL).', '--base-url:::API base URL (env LAVA_BASE_URL).'),
@@ -632,6 +759,64 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
             '--start': [
             ],
             '--end': [
+            ],
+            '--by': [
+            ],
+            '--format': [
+            ],
+            '--interval': [
+            ],
+            '--alert': [
+            ],
+            '--profile': 'profiles',
+            '-p': 'profiles',
+            '--base-url': [
+            ],
+        },
+    ),
+    'wallet': (
+        True,
+        [
+            ('fund', 'fund', '"fund":"Top the wallet up from a card; exit 9 when the bank wants a confirmation."', 'fund\tTop the wallet up from a card; exit 9 when the bank wants a confirmation.', 'fund:::Top the wallet up from a card; exit 9 when the bank wants a confirmation.'),
+        ],
+        [
+            ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
+            ('--profile', '--profile', '"--profile":"Profile to use (env LAVA_PROFILE)."', '--profile\tProfile to use (env LAVA_PROFILE).', '--profile:::Profile to use (env LAVA_PROFILE).'),
+            ('-p', '-p', '"-p":"Profile to use (env LAVA_PROFILE)."', '-p\tProfile to use (env LAVA_PROFILE).', '-p:::Profile to use (env LAVA_PROFILE).'),
+            ('--base-url', '--base-url', '"--base-url":"API base URL (env LAVA_BASE_URL)."', '--base-url\tAPI base URL (env LAVA_BASE_URL).', '--base-url:::API base URL (env LAVA_BASE_URL).'),
+            ('--verbose', '--verbose', '"--verbose":"Log each request to stderr (secrets redacted)."', '--verbose\tLog each request to stderr (secrets redacted).', '--verbose:::Log each request to stderr (secrets redacted).'),
+            ('-v', '-v', '"-v":"Log each request to stderr (secrets redacted)."', '-v\tLog each request to stderr (secrets redacted).', '-v:::Log each request to stderr (secrets redacted).'),
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+        {
+            '--profile': 'profiles',
+            '-p': 'profiles',
+            '--base-url': [
+            ],
+        },
+    ),
+    'wallet fund': (
+        False,
+        [
+        ],
+        [
+            ('--method', '--method', '"--method":"The card\\\\: its id (pm_…) or last 4 digits (default\\\\: the default card)."', '--method\tThe card: its id (pm_…) or last 4 digits (default: the default card).', '--method:::The card: its id (pm_…) or last 4 digits (default: the default card).'),
+            ('--yes', '--yes', '"--yes":"Do not ask for confirmation."', '--yes\tDo not ask for confirmation.', '--yes:::Do not ask for confirmation.'),
+            ('-y', '-y', '"-y":"Do not ask for confirmation."', '-y\tDo not ask for confirmation.', '-y:::Do not ask for confirmation.'),
+            ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
+            ('--profile', '--profile', '"--profile":"Profile to use (env LAVA_PROFILE)."', '--profile\tProfile to use (env LAVA_PROFILE).', '--profile:::Profile to use (env LAVA_PROFILE).'),
+            ('-p', '-p', '"-p":"Profile to use (env LAVA_PROFILE)."', '-p\tProfile to use (env LAVA_PROFILE).', '-p:::Profile to use (env LAVA_PROFILE).'),
+            ('--base-url', '--base-url', '"--base-url":"API base URL (env LAVA_BASE_URL)."', '--base-url\tAPI base URL (env LAVA_BASE_URL).', '--base-url:::API base URL (env LAVA_BASE_URL).'),
+            ('--verbose', '--verbose', '"--verbose":"Log each request to stderr (secrets redacted)."', '--verbose\tLog each request to stderr (secrets redacted).', '--verbose:::Log each request to stderr (secrets redacted).'),
+            ('-v', '-v', '"-v":"Log each request to stderr (secrets redacted)."', '-v\tLog each request to stderr (secrets redacted).', '-v:::Log each request to stderr (secrets redacted).'),
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+        {
+            '': [
+            ],
+            '--method': [
             ],
             '--profile': 'profiles',
             '-p': 'profiles',
@@ -724,6 +909,123 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
             ],
         },
     ),
+    'secret-keys': (
+        True,
+        [
+            ('list', 'list', '"list":"List the wallet\'\'s secret keys, marking the one this lava uses."', "list\tList the wallet's secret keys, marking the one this lava uses.", "list:::List the wallet's secret keys, marking the one this lava uses."),
+            ('create', 'create', '"create":"Create a secret key for CI and show it once (or log a profile in with it)."', 'create\tCreate a secret key for CI and show it once (or log a profile in with it).', 'create:::Create a secret key for CI and show it once (or log a profile in with it).'),
+            ('revoke', 'revoke', '"revoke":"Revoke a secret key\\\\: whatever uses it gets 401 from that moment on."', 'revoke\tRevoke a secret key: whatever uses it gets 401 from that moment on.', 'revoke:::Revoke a secret key: whatever uses it gets 401 from that moment on.'),
+        ],
+        [
+            ('--profile', '--profile', '"--profile":"Profile to use (env LAVA_PROFILE)."', '--profile\tProfile to use (env LAVA_PROFILE).', '--profile:::Profile to use (env LAVA_PROFILE).'),
+            ('-p', '-p', '"-p":"Profile to use (env LAVA_PROFILE)."', '-p\tProfile to use (env LAVA_PROFILE).', '-p:::Profile to use (env LAVA_PROFILE).'),
+            ('--base-url', '--base-url', '"--base-url":"API base URL (env LAVA_BASE_URL)."', '--base-url\tAPI base URL (env LAVA_BASE_URL).', '--base-url:::API base URL (env LAVA_BASE_URL).'),
+            ('--verbose', '--verbose', '"--verbose":"Log each request to stderr (secrets redacted)."', '--verbose\tLog each request to stderr (secrets redacted).', '--verbose:::Log each request to stderr (secrets redacted).'),
+            ('-v', '-v', '"-v":"Log each request to stderr (secrets redacted)."', '-v\tLog each request to stderr (secrets redacted).', '-v:::Log each request to stderr (secrets redacted).'),
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+        {
+            '--profile': 'profiles',
+            '-p': 'profiles',
+            '--base-url': [
+            ],
+        },
+    ),
+    'secret-keys list': (
+        False,
+        [
+        ],
+        [
+            ('--quiet', '--quiet', '"--quiet":"Print only the id."', '--quiet\tPrint only the id.', '--quiet:::Print only the id.'),
+            ('-q', '-q', '"-q":"Print only the id."', '-q\tPrint only the id.', '-q:::Print only the id.'),
+            ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
+            ('--profile', '--profile', '"--profile":"Profile to use (env LAVA_PROFILE)."', '--profile\tProfile to use (env LAVA_PROFILE).', '--profile:::Profile to use (env LAVA_PROFILE).'),
+            ('-p', '-p', '"-p":"Profile to use (env LAVA_PROFILE)."', '-p\tProfile to use (env LAVA_PROFILE).', '-p:::Profile to use (env LAVA_PROFILE).'),
+            ('--base-url', '--base-url', '"--base-url":"API base URL (env LAVA_BASE_URL)."', '--base-url\tAPI base URL (env LAVA_BASE_URL).', '--base-url:::API base URL (env LAVA_BASE_URL).'),
+            ('--verbose', '--verbose', '"--verbose":"Log each request to stderr (secrets redacted)."', '--verbose\tLog each request to stderr (secrets redacted).', '--verbose:::Log each request to stderr (secrets redacted).'),
+            ('-v', '-v', '"-v":"Log each request to stderr (secrets redacted)."', '-v\tLog each request to stderr (secrets redacted).', '-v:::Log each request to stderr (secrets redacted).'),
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+        {
+            '--profile': 'profiles',
+            '-p': 'profiles',
+            '--base-url': [
+            ],
+        },
+    ),
+    'secret-keys create': (
+        False,
+        [
+        ],
+        [
+            ('--name', '--name', '"--name":"A name for your own reference."', '--name\tA name for your own reference.', '--name:::A name for your own reference.'),
+            ('-n', '-n', '"-n":"A name for your own reference."', '-n\tA name for your own reference.', '-n:::A name for your own reference.'),
+            ('--save-as', '--save-as', '"--save-as":"Log this profile in with the new secret (stored as \\`lava login\\` stores it; the secret is then not printed unless -q, --json or --format ask)."', '--save-as\tLog this profile in with the new secret (stored as `lava login` stores it; the secret is then not printed unless -q, --json or --format ask).', '--save-as:::Log this profile in with the new secret (stored as `lava login` stores it; the secret is then not printed unless -q, --json or --format ask).'),
+            ('--insecure-storage', '--insecure-storage', '"--insecure-storage":"With --save-as\\\\: keep it in the 0600 file instead of the OS keyring."', '--insecure-storage\tWith --save-as: keep it in the 0600 file instead of the OS keyring.', '--insecure-storage:::With --save-as: keep it in the 0600 file instead of the OS keyring.'),
+            ('--quiet', '--quiet', '"--quiet":"Print only the new key."', '--quiet\tPrint only the new key.', '--quiet:::Print only the new key.'),
+            ('-q', '-q', '"-q":"Print only the new key."', '-q\tPrint only the new key.', '-q:::Print only the new key.'),
+            ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
+            ('--format', '--format', '"--format":"Hand the secret to a script\\\\: env (export line), dotenv, json, or github (\\\\:\\\\:add-mask\\\\:\\\\: + \\$GITHUB_ENV)."', '--format\tHand the secret to a script: env (export line), dotenv, json, or github (::add-mask:: + $GITHUB_ENV).', '--format:::Hand the secret to a script: env (export line), dotenv, json, or github (::add-mask:: + $GITHUB_ENV).'),
+            ('--var', '--var', '"--var":"Variable name for --format env|dotenv|github (default LAVA_SECRET_KEY)."', '--var\tVariable name for --format env|dotenv|github (default LAVA_SECRET_KEY).', '--var:::Variable name for --format env|dotenv|github (default LAVA_SECRET_KEY).'),
+            ('--profile', '--profile', '"--profile":"Profile to use (env LAVA_PROFILE)."', '--profile\tProfile to use (env LAVA_PROFILE).', '--profile:::Profile to use (env LAVA_PROFILE).'),
+            ('-p', '-p', '"-p":"Profile to use (env LAVA_PROFILE)."', '-p\tProfile to use (env LAVA_PROFILE).', '-p:::Profile to use (env LAVA_PROFILE).'),
+            ('--base-url', '--base-url', '"--base-url":"API base URL (env LAVA_BASE_URL)."', '--base-url\tAPI base URL (env LAVA_BASE_URL).', '--base-url:::API base URL (env LAVA_BASE_URL).'),
+            ('--verbose', '--verbose', '"--verbose":"Log each request to stderr (secrets redacted)."', '--verbose\tLog each request to stderr (secrets redacted).', '--verbose:::Log each request to stderr (secrets redacted).'),
+            ('-v', '-v', '"-v":"Log each request to stderr (secrets redacted)."', '-v\tLog each request to stderr (secrets redacted).', '-v:::Log each request to stderr (secrets redacted).'),
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+        {
+            '--name': [
+            ],
+            '-n': [
+            ],
+            '--save-as': [
+            ],
+            '--format': [
+                ('env', 'env', '"env"', 'env', 'env::: '),
+                ('dotenv', 'dotenv', '"dotenv"', 'dotenv', 'dotenv::: '),
+                ('json', 'json', '"json"', 'json', 'json::: '),
+                ('github', 'github', '"github"', 'github', 'github::: '),
+            ],
+            '--var': [
+            ],
+            '--profile': 'profiles',
+            '-p': 'profiles',
+            '--base-url': [
+            ],
+        },
+    ),
+    'secret-keys revoke': (
+        False,
+        [
+        ],
+        [
+            ('--yes', '--yes', '"--yes":"Do not ask for confirmation."', '--yes\tDo not ask for confirmation.', '--yes:::Do not ask for confirmation.'),
+            ('-y', '-y', '"-y":"Do not ask for confirmation."', '-y\tDo not ask for confirmation.', '-y:::Do not ask for confirmation.'),
+            ('--force', '--force', '"--force":"Revoke it even if it is the secret this lava uses (or may be)."', '--force\tRevoke it even if it is the secret this lava uses (or may be).', '--force:::Revoke it even if it is the secret this lava uses (or may be).'),
+            ('--quiet', '--quiet', '"--quiet":"Print only the id."', '--quiet\tPrint only the id.', '--quiet:::Print only the id.'),
+            ('-q', '-q', '"-q":"Print only the id."', '-q\tPrint only the id.', '-q:::Print only the id.'),
+            ('--json', '--json', '"--json":"Print the API object(s) as JSON."', '--json\tPrint the API object(s) as JSON.', '--json:::Print the API object(s) as JSON.'),
+            ('--profile', '--profile', '"--profile":"Profile to use (env LAVA_PROFILE)."', '--profile\tProfile to use (env LAVA_PROFILE).', '--profile:::Profile to use (env LAVA_PROFILE).'),
+            ('-p', '-p', '"-p":"Profile to use (env LAVA_PROFILE)."', '-p\tProfile to use (env LAVA_PROFILE).', '-p:::Profile to use (env LAVA_PROFILE).'),
+            ('--base-url', '--base-url', '"--base-url":"API base URL (env LAVA_BASE_URL)."', '--base-url\tAPI base URL (env LAVA_BASE_URL).', '--base-url:::API base URL (env LAVA_BASE_URL).'),
+            ('--verbose', '--verbose', '"--verbose":"Log each request to stderr (secrets redacted)."', '--verbose\tLog each request to stderr (secrets redacted).', '--verbose:::Log each request to stderr (secrets redacted).'),
+            ('-v', '-v', '"-v":"Log each request to stderr (secrets redacted)."', '-v\tLog each request to stderr (secrets redacted).', '-v:::Log each request to stderr (secrets redacted).'),
+            ('-h', '-h', '"-h":"Show this message and exit."', '-h\tShow this message and exit.', '-h:::Show this message and exit.'),
+            ('--help', '--help', '"--help":"Show this message and exit."', '--help\tShow this message and exit.', '--help:::Show this message and exit.'),
+        ],
+        {
+            '': [
+            ],
+            '--profile': 'profiles',
+            '-p': 'profiles',
+            '--base-url': [
+            ],
+        },
+    ),
     'doctor': (
         False,
         [
@@ -774,7 +1076,7 @@ NODES: dict[str, tuple[bool, list[Row], list[Row], dict[str, list[Row] | str]]] 
             ('--host', '--host', '"--host":"Interface to listen on."', '--host\tInterface to listen on.', '--host:::Interface to listen on.'),
             ('--port', '--port', '"--port":"Port (0 picks a free one)."', '--port\tPort (0 picks a free one).', '--port:::Port (0 picks a free one).'),
             ('--db', '--db', '"--db":"SQLite file (default\\\\: in the user data dir)."', '--db\tSQLite file (default: in the user data dir).', '--db:::SQLite file (default: in the user data dir).'),
-            ('--secrets-file', '--secrets-file', '"--secrets-file":"One wallet secret (aks_…) per line."', '--secrets-file\tOne wallet secret (aks_…) per line.', '--secrets-file:::One wallet secret (aks_…) per line.'),
+            ('--secrets-file', '--secrets-file', '"--secrets-file":"One wallet secret (aks_… or lava_wk_…) per line."', '--secrets-file\tOne wallet secret (aks_… or lava_wk_…) per line.', '--secrets-file:::One wallet secret (aks_… or lava_wk_…) per line.'),
             ('--fault', '--fault', '"--fault":"Inject failures into the gateway\\\\: KIND[\\\\:RATE] with KIND one of 500, 429, slow-first-byte, drop-mid-stream (repeatable)."', '--fault\tInject failures into the gateway: KIND[:RATE] with KIND one of 500, 429, slow-first-byte, drop-mid-stream (repeatable).', '--fault:::Inject failures into the gateway: KIND[:RATE] with KIND one of 500, 429, slow-first-byte, drop-mid-stream (repeatable).'),
             ('--token-delay-ms', '--token-delay-ms', '"--token-delay-ms":"Pause between streamed tokens."', '--token-delay-ms\tPause between streamed tokens.', '--token-delay-ms:::Pause between streamed tokens.'),
             ('--reply-tokens', '--reply-tokens', '"--reply-tokens":"Length of the offline models\'\' replies (max_tokens can cut it)."', "--reply-tokens\tLength of the offline models' replies (max_tokens can cut it).", "--reply-tokens:::Length of the offline models' replies (max_tokens can cut it)."),

@@ -2,9 +2,10 @@
 
 Routes: the spend-key endpoints under ``/v1/spend_keys`` and the older
 ``/v1/manage/spend_keys`` alias, ``GET /v1/models``, ``GET /v1/services`` and
-``GET /v1/wallet``. Every answer, errors included (unknown route 404, wrong method
-405, even an unexpected 500), is JSON in the management error shape
-``{"error": {"message", "code"}}``.
+``GET /v1/wallet`` (the balance: starting balance + completed funding - spend).
+Every answer, errors included (unknown route 404, wrong method 405, even an
+unexpected 500), is JSON in the management error shape ``{"error": {"message",
+"code"}}``.
 
 Handlers are ``async`` and call the store synchronously: SQLite answers in
 microseconds and the store serialises access with its own lock, so there is no
@@ -12,7 +13,8 @@ thread pool to reason about.
 
 Shared with the other route modules: `ApiError` (an answer in that shape; a raised
 `validation.InvalidField` is a 400 too), `ManagementApi.wallet` (the Bearer secret's
-wallet), `json_body` and `presented_key` (the spend key of a gateway-style request).
+wallet), `json_body`, `route` (one route per path, every method) and `presented_key`
+(the spend key of a gateway-style request).
 
 More routes (the gateway, its read side, browser login, ``/openapi.json``) come in
 through ``extra_routes``; they are matched first, see `server.build_app`.
@@ -106,7 +108,9 @@ class ManagementApi:
     # -- helpers -----------------------------------------------------------------
 
     def wallet(self, request: Request) -> Wallet:
-        """The wallet of the request's Bearer secret; 401 unknown, 403 for a spend key."""
+        """The wallet of the request's Bearer secret (a live ``aks_`` secret key, or its
+        ``lava_wk_`` alias: store.wallet_for_secret); 401 unknown or deleted, 403 for a
+        spend key."""
         token = bearer_token(request.headers)
         if token is not None and token.startswith(SPEND_KEY_PREFIX):
             raise ApiError(
@@ -275,19 +279,19 @@ class ManagementApi:
         routes: list[BaseRoute] = []
         for base in ("/v1/spend_keys", "/v1/manage/spend_keys"):
             routes += [
-                _route(base, POST=self.create_key, GET=self.list_keys),
-                _route(
+                route(base, POST=self.create_key, GET=self.list_keys),
+                route(
                     base + "/{key_id}",
                     GET=self.get_key,
                     PUT=self.update_key,
                     DELETE=self.revoke_key,
                 ),
-                _route(base + "/{key_id}/rotate", POST=self.rotate_key),
+                route(base + "/{key_id}/rotate", POST=self.rotate_key),
             ]
         routes += [
-            _route("/v1/models", GET=self.list_models),
-            _route("/v1/services", GET=self.list_services),
-            _route("/v1/wallet", GET=self.get_wallet),
+            route("/v1/models", GET=self.list_models),
+            route("/v1/services", GET=self.list_services),
+            route("/v1/wallet", GET=self.get_wallet),
         ]
         return routes
 
@@ -295,8 +299,9 @@ class ManagementApi:
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def _route(path: str, **handlers: Endpoint) -> Route:
-    """One route per path, dispatching on the method, so a 405 lists every allowed one."""
+def route(path: str, **handlers: Endpoint) -> Route:
+    """One route per path, dispatching on the method, so a 405 lists every allowed one
+    (the other route modules build theirs with it too)."""
 
     async def dispatch(request: Request) -> Response:
         method = "GET" if request.method == "HEAD" else request.method

@@ -8,46 +8,56 @@ one-time ``code`` or ``error=access_denied``, plus the caller's ``state`` untouc
 object; a code works once and for `CODE_TTL_S` seconds by the app's clock, so tests
 expire one by moving the clock instead of sleeping.
 
-Which wallet: the store keeps only hashes of wallet secrets, so the flow can hand out
-a secret only when it holds one in memory: the one passed as `secret` (tests, callers
-that start the emulator with a known secret), else a test wallet created on first
-use and kept for the life of the process, so repeated logins land in the same wallet.
+Which wallet, and which secret (the emulator's own decisions):
+
+- The wallet is the one the emulator was started for (`Store.default_wallet_id`: the
+  first secret's, e.g. ``lava emulator serve``'s ``LAVA_SECRET_KEY`` or the secret it
+  generated); the page names it. A bare store with no wallet gets a test wallet, made
+  on first use and kept for the life of the process.
+- The store keeps only hashes, so the exchange MINTS a new secret key in that wallet,
+  listed as "lava login --web" (``GET /v1/secret_keys``); ``secret_key_id`` is its id,
+  so deleting it logs that terminal out. ``merchant_id``/``account_id`` are derived
+  from the wallet (stable across logins).
+- A flow built with an explicit `secret` (tests) hands out that very secret instead.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import secrets
-import string
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from lava_cli.emulator.app import ApiError, json_body
-from lava_cli.emulator.bodies import BodyTooLarge, read_body
+from lava_cli.emulator.bodies import BodyTooLarge
+from lava_cli.emulator.contract import ID_CHARS, LOGIN, LOGIN_NAME
 from lava_cli.emulator.cycles import Clock, as_utc, utc_now
 from lava_cli.emulator.ids import new_test_secret
 from lava_cli.emulator.money import money
-from lava_cli.emulator.store import Store, Wallet
+from lava_cli.emulator.pages import facts, page, read_form
+from lava_cli.emulator.schema import Wallet
+from lava_cli.emulator.secretkeys import mint
+from lava_cli.emulator.store import Store
 
 CODE_TTL_S = 60.0
 MAX_STATE_LEN = 256
-_ALNUM = string.ascii_letters + string.digits
 
 
-def _id(prefix: str) -> str:
-    return prefix + "".join(secrets.choice(_ALNUM) for _ in range(24))
+def _derived_id(prefix: str, wallet_id: str) -> str:
+    """A stable id of the wallet's merchant or account (the emulator has neither)."""
+    return prefix + hashlib.sha256(f"{wallet_id}/{prefix}".encode()).hexdigest()[:ID_CHARS]
 
 
 @dataclass(frozen=True)
 class Grant:
     """What one authorization hands out; `issued_at` starts the code's 60 s."""
 
-    secret: str
     wallet_id: str
     issued_at: datetime
 
@@ -81,21 +91,36 @@ class AuthFlow:
         self._secret = secret
         self._codes: dict[str, Grant] = {}
 
-    def _wallet(self) -> tuple[Wallet, str]:
-        """The wallet this emulator connects, and its raw secret (created on first use)."""
-        if self._secret is None:
-            self._secret = new_test_secret()
-        return self.store.create_wallet(self._secret), self._secret
+    def _wallet(self) -> Wallet:
+        """The wallet this emulator connects (see the module docstring)."""
+        if self._secret is not None:
+            return self.store.create_wallet(self._secret)
+        wallet_id = self.store.default_wallet_id
+        wallet = self.store.get_wallet(wallet_id) if wallet_id else None
+        if wallet is None:
+            wallet = self.store.create_wallet(new_test_secret())
+            self.store.default_wallet_id = wallet.wallet_id
+        return wallet
 
     def _issue(self) -> str:
         now = as_utc(self.clock())
         for code, grant in list(self._codes.items()):
             if (now - grant.issued_at).total_seconds() > CODE_TTL_S:
                 del self._codes[code]
-        wallet, secret = self._wallet()
         code = secrets.token_urlsafe(24)
-        self._codes[code] = Grant(secret, wallet.wallet_id, now)
+        self._codes[code] = Grant(self._wallet().wallet_id, now)
         return code
+
+    def _credentials(self, wallet_id: str) -> tuple[str, str]:
+        """(secret, secret_key_id) for a terminal logging in to `wallet_id`."""
+        if self._secret is not None:
+            secret_key_id = self.store.secret_key_id_for(self._secret)
+            assert secret_key_id is not None  # create_wallet made it live
+            return self._secret, secret_key_id
+        wallet = self.store.get_wallet(wallet_id)
+        assert wallet is not None
+        key, raw = mint(self.store, wallet, LOGIN_NAME, origin=LOGIN)
+        return raw, key.secret_key_id
 
     # -- the browser side ----------------------------------------------------------
 
@@ -105,26 +130,21 @@ class AuthFlow:
             port = parse_port(request.query_params.get("port"))
         except BadRequest as exc:
             return _bad_request(str(exc))
-        wallet, _ = self._wallet()
+        wallet = self._wallet()
         balance = money(self.store.wallet_balance(wallet.wallet_id))
-        return HTMLResponse(_connect_page(state, port, wallet.wallet_id, balance))
+        return HTMLResponse(_connect_page(state, port, wallet, balance))
 
     async def decision(self, request: Request) -> Response:
         try:
-            form = parse_qs((await read_body(request)).decode("utf-8", "replace"))
+            form = await read_form(request)
         except BodyTooLarge as exc:
             return _bad_request(str(exc), status=413)
-
-        def field(name: str) -> str | None:
-            values = form.get(name)
-            return values[0] if values else None
-
         try:
-            state = parse_state(field("state"))
-            port = parse_port(field("port"))
+            state = parse_state(form.get("state"))
+            port = parse_port(form.get("port"))
         except BadRequest as exc:
             return _bad_request(str(exc))
-        choice = field("decision")
+        choice = form.get("decision")
         if choice == "authorize":
             query = {"code": self._issue(), "state": state}
         elif choice == "deny":
@@ -148,13 +168,14 @@ class AuthFlow:
             raise ApiError(
                 400, "invalid_request", f"code: expired (valid for {CODE_TTL_S:g} s); log in again"
             )
+        secret, secret_key_id = self._credentials(grant.wallet_id)
         return JSONResponse(
             {
-                "secret_key": grant.secret,
-                "secret_key_id": _id("sec_"),
+                "secret_key": secret,
+                "secret_key_id": secret_key_id,
                 "wallet_id": grant.wallet_id,
-                "merchant_id": _id("mer_"),
-                "account_id": _id("acc_"),
+                "merchant_id": _derived_id("mer_", grant.wallet_id),
+                "account_id": _derived_id("acc_", grant.wallet_id),
             }
         )
 
@@ -171,29 +192,6 @@ def auth_routes(store: Store, clock: Clock = utc_now, *, secret: str | None = No
 
 # --- pages --------------------------------------------------------------------------
 
-_STYLE = """
-body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;background:#f6f5f2;
-color:#1d1d1f;margin:0;display:flex;min-height:100vh;align-items:center;justify-content:center}
-main{background:#fff;border-radius:14px;box-shadow:0 2px 14px rgba(0,0,0,.08);
-padding:32px 36px;max-width:440px;width:100%}
-h1{font-size:22px;margin:0 0 8px}p{margin:8px 0;color:#444}
-dl{display:grid;grid-template-columns:auto 1fr;gap:6px 16px;margin:20px 0;padding:14px 16px;
-background:#f6f5f2;border-radius:10px}dt{color:#666}dd{margin:0;font-family:ui-monospace,monospace}
-.actions{display:flex;gap:12px;margin-top:24px}form{margin:0}
-button{font:inherit;padding:10px 22px;border-radius:8px;border:1px solid #ccc;background:#fff;
-cursor:pointer}button.primary{background:#e8542f;border-color:#e8542f;color:#fff}
-.note{font-size:13px;color:#777}
-"""
-
-
-def _page(title: str, body: str) -> str:
-    return (
-        f"<!doctype html><html lang=en><head><meta charset=utf-8>"
-        f'<meta name=viewport content="width=device-width,initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body><main>{body}</main></body></html>"
-    )
-
 
 def _bad_request(reason: str, status: int = 400) -> HTMLResponse:
     body = (
@@ -201,10 +199,10 @@ def _bad_request(reason: str, status: int = 400) -> HTMLResponse:
         f"<p>{html.escape(reason)}.</p>"
         "<p>Run <code>lava login --web</code> again and open the link it prints.</p>"
     )
-    return HTMLResponse(_page("Invalid login link", body), status)
+    return HTMLResponse(page("Invalid login link", body), status)
 
 
-def _connect_page(state: str, port: int, wallet_id: str, balance: str) -> str:
+def _connect_page(state: str, port: int, wallet: Wallet, balance: str) -> str:
     hidden = (
         f'<input type=hidden name=state value="{html.escape(state)}">'
         f"<input type=hidden name=port value={port}>"
@@ -220,12 +218,17 @@ def _connect_page(state: str, port: int, wallet_id: str, balance: str) -> str:
     body = (
         "<h1>Connect the Lava CLI</h1>"
         "<p>A terminal on this computer is asking to log in to the Lava emulator. "
-        "It will receive a secret key for this wallet:</p>"
-        f"<dl><dt>Wallet</dt><dd id=wallet>{html.escape(wallet_id)}</dd>"
-        f"<dt>Balance</dt><dd>${html.escape(balance)}</dd>"
-        "<dt>Mode</dt><dd>test</dd></dl>"
-        f"<div class=actions>{button('authorize', 'Authorize', 'primary')}"
+        "It will receive a new secret key for this wallet, the one the emulator was "
+        "started with:</p>"
+        + facts(
+            [
+                ("Wallet", "wallet", wallet.wallet_id),
+                ("Balance", "balance", f"${balance}"),
+                ("Mode", "mode", wallet.mode),
+            ]
+        )
+        + f"<div class=actions>{button('authorize', 'Authorize', 'primary')}"
         f"{button('deny', 'Deny', '')}</div>"
         "<p class=note>Only authorize if you just ran <code>lava login</code> yourself.</p>"
     )
-    return _page("Connect the Lava CLI", body)
+    return page("Connect the Lava CLI", body)

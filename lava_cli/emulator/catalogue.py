@@ -5,9 +5,11 @@ Prices are US dollars per 1M tokens, as Decimal so that costs are exact. They mi
 the providers' public list prices closely enough for budgeting tests; they are not a
 promise about Lava's real prices.
 
-Cost of a request (`request_cost`): ``input/1e6 * input_price + output/1e6 *
-output_price`` in Decimal, rounded half-up to 6 decimals (micro-dollars), the same
-rule for the offline model's replies and for forwarded ones.
+Cost of a request (`price`): the input part ``input/1e6 * input_price`` and the
+output part ``output/1e6 * output_price``, each in Decimal rounded half-up to 6
+decimals (micro-dollars); the cost is their sum, so a request record's
+``input_cost + output_cost == total_cost`` exactly. The same rule for the offline
+model's replies and for forwarded ones.
 """
 
 from __future__ import annotations
@@ -83,9 +85,38 @@ def models_for(provider: str | None = None) -> tuple[Model, ...]:
     return tuple(m for m in MODELS if m.provider == provider)
 
 
+@dataclass(frozen=True)
+class Costs:
+    """What a request costs, in its two parts, and the per-1M-token rates they came
+    from (a record's charge breakdown shows them)."""
+
+    input_cost: Decimal
+    output_cost: Decimal
+    input_rate: Decimal
+    output_rate: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.input_cost + self.output_cost
+
+
+def part_cost(tokens: int, price: Decimal) -> Decimal:
+    """`tokens` at `price` per 1M tokens, rounded half-up to micro-dollars."""
+    return (Decimal(tokens) * price / _MILLION).quantize(COST_QUANTUM, rounding=ROUND_HALF_UP)
+
+
+def price(model: Model, input_tokens: int, output_tokens: int) -> Costs:
+    """The cost of `input_tokens` in and `output_tokens` out of `model`."""
+    return Costs(
+        part_cost(input_tokens, model.input_price),
+        part_cost(output_tokens, model.output_price),
+        model.input_price,
+        model.output_price,
+    )
+
+
 def request_cost(
     input_tokens: int, output_tokens: int, input_price: Decimal, output_price: Decimal
 ) -> Decimal:
-    """Dollar cost from per-1M-token prices, rounded half-up to micro-dollars."""
-    raw = (Decimal(input_tokens) * input_price + Decimal(output_tokens) * output_price) / _MILLION
-    return raw.quantize(COST_QUANTUM, rounding=ROUND_HALF_UP)
+    """Dollar cost from per-1M-token prices: the sum of the two rounded parts."""
+    return part_cost(input_tokens, input_price) + part_cost(output_tokens, output_price)

@@ -2,7 +2,8 @@
 
 Each request goes through, in this order (see limits.py for the statuses): injected
 500/429 faults, key state (401), request shape (403) -- both before a byte of the body
-is read --, body size (413, bodies.py), body validation (400), catalogue
+is read --, body size (413, bodies.py), body validation and the call's metadata,
+customer and meter (400, attribution.py), catalogue
 (404 ``model_not_found``; a non-Anthropic model on /v1/messages is 400), allow-lists
 (403), rate limit (429), request limit (429), spend limit (402). Key checks, limits and
 the charge run in one SQLite transaction (ledger.py), so concurrent clients can never
@@ -16,7 +17,9 @@ away or an injected ``drop-mid-stream`` cuts it. A model forwarded to an upstrea
 provider (``GatewayOptions.upstreams``) is admitted on a worst-case reservation and
 settled at the usage the provider reports, never above the reservation (upstream.py).
 
-The request log and usage report this gateway writes are served by reads.py.
+The request log and usage report this gateway writes are served by reads.py. Each
+record carries the id of the answer (``response_id``: the ``chatcmpl-…`` or ``msg_…``
+the client got) and the tags of the call.
 
 Every answer, errors included, carries ``x-lava-request-id``. Errors use the
 endpoint's provider shape so the official SDKs raise their typed exceptions.
@@ -27,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,8 +42,9 @@ from starlette.types import Send
 
 from lava_cli.emulator import wire
 from lava_cli.emulator.app import presented_key
+from lava_cli.emulator.attribution import call_tags
 from lava_cli.emulator.bodies import BodyTooLarge, InvalidJson, parse_json, read_body
-from lava_cli.emulator.catalogue import Model, get_model, request_cost
+from lava_cli.emulator.catalogue import Model, get_model, price
 from lava_cli.emulator.contract import SHAPE_ENDPOINTS
 from lava_cli.emulator.cycles import utc_now
 from lava_cli.emulator.faults import Faults
@@ -53,6 +57,7 @@ from lava_cli.emulator.replies import (
     count_input_tokens,
     make_reply,
 )
+from lava_cli.emulator.schema import Tags
 from lava_cli.emulator.store import Store
 from lava_cli.emulator.upstream import Forwarder, Upstream, reserve
 
@@ -164,7 +169,7 @@ class Gateway:
             body = await read_body(request)
         except BodyTooLarge as exc:
             return Refusal(413, "request_too_large", str(exc), retryable=False)
-        plan = self._plan(shape, body)
+        plan = self._plan(shape, body, request.headers.raw, request_id)
         refusal = self.ledger.admit(
             raw_key=raw_key,
             shape=shape,
@@ -188,19 +193,26 @@ class Gateway:
             )
         return None
 
-    def _plan(self, shape: str, body: bytes) -> _Plan | Refusal:
-        """Validate the body, find the model and price the reply (no I/O, no key)."""
-        parsed = _parse(shape, body)
+    def _plan(
+        self,
+        shape: str,
+        body: bytes,
+        headers: Sequence[tuple[bytes, bytes]],
+        request_id: str,
+    ) -> _Plan | Refusal:
+        """Validate the body and the call's tags, find the model and price the reply
+        (no I/O, no key)."""
+        parsed = _parse(shape, body, headers)
         if isinstance(parsed, Refusal):
             return parsed
-        data, req = parsed
+        data, req, tags = parsed
         model = _model_for(shape, req.model)
         if isinstance(model, Refusal):
             return model
         input_tokens = count_input_tokens(req.system, req.messages)
         upstream = self.options.upstreams.get(model.id)
         if upstream is not None:
-            reserved = reserve(model, upstream, shape, input_tokens, req.max_tokens)
+            reserved = reserve(model, upstream, shape, input_tokens, req.max_tokens, tags)
             if isinstance(reserved, Refusal):
                 return reserved
             return _Plan(req, Reply((), False), reserved, upstream, data)
@@ -210,16 +222,15 @@ class Gateway:
             req.max_tokens,
             self.options.reply_tokens,
         )
-        cost = request_cost(
-            input_tokens, reply.output_tokens, model.input_price, model.output_price
-        )
         charge = Charge(
             model=model.id,
             provider=model.provider,
             endpoint=SHAPE_ENDPOINTS[shape],
             input_tokens=input_tokens,
             output_tokens=reply.output_tokens,
-            cost=cost,
+            costs=price(model, input_tokens, reply.output_tokens),
+            response_id=wire.reply_id(shape, request_id),
+            tags=tags,
         )
         return _Plan(req, reply, charge)
 
@@ -292,13 +303,18 @@ class Gateway:
             yield b"".join(batch)
 
 
-def _parse(shape: str, body: bytes) -> tuple[Any, wire.ChatRequest] | Refusal:
-    """The body as JSON and as the endpoint's request (400 naming the problem)."""
+def _parse(
+    shape: str, body: bytes, headers: Sequence[tuple[bytes, bytes]]
+) -> tuple[Any, wire.ChatRequest, Tags] | Refusal:
+    """The body as JSON and as the endpoint's request, and the call's tags (400 naming
+    the problem)."""
     try:
         data = parse_json(body) if body else None
         if shape == "openai":
-            return data, wire.parse_openai_request(data)
-        return data, wire.parse_anthropic_request(data)
+            req = wire.parse_openai_request(data)
+        else:
+            req = wire.parse_anthropic_request(data)
+        return data, req, call_tags(shape, data, headers)
     except (InvalidJson, wire.InvalidRequest) as exc:
         return Refusal(400, "invalid_request", str(exc))
 

@@ -11,11 +11,13 @@ move with exactly what was charged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from lava_cli.emulator.catalogue import Costs
+from lava_cli.emulator.contract import COMPLETED, ERROR
 from lava_cli.emulator.cycles import next_reset, parse_stored
 from lava_cli.emulator.limits import (
     Refusal,
@@ -27,7 +29,7 @@ from lava_cli.emulator.limits import (
     check_spend_limit,
 )
 from lava_cli.emulator.money import from_micros, to_micros
-from lava_cli.emulator.schema import KeyRow
+from lava_cli.emulator.schema import KeyRow, Tags
 from lava_cli.emulator.store import Store, cycle_starts
 
 if TYPE_CHECKING:
@@ -36,14 +38,24 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Charge:
-    """What an accepted request costs and how it is recorded."""
+    """What an accepted request costs and how it is recorded: `status` ``completed``
+    for the offline model (its answer is decided already), ``pending`` for a forwarded
+    request until it settles; `response_id` the id of the answer (chat completion or
+    message) once known; `tags` what the call said about itself (attribution.py)."""
 
     model: str
     provider: str
     endpoint: str
     input_tokens: int
     output_tokens: int
-    cost: Decimal
+    costs: Costs
+    status: str = COMPLETED
+    response_id: str | None = None
+    tags: Tags = field(default_factory=Tags)
+
+    @property
+    def cost(self) -> Decimal:
+        return self.costs.total
 
 
 @dataclass
@@ -222,8 +234,12 @@ class Ledger:
             input_tokens=plan.input_tokens,
             output_tokens=plan.output_tokens,
             cost=plan.cost,
+            status=plan.status,
             request_id=request_id,
             created_at=now,
+            costs=plan.costs,
+            response_id=plan.response_id,
+            tags=plan.tags,
         )
         self._usage.charged(db, key.spend_key_id, to_micros(plan.cost))
 
@@ -233,18 +249,23 @@ class Ledger:
         *,
         input_tokens: int,
         output_tokens: int,
-        cost: Decimal,
-        status: str = "success",
+        costs: Costs,
+        status: str = COMPLETED,
+        response_id: str | None = None,
     ) -> None:
         """Replace a forwarded request's reserved charge by what it really cost (the
-        caller caps `cost` at the reservation, so limits still hold)."""
+        caller caps the cost at the reservation, so limits still hold), and its
+        ``pending`` status by ``completed`` or ``error``."""
+        assert status in (COMPLETED, ERROR)
         with self.store.transaction():
             key_id = self.store.reprice_request(
                 request_id,
                 input_tokens=input_tokens,
                 output_tokens=output_tokens,
-                cost=cost,
+                cost=costs.total,
                 status=status,
+                costs=costs,
+                response_id=response_id,
             )
             if key_id is not None:
                 self._usage.forget(key_id)

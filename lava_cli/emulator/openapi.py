@@ -1,9 +1,9 @@
 """The emulator's OpenAPI 3.1 document, served at ``GET /openapi.json``.
 
 It describes every route the emulator mounts (management API, gateway, read side,
-browser login) with the statuses and bodies each can answer, so schema fuzzers
-(schemathesis in ``tests/fuzz``) can check the emulator against it and other tools can
-generate clients. ``tests/fuzz/test_schemathesis.py`` keeps the document and the
+secret keys, payments, browser login) with the statuses and bodies each can answer, so
+schema fuzzers (schemathesis in ``tests/fuzz``) can check the emulator against it and
+other tools can generate clients. ``tests/fuzz/test_schemathesis.py`` keeps the document and the
 routes in step: a route added without a document entry fails the suite.
 """
 
@@ -22,25 +22,50 @@ from lava_cli import __version__
 from lava_cli.emulator.bodies import MAX_BODY_BYTES
 from lava_cli.emulator.contract import (
     AMOUNT_PATTERN,
+    CONFIRM_PATH,
+    CUSTOMER_HEADER,
     CYCLES,
     DEFAULT_PAGE,
+    FUND_MAX,
+    FUND_MIN,
+    HINT_CHARS,
+    HINT_MASK,
     ID_CHARS,
+    IDEMPOTENCY_HEADER,
     MAX_COUNT,
+    MAX_IDEMPOTENCY_KEY,
     MAX_KEYS_PER_WALLET,
     MAX_LIST_ITEMS,
+    MAX_METADATA_FILTERS,
+    MAX_METADATA_PAIRS,
+    MAX_METADATA_VALUE,
     MAX_NAME,
     MAX_PAGE,
+    MAX_TAG_ID,
+    METADATA_HEADER_PREFIX,
+    METER_HEADER,
     MONEY_MAX_DECIMALS,
     MONEY_MIN_DECIMALS,
+    PAYMENT_ID_PREFIX,
+    PAYMENT_METHOD_ID_PREFIX,
     PREVIEW_CHARS,
     PREVIEW_MASK,
+    PROVIDER_KEY_TYPES,
+    RATE_TYPES,
     RAW_KEY_CHARS,
+    REQUEST_STATUSES,
+    SECRET_CHARS,
+    SECRET_KEY_ID_PREFIX,
+    SECRET_PREFIXES,
     SHAPES,
     SPEND_KEY_ID_PREFIX,
     SPEND_KEY_PREFIX,
     STATUSES,
+    TIER_TYPES,
+    WALLET_KEY_PREFIX,
 )
 from lava_cli.emulator.cycles import Clock, utc_now
+from lava_cli.emulator.records import REQUEST_FIELDS, USAGE_FIELDS
 from lava_cli.emulator.store import Store
 from lava_cli.emulator.wire import MAX_TOKENS
 
@@ -157,6 +182,106 @@ _SPEND_KEY_FIELDS: Schema = {
     "created_at": _TIME,
 }
 
+
+def _id(prefix: str, chars: str = "A-Za-z0-9") -> Schema:
+    """An id: `prefix` and `ID_CHARS` characters of `chars`."""
+    return {"type": "string", "pattern": f"^{re.escape(prefix)}[{chars}]{{{ID_CHARS}}}$"}
+
+
+def _enum(values: Sequence[str]) -> Schema:
+    return {"type": "string", "enum": list(values)}
+
+
+_SECRET_PREFIX = "|".join(re.escape(prefix) for prefix in SECRET_PREFIXES.values())
+_TAG_ID: Schema = {"type": ["string", "null"], "minLength": 1, "maxLength": MAX_TAG_ID}
+_METADATA: Schema = {
+    "type": "object",
+    "maxProperties": MAX_METADATA_PAIRS,
+    "additionalProperties": {"type": "string", "maxLength": MAX_METADATA_VALUE},
+}
+_TIER = _obj(
+    ["start", "rate", "type"],
+    {"start": _TALLY, "rate": _DECIMAL, "type": _enum(TIER_TYPES)},
+    extra=False,
+)
+# SDK 11.2's RestRequest, every field (records.py), and the emulator's spend_key_id.
+_REQUEST_FIELDS: Schema = {
+    "request_id": {"type": "string", "pattern": f"^req_[A-Za-z0-9]{{{ID_CHARS}}}$"},
+    "status": _enum(REQUEST_STATUSES),
+    "customer_id": _TAG_ID,
+    "meter_id": _TAG_ID,
+    "provider": _STRING,
+    "provider_key_type": _enum(PROVIDER_KEY_TYPES),
+    "model": _STRING,
+    "endpoint": _STRING,
+    "response_id": {"type": ["string", "null"]},
+    "model_usage": _obj(
+        USAGE_FIELDS,
+        {name: _DECIMAL if name.endswith("_cost") else _TALLY for name in USAGE_FIELDS},
+        extra=False,
+    ),
+    "cost": _DECIMAL,
+    "charge": _obj(
+        ["amount", "rate_type", "breakdown"],
+        {
+            "amount": _DECIMAL,
+            "rate_type": _enum(RATE_TYPES),
+            "breakdown": _array(
+                _obj(
+                    ["tier", "tokens", "characters", "seconds", "cost"],
+                    {
+                        "tier": _TIER,
+                        "tokens": _TALLY,
+                        "characters": _TALLY,
+                        "seconds": _TALLY,
+                        "cost": _DECIMAL,
+                    },
+                    extra=False,
+                )
+            ),
+        },
+        extra=False,
+    ),
+    "metadata": _METADATA,
+    "timestamp": _TIME,
+    "created_at": _TIME,
+    "spend_key_id": _id(SPEND_KEY_ID_PREFIX),
+}
+assert tuple(_REQUEST_FIELDS) == REQUEST_FIELDS  # one list of fields (records.py)
+
+_SECRET_KEY_FIELDS: Schema = {
+    "secret_key_id": _id(SECRET_KEY_ID_PREFIX),
+    "name": _STRING,
+    "secret_key_hint": {
+        "type": "string",
+        # aks_ alone: a migrated secret not presented since; no prefix: a secret the
+        # emulator was started with that has none of these (start_in_thread takes any)
+        "pattern": f"^(aks_|{_SECRET_PREFIX}|{re.escape(WALLET_KEY_PREFIX)})?"
+        f"{re.escape(HINT_MASK)}[A-Za-z0-9_-]{{0,{HINT_CHARS}}}$",
+    },
+    "created_at": _TIME,
+}
+_PAYMENT_METHOD = _obj(
+    [
+        "payment_method_id", "last4", "expiry_month", "expiry_year", "brand", "is_default",
+        "has_error", "error_code", "error_message", "error_at",
+    ],
+    {
+        "payment_method_id": _id(PAYMENT_METHOD_ID_PREFIX, "0-9a-f"),
+        "last4": {"type": "string", "pattern": "^[0-9]{4}$"},
+        "expiry_month": {"type": "integer", "minimum": 1, "maximum": 12},
+        "expiry_year": {"type": "integer", "minimum": 1970},
+        "brand": _STRING,
+        "is_default": {"type": "boolean"},
+        "has_error": {"type": "boolean"},
+        "error_code": {"type": ["string", "null"]},
+        "error_message": {"type": ["string", "null"]},
+        "error_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+    extra=False,
+)  # fmt: skip
+_PAYMENT_ID = _id(PAYMENT_ID_PREFIX)
+
 _USAGE_ROW = _obj(
     ["start", "end", "total_requests", "total_usage_tokens", "total_cost", "total_charge"],
     {
@@ -255,6 +380,7 @@ SCHEMAS: dict[str, Schema] = {
             "messages": _array(_obj(["role"], {"role": _STRING})),
             "max_tokens": {"type": "integer", "minimum": 1, "maximum": MAX_TOKENS},
             "stream": {"type": "boolean"},
+            "metadata": {"type": ["object", "null"]},  # attribution.py: per endpoint
         },
     ),
     "ChatReply": {
@@ -269,27 +395,54 @@ SCHEMAS: dict[str, Schema] = {
             ),
         ]
     },
-    "RequestPage": _page(
-        _obj(
-            ["request_id", "status", "provider", "model", "endpoint", "model_usage"],
-            {
-                "request_id": _STRING,
-                "status": _STRING,
-                "model_usage": _obj(
-                    ["input_tokens", "output_tokens", "total_tokens", "total_cost"],
-                    {
-                        "input_tokens": {"type": "integer"},
-                        "output_tokens": {"type": "integer"},
-                        "total_tokens": {"type": "integer"},
-                        "total_cost": _DECIMAL,
-                    },
-                ),
-                "cost": _DECIMAL,
-                "created_at": _TIME,
-                "spend_key_id": _STRING,
+    "RestRequest": _obj(REQUEST_FIELDS, _REQUEST_FIELDS, extra=False),
+    "RequestPage": _page(_ref("RestRequest")),
+    "SecretKey": _obj(list(_SECRET_KEY_FIELDS), _SECRET_KEY_FIELDS, extra=False),
+    "NewSecretKey": _obj(
+        [*_SECRET_KEY_FIELDS, "secret_key"],
+        {
+            **_SECRET_KEY_FIELDS,
+            "secret_key": {
+                "type": "string",
+                "pattern": f"^({_SECRET_PREFIX})[A-Za-z0-9]{{{SECRET_CHARS}}}$",
             },
-        )
+        },
+        extra=False,
     ),
+    "SecretKeyCreate": _obj(["name"], {"name": _NAME}, extra=False),
+    "SecretKeyPage": _page(_ref("SecretKey")),
+    "Deleted": _obj(["id", "deleted"], {"id": _STRING, "deleted": {"const": True}}, extra=False),
+    "PaymentMethodList": _obj(["data"], {"data": _array(_PAYMENT_METHOD)}, extra=False),
+    "Fund": _obj(
+        ["payment_method_id", "amount"],
+        {
+            "payment_method_id": {"type": "string", "minLength": 1},
+            "amount": {
+                "type": "string",
+                "pattern": f"^{AMOUNT_PATTERN}$",
+                "description": f"From {FUND_MIN} to {FUND_MAX}, both included",
+            },
+        },
+        extra=False,
+    ),
+    "FundResult": {
+        "anyOf": [
+            _obj(
+                ["status", "payment_id", "balance"],
+                {"status": {"const": "completed"}, "payment_id": _PAYMENT_ID, "balance": _DECIMAL},
+                extra=False,
+            ),
+            _obj(
+                ["status", "payment_id", "redirect_url"],
+                {
+                    "status": {"const": "requires_action"},
+                    "payment_id": _PAYMENT_ID,
+                    "redirect_url": {"type": "string", "format": "uri"},
+                },
+                extra=False,
+            ),
+        ]
+    },
     "Usage": _obj(["items", "totals"], {"items": _array(_USAGE_ROW), "totals": _USAGE_ROW}),
     "Credentials": _obj(
         ["secret_key", "secret_key_id", "wallet_id", "merchant_id", "account_id"],
@@ -313,6 +466,7 @@ _WHY = {
     403: "Refused by policy, or the wrong kind of key",
     404: "Not found",
     409: f"The wallet already holds {MAX_KEYS_PER_WALLET} spend keys",
+    422: "The Idempotency-Key was used with another body",
     413: f"The request body is over the emulator's {MAX_BODY_BYTES // 2**20} MiB limit",
     429: "Rate or request limit reached",
     500: "Injected fault (lava emulator serve --fault 500)",
@@ -324,16 +478,44 @@ def _json(schema: Schema) -> Schema:
     return {"application/json": {"schema": schema}}
 
 
-def _responses(ok: int, ok_body: Schema, *errors: int, error: str = "Error") -> Schema:
-    out: Schema = {str(ok): {"description": _WHY[ok], "content": _json(ok_body)}}
+def _responses(
+    ok: int, ok_body: Schema, *errors: int, error: str = "Error", why: dict[int, str] | None = None
+) -> Schema:
+    """`ok` with its body and `errors` in the `error` shape; `why` overrides `_WHY`."""
+    reasons = {**_WHY, **(why or {})}
+    out: Schema = {str(ok): {"description": reasons[ok], "content": _json(ok_body)}}
     for status in errors:
-        out[str(status)] = {"description": _WHY[status], "content": _json(_ref(error))}
+        out[str(status)] = {"description": reasons[status], "content": _json(_ref(error))}
     return out
 
 
-def _query(name: str) -> Schema:
+def _query(name: str, description: str | None = None) -> Schema:
     """A string query parameter."""
-    return {"name": name, "in": "query", "schema": _STRING}
+    parameter: Schema = {"name": name, "in": "query", "schema": _STRING}
+    if description:
+        parameter["description"] = description
+    return parameter
+
+
+def _header(name: str, schema: Schema, description: str) -> Schema:
+    return {"name": name, "in": "header", "schema": schema, "description": description}
+
+
+def _path(name: str) -> Schema:
+    return {"name": name, "in": "path", "required": True, "schema": _STRING}
+
+
+# Filters of /v1/requests and /v1/usage (reads.RequestFilter).
+_FILTERS = [
+    _query("customer_id", "Only this customer's requests (the call's x-lava-customer-id)"),
+    _query("meter_id", "Only this meter's requests (the call's x-lava-meter-id)"),
+    _query(
+        "metadata_filters",
+        "A JSON array of [key, value] string pairs, all of which a request's metadata "
+        f"must hold; at most {MAX_METADATA_FILTERS}",
+    ),
+    _query("spend_key_id", "Only this spend key's requests (the emulator's own filter)"),
+]
 
 
 _AUTH = (401, 403)
@@ -407,12 +589,21 @@ def _gateway_op(summary: str) -> Schema:
         answer["headers"] = header
         if status != "200":
             answer["content"] = _json(_ref("GatewayError"))
+    tag_id = {"type": "string", "maxLength": MAX_TAG_ID}
     return _op(
         summary,
         responses,
         tags=["gateway"],
         security=[{"spendKey": []}, {"spendKeyHeader": []}],
         requestBody=_body("ChatRequest"),
+        description=(
+            f"Metadata for the request's record: the body's `metadata` and "
+            f"`{METADATA_HEADER_PREFIX}<key>` headers (at most {MAX_METADATA_PAIRS} pairs)."
+        ),
+        parameters=[
+            _header(CUSTOMER_HEADER, tag_id, "The customer the request is for"),
+            _header(METER_HEADER, tag_id, "The meter the request counts on"),
+        ],
     )
 
 
@@ -461,22 +652,140 @@ def _usage_paths() -> dict[str, Schema]:
             "get": _op(
                 "The wallet's request log, newest first",
                 _responses(200, _ref("RequestPage"), 400, *_AUTH),
-                parameters=[
-                    *_PAGE,
-                    _query("spend_key_id"),
-                ],
+                parameters=[*_PAGE, *_FILTERS],
                 tags=["usage"],
                 security=_SECRET,
             )
+        },
+        "/v1/requests/{request_id}": {
+            "parameters": [_path("request_id")],
+            "get": _op(
+                "One request record",
+                _responses(200, _ref("RestRequest"), *_AUTH, 404),
+                tags=["usage"],
+                security=_SECRET,
+            ),
         },
         "/v1/usage": {
             "get": _op(
                 "Daily usage totals (UTC days) over [start, end)",
                 _responses(200, _ref("Usage"), 400, *_AUTH),
-                parameters=[_query("start"), _query("end")],
+                parameters=[_query("start"), _query("end"), *_FILTERS],
                 tags=["usage"],
                 security=_SECRET,
             )
+        },
+    }
+
+
+def _secret_key_paths() -> dict[str, Schema]:
+    """A wallet's secret keys (management secret), secretkeys.py."""
+    tag = {"tags": ["secret keys"], "security": _SECRET}
+    return {
+        "/v1/secret_keys": {
+            "get": _op(
+                "List the wallet's secret keys, newest first",
+                _responses(200, _ref("SecretKeyPage"), 400, *_AUTH),
+                parameters=_PAGE,
+                **tag,
+            ),
+            "post": _op(
+                "Create a secret key (its raw value is shown once)",
+                _responses(201, _ref("NewSecretKey"), 400, *_AUTH, 413),
+                requestBody=_body("SecretKeyCreate"),
+                **tag,
+            ),
+        },
+        "/v1/secret_keys/{secret_key_id}": {
+            "parameters": [_path("secret_key_id")],
+            "delete": _op(
+                "Delete a secret key: refused with 401 from then on",
+                _responses(
+                    200,
+                    _ref("Deleted"),
+                    *_AUTH,
+                    404,
+                    409,
+                    why={409: "It is the wallet's last secret key (last_secret_key)"},
+                ),
+                **tag,
+            ),
+        },
+    }
+
+
+def _payment_paths() -> dict[str, Schema]:
+    """Payment methods and funding (management secret), and the confirmation page,
+    payments.py."""
+    confirm_page = {
+        "200": {"description": "The page", "content": _HTML},
+        "404": {"description": "No such payment", "content": _HTML},
+    }
+    return {
+        "/v1/payment_methods": {
+            "get": _op(
+                "The wallet's payment methods",
+                _responses(200, _ref("PaymentMethodList"), *_AUTH),
+                tags=["wallet"],
+                security=_SECRET,
+            )
+        },
+        "/v1/wallet/fund": {
+            "post": _op(
+                "Fund the wallet from a payment method",
+                {
+                    **_responses(
+                        200,
+                        _ref("FundResult"),
+                        400,
+                        *_AUTH,
+                        402,
+                        404,
+                        413,
+                        422,
+                        why={
+                            200: "Completed, or requires_action at redirect_url",
+                            402: "The card was declined (card_declined)",
+                            404: "No such payment method",
+                        },
+                    ),
+                },
+                parameters=[
+                    _header(
+                        IDEMPOTENCY_HEADER,
+                        {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY},
+                        "A retry with the same key and body gets the first answer again",
+                    )
+                ],
+                requestBody=_body("Fund"),
+                tags=["wallet"],
+                security=_SECRET,
+            )
+        },
+        CONFIRM_PATH: {
+            "parameters": [_path("payment_id")],
+            "get": _op(
+                "The page that completes a requires_action payment",
+                confirm_page,
+                tags=["wallet"],
+            ),
+            "post": _op(
+                "Complete or fail the payment from the page's form",
+                {
+                    **confirm_page,
+                    "400": {"description": "Not a decision", "content": _HTML},
+                    "413": {"description": _WHY[413], "content": _HTML},
+                },
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": _obj(["decision"], {"decision": _enum(("complete", "fail"))})
+                        }
+                    },
+                },
+                tags=["wallet"],
+            ),
         },
     }
 
@@ -539,6 +848,8 @@ def build_document() -> Schema:
         **_catalogue_paths(),
         **_gateway_paths(),
         **_usage_paths(),
+        **_secret_key_paths(),
+        **_payment_paths(),
         **_login_paths(),
         "/openapi.json": {
             "get": _op(

@@ -1,7 +1,7 @@
-"""Paging for the two list endpoints, ``GET /v1/spend_keys`` and ``GET /v1/requests``:
-one cursor codec, one ``limit`` rule, one way to cut a page.
+"""Paging for the list endpoints, ``GET /v1/spend_keys``, ``GET /v1/requests`` and
+``GET /v1/secret_keys``: one cursor codec, one ``limit`` rule, one way to cut a page.
 
-Both lists are newest first, in ``(created_at DESC, id DESC)`` order. A cursor is the
+Every list is newest first, in ``(created_at DESC, id DESC)`` order. A cursor is the
 position of the last row of a page, ``[created_at, id]`` as JSON in unpadded base64url:
 rows created or removed meanwhile never shift the next page. Clients treat it as
 opaque; the emulator treats what comes back as hostile input (it may decode to deep

@@ -13,6 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 from lava_cli.emulator.contract import (
+    GATEWAY_KEY_TYPE,
+    MODES,
+    ORIGINS,
+    PAYMENT_STATUSES,
     REVOKED,
     SHAPES,
     STATUSES,
@@ -26,13 +30,52 @@ def _sql_in(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
 
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS wallets (
+# The tables of a new database. An older database is brought up to this by
+# migrations.py before this script runs (it only creates what is missing).
+def wallets_table(name: str = "wallets") -> str:
+    """The wallets table's DDL (under another `name` while migrations.py rebuilds it)."""
+    return f"""
+CREATE TABLE IF NOT EXISTS {name} (
     wallet_id   TEXT PRIMARY KEY,
-    secret_hash TEXT NOT NULL UNIQUE,
-    balance     TEXT NOT NULL DEFAULT '{money(DEFAULT_BALANCE)}',
+    mode        TEXT CHECK (mode IN ({_sql_in(MODES)})),  -- NULL: not known yet (migrated)
+    balance     TEXT NOT NULL DEFAULT '{money(DEFAULT_BALANCE)}',  -- the starting balance
     created_at  TEXT NOT NULL
 );
+"""
+
+
+SECRET_KEYS_TABLE = f"""
+CREATE TABLE IF NOT EXISTS secret_keys (
+    secret_key_id   TEXT PRIMARY KEY,
+    wallet_id       TEXT NOT NULL REFERENCES wallets(wallet_id),
+    secret_hash     TEXT NOT NULL UNIQUE,   -- SHA-256 of the raw secret, never the secret
+    secret_key_hint TEXT,                   -- NULL: not known yet (migrated)
+    name            TEXT NOT NULL,
+    origin          TEXT NOT NULL CHECK (origin IN ({_sql_in(ORIGINS)})),
+    created_at      TEXT NOT NULL,
+    deleted_at      TEXT                    -- set: refused from that moment on
+);
+"""
+# Columns the requests table gained after its first release (migrations.py adds them
+# to an older database), with their declarations.
+REQUEST_COLUMNS = {
+    "customer_id": "TEXT",
+    "meter_id": "TEXT",
+    "metadata": "TEXT NOT NULL DEFAULT '{}'",  # JSON object of strings
+    "response_id": "TEXT",
+    "provider_key_type": f"TEXT NOT NULL DEFAULT '{GATEWAY_KEY_TYPE}'",
+    "input_cost_micros": "INTEGER",  # NULL (older rows): derived from the catalogue
+    "output_cost_micros": "INTEGER",
+    "input_rate": "TEXT",  # dollars per 1M tokens, as the charge breakdown shows
+    "output_rate": "TEXT",
+}
+_REQUEST_EXTRA = "".join(f",\n    {name} {decl}" for name, decl in REQUEST_COLUMNS.items())
+
+SCHEMA = f"""
+{wallets_table()}
+{SECRET_KEYS_TABLE}
+CREATE INDEX IF NOT EXISTS secret_keys_by_wallet
+    ON secret_keys (wallet_id, created_at DESC, secret_key_id DESC);
 CREATE TABLE IF NOT EXISTS spend_keys (
     spend_key_id        TEXT PRIMARY KEY,
     wallet_id           TEXT NOT NULL REFERENCES wallets(wallet_id),
@@ -62,15 +105,35 @@ CREATE TABLE IF NOT EXISTS requests (
     provider      TEXT NOT NULL,
     model         TEXT NOT NULL,
     endpoint      TEXT NOT NULL,
-    status        TEXT NOT NULL,
+    status        TEXT NOT NULL,         -- pending | completed | error
     input_tokens  INTEGER NOT NULL,
     output_tokens INTEGER NOT NULL,
     cost          TEXT NOT NULL,         -- decimal dollars, in the API's text (money.py)
     cost_micros   INTEGER NOT NULL,      -- the same in micro-dollars, for exact SUM()
-    created_at    TEXT NOT NULL
+    created_at    TEXT NOT NULL{_REQUEST_EXTRA}
 );
 CREATE INDEX IF NOT EXISTS requests_by_key ON requests (spend_key_id, created_at);
 CREATE INDEX IF NOT EXISTS requests_by_wallet ON requests (wallet_id, created_at);
+CREATE TABLE IF NOT EXISTS payments (
+    payment_id        TEXT PRIMARY KEY,
+    wallet_id         TEXT NOT NULL REFERENCES wallets(wallet_id),
+    payment_method_id TEXT NOT NULL,
+    amount            TEXT NOT NULL,     -- decimal dollars, in the API's text
+    amount_micros     INTEGER NOT NULL,  -- the same in micro-dollars, for exact SUM()
+    status            TEXT NOT NULL CHECK (status IN ({_sql_in(PAYMENT_STATUSES)})),
+    created_at        TEXT NOT NULL,
+    settled_at        TEXT
+);
+CREATE INDEX IF NOT EXISTS payments_by_wallet ON payments (wallet_id, status);
+CREATE TABLE IF NOT EXISTS idempotency (
+    wallet_id   TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,           -- SHA-256 of the request body, canonical JSON
+    status      INTEGER NOT NULL,        -- the first answer, replayed to a retry
+    body        TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (wallet_id, key)
+);
 """
 
 
@@ -144,8 +207,9 @@ class KeyUsage:
 @dataclass(frozen=True)
 class Wallet:
     wallet_id: str
-    balance: Decimal  # the starting balance; spend is subtracted by `wallet_balance`
+    balance: Decimal  # the starting balance; `Store.wallet_balance` adds funding, less spend
     created_at: str
+    mode: str = MODES[0]  # test or live: the prefix of the secrets it mints
 
 
 def json_list(value: tuple[str, ...] | None) -> str | None:
@@ -197,3 +261,16 @@ def row_to_key(row: sqlite3.Row) -> KeyRow:
         created_at=row["created_at"],
         revoked_at=row["revoked_at"],
     )
+
+
+@dataclass(frozen=True)
+class Tags:
+    """Who and what a gateway call was for (attribution.py reads them from the call):
+    its metadata, and the customer and meter ids, None unless given."""
+
+    metadata: tuple[tuple[str, str], ...] = ()
+    customer_id: str | None = None
+    meter_id: str | None = None
+
+    def metadata_json(self) -> str:
+        return json.dumps(dict(self.metadata), ensure_ascii=False, separators=(",", ":"))

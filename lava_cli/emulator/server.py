@@ -5,8 +5,11 @@ Plugging in more routes: every app built here comes from `build_app`, which moun
 the routes of each provider in `ROUTE_PROVIDERS` ahead of the management API. A
 provider is any ``(store, clock) -> Sequence[BaseRoute]`` callable; the gateway
 (``/v1/chat/completions``, ``/v1/messages``), its read side (``/v1/requests``,
-``/v1/usage``), browser login and ``/openapi.json`` each came in with one import line
-and their name in that tuple.
+``/v1/usage``), secret keys, payments, browser login and ``/openapi.json`` each came
+in with one import line and their name in that tuple.
+
+The first secret a server starts with is its default wallet's
+(`Store.default_wallet_id`): a browser login lands there.
 
 Callers that need gateway options (fault injection, token delay, reply length,
 upstreams) pass ``app_factory=with_gateway_options(opts)`` to `start_in_thread` /
@@ -16,6 +19,7 @@ upstreams) pass ``app_factory=with_gateway_options(opts)`` to `start_in_thread` 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import shutil
 import socket
 import sys
@@ -38,7 +42,10 @@ from lava_cli.emulator.cycles import Clock, utc_now
 from lava_cli.emulator.gateway import GatewayOptions, gateway_routes
 from lava_cli.emulator.ids import new_test_secret
 from lava_cli.emulator.openapi import openapi_routes
+from lava_cli.emulator.payments import payment_routes
 from lava_cli.emulator.reads import read_routes
+from lava_cli.emulator.secretfile import load_or_create, secret_path
+from lava_cli.emulator.secretkeys import secret_key_routes
 from lava_cli.emulator.store import Store, StoreUnavailable
 from lava_cli.errors import UsageError
 
@@ -48,6 +55,8 @@ AppFactory = Callable[[Store, Clock], Starlette]
 ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (
     gateway_routes,
     read_routes,
+    secret_key_routes,
+    payment_routes,
     auth_routes,
     openapi_routes,
 )
@@ -85,6 +94,23 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def _is_unspecified(host: str) -> bool:
+    """``0.0.0.0`` / ``::``: listening on every interface, an address nobody can call."""
+    try:
+        return host == "" or ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return False
+
+
+def reachable_host(host: str) -> str:
+    """The host to put in a URL for the listening address `host`: this machine's
+    loopback for an unspecified one (``0.0.0.0`` -> ``127.0.0.1``, ``::`` -> ``::1``:
+    a client cannot connect to ``0.0.0.0``, and the CLI refuses it), else `host`."""
+    if _is_unspecified(host):
+        return "::1" if ":" in host else "127.0.0.1"
+    return host
+
+
 def _bind(host: str, port: int) -> socket.socket:
     """A bound socket (port 0 picks a free one), so the real port is known up front."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -105,15 +131,20 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def _open_wallets(store: Store, secrets: Sequence[str]) -> None:
-    for secret in secrets:
-        store.create_wallet(secret)
+    """A wallet for each secret (kept when the database knows it); the first is the
+    default wallet, where a browser login lands."""
+    for n, secret in enumerate(secrets):
+        wallet = store.create_wallet(secret)
+        if n == 0:
+            store.default_wallet_id = wallet.wallet_id
 
 
 class EmulatorHandle:
     """A running emulator in a background thread. Use as a context manager.
 
-    `secrets[0]` is the default wallet's secret; `reset()` forgets every key and
-    request (wallets stay), for tests between cases.
+    `secrets[0]` is the default wallet's secret; `reset()` forgets every key, request,
+    payment and minted secret (wallets and the secrets they started with stay), for
+    tests between cases.
     """
 
     def __init__(
@@ -235,14 +266,13 @@ def serve(
     """Serve in the foreground until Ctrl-C (`lava emulator serve`).
 
     Prints the ``export`` lines a shell needs; ``LAVA_SECRET_KEY`` only when the
-    secret was generated here (or by the caller, `generated_secret`), never one the
-    user supplied. With no secrets at all, one ``aks_test_`` secret is generated.
+    secret is the emulator's own (or the caller generated it, `generated_secret`),
+    never one the user supplied. With no secrets at all, the secret kept beside the
+    database (secretfile.py) is used, made on the first start: the same wallet on
+    every start.
     """
     err = err or sys.stderr
     wallet_secrets = list(secrets)
-    if not wallet_secrets:
-        wallet_secrets = [new_test_secret()]
-        generated_secret = True
     path = Path(db_path) if db_path else default_db_path()
     sock = _bind(host, port)
     try:
@@ -251,9 +281,18 @@ def serve(
         sock.close()
         raise
     try:
+        kept: Path | None = None
+        made_now = False
+        if not wallet_secrets:
+            kept = secret_path(path)
+            secret, made_now, warning = load_or_create(kept)
+            if warning:
+                err.write(f"WARNING: {warning}\n")
+            wallet_secrets, generated_secret = [secret], True
         _open_wallets(store, wallet_secrets)
         app = (app_factory or build_app)(store, utc_now)
-        root = f"http://{_url_host(host)}:{sock.getsockname()[1]}"
+        bound = sock.getsockname()[1]
+        root = f"http://{_url_host(reachable_host(host))}:{bound}"
         if not is_loopback_host(host):
             err.write(
                 f"WARNING: listening on {host}, which is not a loopback address: anyone who "
@@ -261,9 +300,12 @@ def serve(
                 "you mean it.\n"
             )
             err.flush()
+        lines = _announcement(root, path, wallet_secrets, generated_secret, kept, made_now)
+        if _is_unspecified(host):
+            lines += _elsewhere(bound)
 
         def announce() -> None:
-            out.write(_announcement(root, path, wallet_secrets, generated_secret))
+            out.write(lines)
             out.flush()
 
         config = uvicorn.Config(app, log_level="warning", lifespan="off")
@@ -276,19 +318,44 @@ def serve(
         store.close()
 
 
-def _announcement(root: str, path: Path, secrets: Sequence[str], generated: bool) -> str:
-    """The lines `serve` prints: a comment, then what a shell must ``eval``. The secret
-    only when it was generated, never one the user supplied."""
+def _announcement(
+    root: str,
+    path: Path,
+    secrets: Sequence[str],
+    generated: bool,
+    kept: Path | None = None,
+    made_now: bool = False,
+) -> str:
+    """The lines `serve` prints: a comment, then what a shell must ``eval``, then
+    comments. The secret only when it is the emulator's own, never one the user
+    supplied."""
     lines = [
         f"# Lava emulator on {root} (database {path}); Ctrl-C stops it.",
         f"export LAVA_BASE_URL={root}/v1",
     ]
     if generated:
         lines.append(f"export LAVA_SECRET_KEY={secrets[0]}")
+    # Lava's Node SDK joins paths onto its baseUrl: without the slash every call 404s.
+    lines.append(f"# Lava's Node SDK: baseUrl {root}/v1/ (with the trailing slash)")
+    if kept is not None:
+        first = "a new wallet; its" if made_now else "the same wallet as last time; its"
+        lines.append(f"# {first} secret is kept in {kept} (0600) for the next start")
+    elif generated:
         lines.append("# (a new wallet each start: set LAVA_SECRET_KEY to keep one)")
     else:
         lines.append(f"# {len(secrets)} wallet(s) from the secrets you gave.")
     return "".join(line + "\n" for line in lines)
+
+
+def _elsewhere(port: int) -> str:
+    """How other machines and containers reach an emulator listening everywhere."""
+    name = socket.gethostname()
+    return (
+        f"# From another container or machine: http://<this machine's name or address>:{port}"
+        f"/v1 (this one calls itself {name}; in docker compose, the service name).\n"
+        "# lava speaks plain http to it only with that host in LAVA_ALLOW_HTTP_HOSTS and an "
+        "aks_test_ secret.\n"
+    )
 
 
 def _open_store(path: Path) -> Store:

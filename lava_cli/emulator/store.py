@@ -1,4 +1,6 @@
-"""The emulator's state in SQLite (stdlib sqlite3): wallets, spend keys, requests.
+"""The emulator's state in SQLite (stdlib sqlite3): wallets and their secrets, spend
+keys, requests. (Secret-key management is secretkeys.py's, funding payments.py's; both
+use this store's connection and transactions.)
 
 Design choices, and why:
 
@@ -15,6 +17,7 @@ Design choices, and why:
   requests. Costs are kept as decimal TEXT (what the API shows) and as integer
   micro-dollars (``cost_micros``) so SQLite sums them exactly.
 - Raw spend keys and wallet secrets are stored only as SHA-256 hashes.
+- An older database is migrated at open (migrations.py), before foreign keys are on.
 
 The gateway's check-and-charge uses `transaction()` (``BEGIN IMMEDIATE``), reads the
 key and its usage, then calls `record_request()` inside the same transaction; a
@@ -35,14 +38,19 @@ from pathlib import Path
 from typing import Any
 
 from lava_cli.emulator import ids, paging
+from lava_cli.emulator.catalogue import Costs
 from lava_cli.emulator.contract import (
+    COMPLETED,
     DEFAULT_PAGE,
     MAX_KEYS_PER_WALLET,
     REVOKED,
     SETTINGS_FIELDS,
+    STARTED,
+    STARTED_NAME,
     TOTAL,
 )
 from lava_cli.emulator.cycles import Clock, cycle_start, stored_time, utc_now
+from lava_cli.emulator.migrations import migrate
 from lava_cli.emulator.money import from_micros, money, to_micros
 from lava_cli.emulator.schema import (
     DEFAULT_BALANCE,
@@ -54,6 +62,7 @@ from lava_cli.emulator.schema import (
     RateLimit,
     RequestLimit,
     SpendLimit,
+    Tags,
     Wallet,
     row_to_key,
     settings_columns,
@@ -129,6 +138,9 @@ class Store:
         self.path = None if path is None or str(path) == ":memory:" else Path(path)
         self._lock = threading.RLock()
         self._depth = 0
+        # The wallet this emulator was started for (its first secret's): where a browser
+        # login lands. Set by server.py; None for a bare store (the login makes one).
+        self.default_wallet_id: str | None = None
         if self.path is not None:
             _prepare(self.path)
         try:
@@ -142,10 +154,11 @@ class Store:
         self._conn.row_factory = sqlite3.Row
         try:
             with self._lock:
-                self._conn.execute("PRAGMA foreign_keys = ON")
                 if self.path is not None:
                     self._conn.execute("PRAGMA journal_mode = WAL")
                     self._conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'OFF'}")
+                migrate(self._conn)  # before foreign keys: it rebuilds a table
+                self._conn.execute("PRAGMA foreign_keys = ON")
                 self._conn.executescript(SCHEMA)
                 self._probe_write()
         except sqlite3.Error as exc:
@@ -202,42 +215,107 @@ class Store:
     # -- wallets -----------------------------------------------------------------
 
     def create_wallet(self, secret: str, *, balance: Decimal = DEFAULT_BALANCE) -> Wallet:
-        """The wallet owning `secret`, created on first sight (idempotent)."""
+        """The wallet owning `secret`, created on first sight (idempotent).
+
+        `secret` is one the emulator is started with: it is listed among the wallet's
+        secret keys as "started with", and is made live again if it had been deleted
+        (the operator starting with it says it should work). A migrated row learns its
+        hint and the wallet its mode here, the first time the raw secret is at hand.
+        """
+        digest = ids.hash_secret(secret)
         with self.transaction() as db:
-            existing = self.wallet_for_secret(secret)
-            if existing is not None:
-                return existing
-            wallet = Wallet(ids.new_wallet_id(), balance, self._now())
+            row = db.execute(
+                "SELECT wallet_id FROM secret_keys WHERE secret_hash = ?", (digest,)
+            ).fetchone()
+            if row is not None:
+                db.execute(
+                    "UPDATE secret_keys SET deleted_at = NULL,"
+                    " secret_key_hint = COALESCE(secret_key_hint, ?) WHERE secret_hash = ?",
+                    (ids.secret_hint(secret), digest),
+                )
+                db.execute(
+                    "UPDATE wallets SET mode = COALESCE(mode, ?) WHERE wallet_id = ?",
+                    (ids.mode_of(secret), row["wallet_id"]),
+                )
+                wallet = self.get_wallet(row["wallet_id"])
+                assert wallet is not None
+                return wallet
+            wallet = Wallet(ids.new_wallet_id(), balance, self._now(), ids.mode_of(secret))
             db.execute(
-                "INSERT INTO wallets (wallet_id, secret_hash, balance, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (wallet.wallet_id, ids.hash_secret(secret), money(balance), wallet.created_at),
+                "INSERT INTO wallets (wallet_id, mode, balance, created_at) VALUES (?, ?, ?, ?)",
+                (wallet.wallet_id, wallet.mode, money(balance), wallet.created_at),
             )
+            self.add_secret(wallet.wallet_id, secret, name=STARTED_NAME, origin=STARTED)
             return wallet
 
-    def wallet_for_secret(self, secret: str) -> Wallet | None:
-        """The wallet whose secret this is, or None (compared in constant time)."""
-        digest = ids.hash_secret(secret)
+    def add_secret(self, wallet_id: str, secret: str, *, name: str, origin: str) -> str:
+        """Record `secret` (its hash and hint) as one of the wallet's secret keys; its id."""
+        secret_key_id = ids.new_secret_key_id()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO secret_keys (secret_key_id, wallet_id, secret_hash,"
+                " secret_key_hint, name, origin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    secret_key_id, wallet_id, ids.hash_secret(secret), ids.secret_hint(secret),
+                    name, origin, self._now(),
+                ),
+            )  # fmt: skip
+        return secret_key_id
+
+    def get_wallet(self, wallet_id: str) -> Wallet | None:
         with self._lock:
             row = self._conn.execute(
-                "SELECT * FROM wallets WHERE secret_hash = ?", (digest,)
+                "SELECT * FROM wallets WHERE wallet_id = ?", (wallet_id,)
             ).fetchone()
-        if row is None or not hmac.compare_digest(row["secret_hash"], digest):
+        if row is None:
             return None
-        return Wallet(row["wallet_id"], Decimal(row["balance"]), row["created_at"])
+        return Wallet(
+            row["wallet_id"], Decimal(row["balance"]), row["created_at"], row["mode"] or "test"
+        )
+
+    def wallet_for_secret(self, secret: str) -> Wallet | None:
+        """The wallet whose live secret key this is, or None (compared in constant time).
+
+        A ``lava_wk_<body>`` wallet key is the alias of the secret with the same body
+        (ids.secret_forms). A deleted secret key matches nothing, at once.
+        """
+        for form in ids.secret_forms(secret):
+            digest = ids.hash_secret(form)
+            with self._lock:
+                row = self._conn.execute(
+                    "SELECT wallet_id, secret_hash FROM secret_keys"
+                    " WHERE secret_hash = ? AND deleted_at IS NULL",
+                    (digest,),
+                ).fetchone()
+            if row is not None and hmac.compare_digest(row["secret_hash"], digest):
+                return self.get_wallet(row["wallet_id"])
+        return None
+
+    def secret_key_id_for(self, secret: str) -> str | None:
+        """The id of the live secret key `secret` is (for the login exchange), or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT secret_key_id FROM secret_keys"
+                " WHERE secret_hash = ? AND deleted_at IS NULL",
+                (ids.hash_secret(secret),),
+            ).fetchone()
+        return None if row is None else str(row["secret_key_id"])
 
     def wallet_balance(self, wallet_id: str) -> Decimal:
-        """Starting balance minus everything the wallet's keys have spent."""
+        """Starting balance plus completed funding minus everything the wallet's keys
+        have spent."""
         with self._lock:
             row = self._conn.execute(
                 "SELECT w.balance AS balance, (SELECT COALESCE(SUM(cost_micros), 0)"
-                " FROM requests r WHERE r.wallet_id = w.wallet_id) AS spent"
+                " FROM requests r WHERE r.wallet_id = w.wallet_id) AS spent,"
+                " (SELECT COALESCE(SUM(amount_micros), 0) FROM payments p"
+                " WHERE p.wallet_id = w.wallet_id AND p.status = 'completed') AS funded"
                 " FROM wallets w WHERE w.wallet_id = ?",
                 (wallet_id,),
             ).fetchone()
         if row is None:
             raise KeyError(wallet_id)
-        return Decimal(row["balance"]) - from_micros(row["spent"])
+        return Decimal(row["balance"]) + from_micros(row["funded"] - row["spent"])
 
     # -- spend keys --------------------------------------------------------------
 
@@ -395,33 +473,57 @@ class Store:
         input_tokens: int,
         output_tokens: int,
         cost: Decimal,
-        status: str = "success",
+        status: str = COMPLETED,
         request_id: str | None = None,
         created_at: datetime | None = None,
+        costs: Costs | None = None,
+        response_id: str | None = None,
+        tags: Tags | None = None,
     ) -> str:
         """Record one gateway request against `key` (and its wallet); returns its id.
 
+        `costs` splits `cost` into its input and output parts (their sum must be
+        `cost`); without it a record's parts are derived from the catalogue when read
+        (records.py), as for rows written before the split existed.
         Call it inside `transaction()` together with the limit checks.
         """
+        if costs is not None and costs.total != cost:
+            raise ValueError(f"the parts of {cost} add up to {costs.total}")
+        tags = tags or Tags()
         request_id = request_id or ids.new_request_id()
         when = stored_time(self.clock() if created_at is None else created_at)
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO requests (request_id, wallet_id, spend_key_id, provider, model,"
-                " endpoint, status, input_tokens, output_tokens, cost, cost_micros, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " endpoint, status, input_tokens, output_tokens, cost, cost_micros, created_at,"
+                " customer_id, meter_id, metadata, response_id, input_cost_micros,"
+                " output_cost_micros, input_rate, output_rate)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     request_id, key.wallet_id, key.spend_key_id, provider, model, endpoint,
                     status, input_tokens, output_tokens, money(cost), to_micros(cost), when,
+                    tags.customer_id, tags.meter_id, tags.metadata_json(), response_id,
+                    *_cost_columns(costs),
                 ),
             )  # fmt: skip
         return request_id
 
     def reprice_request(
-        self, request_id: str, *, input_tokens: int, output_tokens: int, cost: Decimal, status: str
+        self,
+        request_id: str,
+        *,
+        input_tokens: int,
+        output_tokens: int,
+        cost: Decimal,
+        status: str,
+        costs: Costs | None = None,
+        response_id: str | None = None,
     ) -> str | None:
-        """Overwrite a recorded request's usage and cost (a forwarded request settling);
-        its key's id, or None when there is no such request."""
+        """Overwrite a recorded request's usage, cost and status (a forwarded request
+        settling); its key's id, or None when there is no such request. A `response_id`
+        replaces the recorded one; None keeps it."""
+        if costs is not None and costs.total != cost:
+            raise ValueError(f"the parts of {cost} add up to {costs.total}")
         with self.transaction() as db:
             row = db.execute(
                 "SELECT spend_key_id FROM requests WHERE request_id = ?", (request_id,)
@@ -430,13 +532,35 @@ class Store:
                 return None
             db.execute(
                 "UPDATE requests SET input_tokens = ?, output_tokens = ?, cost = ?,"
-                " cost_micros = ?, status = ? WHERE request_id = ?",
-                (input_tokens, output_tokens, money(cost), to_micros(cost), status, request_id),
-            )
+                " cost_micros = ?, status = ?, response_id = COALESCE(?, response_id),"
+                " input_cost_micros = ?, output_cost_micros = ?, input_rate = ?,"
+                " output_rate = ? WHERE request_id = ?",
+                (
+                    input_tokens, output_tokens, money(cost), to_micros(cost), status,
+                    response_id, *_cost_columns(costs), request_id,
+                ),
+            )  # fmt: skip
             return str(row["spend_key_id"])
 
     def reset(self) -> None:
-        """Forget every key and request but keep the wallets (tests call it per case)."""
+        """Forget every key, request, payment and minted secret but keep the wallets and
+        the secrets they were started with, live (tests call it per case)."""
         with self.transaction() as db:
             db.execute("DELETE FROM requests")
             db.execute("DELETE FROM spend_keys")
+            db.execute("DELETE FROM payments")
+            db.execute("DELETE FROM idempotency")
+            db.execute("DELETE FROM secret_keys WHERE origin != ?", (STARTED,))
+            db.execute("UPDATE secret_keys SET deleted_at = NULL")
+
+
+def _cost_columns(costs: Costs | None) -> tuple[int | None, int | None, str | None, str | None]:
+    """input_cost_micros, output_cost_micros, input_rate, output_rate of a record."""
+    if costs is None:
+        return None, None, None, None
+    return (
+        to_micros(costs.input_cost),
+        to_micros(costs.output_cost),
+        money(costs.input_rate),
+        money(costs.output_rate),
+    )

@@ -10,8 +10,12 @@ its cost, is unknown up front, so the money works in two steps:
    exactly as for the offline model (ledger.py), so the spend limit still holds.
 2. Settle (`Forwarder`): once the provider's answer is complete (for a stream: when it
    ends or the client goes away), the request is re-priced at the usage the provider
-   reported, never above the reservation. No usage reported: the reservation stands.
-   A failed call (not 200, or a network error) is settled at zero.
+   reported, never above the reservation (the output part gives way first). No usage
+   reported: the reservation stands. A failed call (not 200, or a network error) is
+   settled at zero.
+
+The request's record is ``pending`` from admission until it settles, then
+``completed`` (with the provider's answer id as its ``response_id``) or ``error``.
 
 The provider's answer, errors included, is passed on as it came; a network error is a
 502 ``upstream_error`` in the endpoint's shape (the gateway writes it).
@@ -29,10 +33,11 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response, StreamingResponse
 
-from lava_cli.emulator.catalogue import Model, get_model, request_cost
-from lava_cli.emulator.contract import SHAPE_ENDPOINTS, SHAPES
+from lava_cli.emulator.catalogue import Costs, Model, get_model, price
+from lava_cli.emulator.contract import COMPLETED, ERROR, PENDING, SHAPE_ENDPOINTS, SHAPES
 from lava_cli.emulator.ledger import Charge, Ledger
 from lava_cli.emulator.limits import Refusal
+from lava_cli.emulator.schema import Tags
 
 if TYPE_CHECKING:
     import httpx
@@ -80,10 +85,16 @@ def parse_upstream(text: str, api_key: str) -> tuple[str, Upstream]:
 
 
 def reserve(
-    model: Model, upstream: Upstream, shape: str, input_tokens: int, max_tokens: int | None
+    model: Model,
+    upstream: Upstream,
+    shape: str,
+    input_tokens: int,
+    max_tokens: int | None,
+    tags: Tags | None = None,
 ) -> Charge | Refusal:
     """Step 1: the worst-case charge of forwarding a request that came in on `shape`'s
-    endpoint, or a 400 when the provider speaks the other shape (we do not translate)."""
+    endpoint (recorded ``pending``), or a 400 when the provider speaks the other shape
+    (we do not translate)."""
     if upstream.shape != shape:
         return Refusal(
             400,
@@ -92,10 +103,27 @@ def reserve(
             f"call it through {SHAPE_ENDPOINTS[upstream.shape]}",
         )
     output_tokens = max_tokens or RESERVE_TOKENS
-    cost = request_cost(input_tokens, output_tokens, model.input_price, model.output_price)
     return Charge(
-        model.id, model.provider, SHAPE_ENDPOINTS[shape], input_tokens, output_tokens, cost
+        model.id,
+        model.provider,
+        SHAPE_ENDPOINTS[shape],
+        input_tokens,
+        output_tokens,
+        price(model, input_tokens, output_tokens),
+        status=PENDING,
+        tags=tags or Tags(),
     )
+
+
+def id_of(obj: Any) -> str | None:
+    """The answer's id an upstream sent in a body or stream event (a chat completion
+    or a chunk of one, a message or its ``message_start``), if any."""
+    if not isinstance(obj, Mapping):
+        return None
+    if obj.get("type") == "message_start":
+        obj = obj.get("message") or {}
+    found = obj.get("id") if isinstance(obj, Mapping) else None
+    return found if isinstance(found, str) and found else None
 
 
 def usage_of(shape: str, obj: Any) -> tuple[int | None, int | None]:
@@ -120,30 +148,46 @@ def usage_of(shape: str, obj: Any) -> tuple[int | None, int | None]:
 
 
 class StreamMeter:
-    """Watches an upstream SSE stream go by and keeps the usage it reports."""
+    """Watches an upstream SSE stream go by and keeps the usage it reports and the id
+    of the answer (from the first event that carries one)."""
 
     def __init__(self, shape: str) -> None:
         self.shape = shape
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
+        self.response_id: str | None = None
         self._partial = b""
 
     def feed(self, chunk: bytes) -> None:
         lines = (self._partial + chunk).split(b"\n")
         self._partial = lines.pop()
         for line in lines:
-            if not line.startswith(b"data:") or b"usage" not in line:
+            if not line.startswith(b"data:"):
+                continue
+            if self.response_id is not None and b"usage" not in line:
                 continue
             try:
                 obj = json.loads(line[5:])
             except ValueError:
                 continue
+            self.response_id = self.response_id or id_of(obj)
             used_in, used_out = usage_of(self.shape, obj)
             self.input_tokens = used_in if used_in is not None else self.input_tokens
             self.output_tokens = used_out if used_out is not None else self.output_tokens
 
 
-Settle = Callable[[bool, "int | None", "int | None"], None]
+@dataclass(frozen=True)
+class Outcome:
+    """How a forwarded call ended: `ok` (a complete 200), the usage the provider
+    reported (None when it did not), and the id of its answer."""
+
+    ok: bool
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    response_id: str | None = None
+
+
+Settle = Callable[[Outcome], None]
 
 
 async def forward(
@@ -157,9 +201,9 @@ async def forward(
 ) -> tuple[int, bytes | AsyncIterator[bytes]]:
     """Send `body` to `upstream`; answer (status, whole body or stream of raw chunks).
 
-    `settle(ok, input_tokens, output_tokens)` is called exactly once: when the
-    answer is complete (for a stream, when it ends or is abandoned). Network errors
-    raise httpx.HTTPError after settling as failed.
+    `settle(outcome)` is called exactly once: when the answer is complete (for a
+    stream, when it ends or is abandoned). Network errors raise httpx.HTTPError after
+    settling as failed.
     """
     import httpx
 
@@ -171,17 +215,18 @@ async def forward(
     try:
         response = await client.send(request, stream=stream)
     except httpx.HTTPError:
-        settle(False, None, None)
+        settle(Outcome(False))
         raise
     if response.status_code != 200 or not stream:
         content = await response.aread()
         await response.aclose()
-        ok = response.status_code == 200
-        used_in, used_out = (None, None)
-        if ok:
+        outcome = Outcome(False)
+        if response.status_code == 200:
+            answer: Any = None
             with contextlib.suppress(ValueError):
-                used_in, used_out = usage_of(upstream.shape, json.loads(content))
-        settle(ok, used_in, used_out)
+                answer = json.loads(content)
+            outcome = Outcome(True, *usage_of(upstream.shape, answer), id_of(answer))
+        settle(outcome)
         return response.status_code, content
 
     async def relay() -> AsyncIterator[bytes]:
@@ -194,7 +239,7 @@ async def forward(
             ok = True
         finally:
             await response.aclose()
-            settle(ok, meter.input_tokens, meter.output_tokens)
+            settle(Outcome(ok, meter.input_tokens, meter.output_tokens, meter.response_id))
 
     return 200, relay()
 
@@ -242,24 +287,37 @@ class Forwarder:
             return Response(content, status, headers=headers, media_type="application/json")
         return StreamingResponse(content, headers=headers, media_type="text/event-stream")
 
-    def settle(
-        self, request_id: str, reserved: Charge, ok: bool, used_in: int | None, used_out: int | None
-    ) -> None:
+    def settle(self, request_id: str, reserved: Charge, outcome: Outcome) -> None:
         """Re-price a forwarded request at the usage the provider reported (capped at the
-        reservation); zero when the call failed; unchanged when no usage was reported."""
-        if not ok:
+        reservation) and mark it ``completed``; ``error`` at zero when the call failed;
+        the reservation's numbers when no usage was reported."""
+        if not outcome.ok:
+            rates = reserved.costs.input_rate, reserved.costs.output_rate
+            zero = Costs(Decimal(0), Decimal(0), *rates)
             self.ledger.settle(
-                request_id, input_tokens=0, output_tokens=0, cost=Decimal(0), status="failed"
+                request_id, input_tokens=0, output_tokens=0, costs=zero, status=ERROR
             )
             return
-        if used_in is None or used_out is None:
-            return  # no usage reported: the reservation stands
-        model = get_model(reserved.model)
-        assert model is not None  # it was priced from the catalogue at admission
-        cost = request_cost(used_in, used_out, model.input_price, model.output_price)
+        used_in, used_out, costs = reserved.input_tokens, reserved.output_tokens, reserved.costs
+        if outcome.input_tokens is not None and outcome.output_tokens is not None:
+            model = get_model(reserved.model)
+            assert model is not None  # it was priced from the catalogue at admission
+            used_in, used_out = outcome.input_tokens, outcome.output_tokens
+            costs = capped(price(model, used_in, used_out), reserved.cost)
         self.ledger.settle(
             request_id,
             input_tokens=used_in,
             output_tokens=used_out,
-            cost=min(cost, reserved.cost),
+            costs=costs,
+            status=COMPLETED,
+            response_id=outcome.response_id,
         )
+
+
+def capped(costs: Costs, limit: Decimal) -> Costs:
+    """`costs`, or when they add up to more than `limit` (the reservation), parts that
+    add up to exactly `limit`: the input part as far as it fits, the output the rest."""
+    if costs.total <= limit:
+        return costs
+    input_cost = min(costs.input_cost, limit)
+    return Costs(input_cost, limit - input_cost, costs.input_rate, costs.output_rate)

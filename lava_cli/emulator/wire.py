@@ -67,7 +67,9 @@ def error_body(shape: str, status: int, code: str, message: str) -> dict[str, An
 _ID_PREFIXES = {"openai": "chatcmpl-", "anthropic": "msg_"}
 
 
-def _reply_id(shape: str, request_id: str) -> str:
+def reply_id(shape: str, request_id: str) -> str:
+    """The id of the answer to request `request_id`: ``chatcmpl-…`` or ``msg_…`` (the
+    record's ``response_id``)."""
     return _ID_PREFIXES[shape] + request_id.removeprefix("req_")
 
 
@@ -75,10 +77,10 @@ def reply_body(
     shape: str, request_id: str, model: str, reply: Reply, input_tokens: int
 ) -> dict[str, Any]:
     """The non-streamed answer in `shape`."""
-    reply_id = _reply_id(shape, request_id)
+    answer_id = reply_id(shape, request_id)
     if shape == "openai":
-        return openai_completion(reply_id, int(time.time()), model, reply, input_tokens)
-    return anthropic_message(reply_id, model, reply, input_tokens)
+        return openai_completion(answer_id, int(time.time()), model, reply, input_tokens)
+    return anthropic_message(answer_id, model, reply, input_tokens)
 
 
 def reply_frames(
@@ -91,12 +93,12 @@ def reply_frames(
     include_usage: bool,
 ) -> Iterator[bytes]:
     """Every SSE frame of a streamed answer in `shape`, one content frame per piece."""
-    reply_id = _reply_id(shape, request_id)
+    answer_id = reply_id(shape, request_id)
     stream: OpenAIStream | AnthropicStream
     if shape == "openai":
-        stream = OpenAIStream(reply_id, int(time.time()), model, include_usage=include_usage)
+        stream = OpenAIStream(answer_id, int(time.time()), model, include_usage=include_usage)
     else:
-        stream = AnthropicStream(reply_id, model, input_tokens)
+        stream = AnthropicStream(answer_id, model, input_tokens)
     yield from stream.start()
     for piece in reply.pieces:
         yield stream.delta(piece)

@@ -99,7 +99,7 @@ def credential(app: AppContext, state: State) -> Iterable[Check]:
 
     found = app.find_secret()
     if found is None:
-        fix = "run `lava login`, or set LAVA_SECRET_KEY (aks_live_… / aks_test_…)"
+        fix = "run `lava login`, or set LAVA_SECRET_KEY (aks_live_… / aks_test_… / lava_wk_…)"
         yield Check("credential", "fail", f"no secret for profile {app.profile!r}", fix)
         return
     where = _secret_home(found)
@@ -141,9 +141,17 @@ def _secret_file(found: Secret, detail: str) -> Check:
 def base_url(app: AppContext, state: State) -> Iterable[Check]:
     url, source = app.base_url(state.secret.value if state.secret else None)
     state.url = url
-    # check_base_url (in base_url) allows plain http to loopback addresses only.
-    tls = urlsplit(url).scheme == "https"
-    transport = "over TLS (https)" if tls else "plain http to this machine (the emulator?)"
+    # check_base_url (in base_url) allows plain http to loopback addresses, or to a host
+    # named in LAVA_ALLOW_HTTP_HOSTS with an aks_test_ secret.
+    from lava_cli.contract import is_loopback_host
+
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        transport = "over TLS (https)"
+    elif is_loopback_host(parts.hostname or ""):
+        transport = "plain http to this machine (the emulator?)"
+    else:
+        transport = f"plain http to {parts.hostname} (LAVA_ALLOW_HTTP_HOSTS, a test secret)"
     yield Check("base URL", "pass", f"{url} (from {source}), {transport}")
 
 

@@ -50,10 +50,11 @@ def load_emulator() -> ModuleType:
 
 
 def read_secrets_file(path: Path) -> list[str]:
-    """One `aks_…` secret per line; blank lines and `#` comments are skipped."""
+    """One secret per line (`aks_…`, or a `lava_wk_…` wallet key); blank lines and `#`
+    comments are skipped."""
     from lava_cli.credentials import header_safe, looks_like_secret
 
-    hint = "the file holds one aks_live_…/aks_test_… secret per line (# starts a comment)"
+    hint = "the file holds one aks_live_…/aks_test_…/lava_wk_… secret per line (# starts a comment)"
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -67,7 +68,8 @@ def read_secrets_file(path: Path) -> list[str]:
             continue
         if not looks_like_secret(text) or not header_safe(text):
             raise UsageError(
-                f"--secrets-file: line {number} of {path} is not an aks_live_/aks_test_ secret",
+                f"--secrets-file: line {number} of {path} is not an aks_live_/aks_test_/lava_wk_ "
+                "secret",
                 hint=hint,
             )
         secrets.append(text)

@@ -1,4 +1,4 @@
-"""The shown-once hand-off: a raw key the server just minted, kept or printed.
+"""The shown-once hand-off: a raw key (or secret) the server just minted, kept or printed.
 
 Design pattern 8: a secret in hand is kept first. The raw value is saved where the
 user asked (`--save`), then printed before anything else can fail; whatever fails
@@ -10,7 +10,8 @@ live with nobody holding them.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lava_cli.errors import LavaError, UsageError
 
@@ -23,7 +24,9 @@ VAR_FORMATS = ("env", "dotenv", "github")  # the formats that name a variable
 
 
 class HandOff(NamedTuple):
-    """How a new key leaves `keys create` and `keys rotate`: saved, and in which form."""
+    """How a new value leaves `keys create`, `keys rotate` and `secret-keys create`:
+    saved, and in which form (`save`: a spend key's --save; `secret-keys` saves through
+    its own --save-as)."""
 
     save: bool = False
     quiet: bool = False
@@ -56,28 +59,72 @@ def check_format(fmt: str | None, var: str | None) -> None:
         )
 
 
-def emit_key(app: AppContext, minted: NewKey, verb: str, how: HandOff) -> None:
-    """Hand a freshly minted raw key to the user: save it (if asked), then print it.
+class Shown(NamedTuple):
+    """A shown-once value and what the hand-off says about it: a spend key (`keys
+    create`/`rotate`, `spend_key_shown`) or a management secret (`secret-keys create`)."""
 
-    Whatever fails after the server created the key, the key is printed or saved,
-    never swallowed: a failed save is reported after the key was printed.
+    raw: str
+    api_object: dict[str, Any]  # the API's answer, value included: --json, --format json
+    ident: str  # sk_… / sec_…
+    kind: str  # "key" / "secret key", in messages
+    prefix: str  # the value's prefix, in messages
+    revoke: str  # the command that revokes it
+    plain: Callable[[str], bool]  # a value that may go to $GITHUB_ENV as one line
+
+
+def spend_key_shown(minted: NewKey) -> Shown:
+    from lava_cli.credentials import is_raw_spend_key
+
+    kid = minted.key.spend_key_id
+    return Shown(
+        minted.raw, minted.key.raw, kid, "key", "lava_sk_", f"lava keys revoke {kid} --yes",
+        is_raw_spend_key,
+    )  # fmt: skip
+
+
+def emit_key(app: AppContext, minted: NewKey, verb: str, how: HandOff) -> None:
+    """Hand a freshly minted spend key to the user: save it (if asked), then print it."""
+
+    def human(saved: str | None) -> None:
+        from lava_cli.render.keys import new_key
+
+        new_key(app.out, minted.key, minted.raw, verb=verb, saved=saved)
+
+    save = (lambda: _save(app, minted)) if how.save else None
+    hand_over(app, spend_key_shown(minted), verb, how, save=save, human=human)
+
+
+def hand_over(
+    app: AppContext,
+    shown: Shown,
+    verb: str,
+    how: HandOff,
+    *,
+    save: Callable[[], str] | None,
+    human: Callable[[str | None], None],
+) -> None:
+    """Keep a shown-once value (`save`, when given), then print it in the form asked for
+    (`human` draws it for people, told where it was saved, or None).
+
+    Whatever fails after the server minted it, the value is printed or saved, never
+    swallowed: a failed save is reported after the value was printed.
     """
     saved: str | None = None
     save_error: LavaError | None = None
     interrupted = False
-    if how.save:
+    if save is not None:
         try:
-            saved = _save(app, minted)
+            saved = save()
         except LavaError as exc:
             save_error = exc
-        except KeyboardInterrupt:  # Ctrl-C mid-save: print the key below, then stop
+        except KeyboardInterrupt:  # Ctrl-C mid-save: print the value below, then stop
             interrupted = True
-    details_error = _print(app, minted, verb, how, saved)
+    details_error = _print(app, shown, how, saved, human)
     if interrupted:
         raise KeyboardInterrupt
     if save_error is not None:
         raise LavaError(
-            f"the key was {verb.lower()} and printed above, "
+            f"the {shown.kind} was {verb.lower()} and printed above, "
             f"but saving it failed: {save_error.message}",
             hint=save_error.hint,
         )
@@ -86,47 +133,54 @@ def emit_key(app: AppContext, minted: NewKey, verb: str, how: HandOff) -> None:
 
 
 def _print(
-    app: AppContext, minted: NewKey, verb: str, how: HandOff, saved: str | None
+    app: AppContext,
+    shown: Shown,
+    how: HandOff,
+    saved: str | None,
+    human: Callable[[str | None], None],
 ) -> LavaError | None:
-    """Print the key in the form asked for; a failure drawing the details after the key
-    is returned, not raised, so the save's outcome is still reported first."""
+    """Print the value in the form asked for; a failure drawing the details after the
+    value is returned, not raised, so the save's outcome is still reported first."""
     if how.fmt is not None:
-        _emit_formatted(app, minted, how.fmt, how.var)
+        emit_shown(app, shown, how.fmt, how.var)
     elif how.json_:
-        app.out.json(minted.key.raw)
+        app.out.json(shown.api_object)
     elif how.quiet:
-        app.out.line(minted.raw)
+        app.out.line(shown.raw)
     else:
-        from lava_cli.render.keys import new_key
-
         try:
-            new_key(app.out, minted.key, minted.raw, verb=verb, saved=saved)
-        except LavaError as exc:  # the details after the key: the key itself is out
+            human(saved)
+        except LavaError as exc:  # the details after the value: the value itself is out
             return exc
     return None
 
 
-def _emit_formatted(app: AppContext, minted: NewKey, fmt: str, var: str) -> None:
+def emit_formatted(app: AppContext, minted: NewKey, fmt: str, var: str) -> None:
+    """One new spend key in a script's form (--format env|dotenv|json|github), as
+    variable `var`; `keys apply` calls it once per key it created."""
+    emit_shown(app, spend_key_shown(minted), fmt, var)
+
+
+def emit_shown(app: AppContext, shown: Shown, fmt: str, var: str) -> None:
+    """A shown-once value in a script's form (--format env|dotenv|json|github)."""
     from lava_cli.tools.render import quote_dotenv, quote_posix
 
-    raw = minted.raw
+    raw = shown.raw
     if fmt == "json":
-        app.out.json(minted.key.raw)
+        app.out.json(shown.api_object)
     elif fmt == "env":
         app.out.line(f"export {var}={quote_posix(raw)}")
     elif fmt == "dotenv":
         app.out.line(f"{var}={quote_dotenv(raw)}")
     else:
-        _to_github_env(app, minted, var)
+        _to_github_env(app, shown, var)
 
 
-def _to_github_env(app: AppContext, minted: NewKey, var: str) -> None:
+def _to_github_env(app: AppContext, shown: Shown, var: str) -> None:
     """`--format github`: mask first, so no later log line can show it, then append the
     variable to $GITHUB_ENV for the job's next steps."""
-    from lava_cli.credentials import is_raw_spend_key
-
-    raw, kid = minted.raw, minted.key.spend_key_id
-    if not is_raw_spend_key(raw):
+    raw, ident = shown.raw, shown.ident
+    if not shown.plain(raw):
         # A newline in the value would let the server add its own lines (variables,
         # PATH) to every later step of the job: show it, never export it.
         from lava_cli.api.types import MalformedResponse
@@ -134,7 +188,7 @@ def _to_github_env(app: AppContext, minted: NewKey, var: str) -> None:
 
         app.out.line(printable(raw))
         raise MalformedResponse(
-            f"the key the API returned for {kid} is not a plain lava_sk_ "
+            f"the {shown.kind} the API returned for {ident} is not a plain {shown.prefix} "
             "value, so it was printed above and not written to $GITHUB_ENV",
             hint="check --base-url points at the Lava API",
         )
@@ -146,9 +200,9 @@ def _to_github_env(app: AppContext, minted: NewKey, var: str) -> None:
     except OSError as exc:
         raise LavaError(
             f"cannot append to $GITHUB_ENV ({path}): {exc.strerror}",
-            hint=f"the key was created; revoke it with `lava keys revoke {kid} --yes` and retry",
+            hint=f"the {shown.kind} was created; revoke it with `{shown.revoke}` and retry",
         ) from None
-    app.out.note(f"{var} is set for the next steps of this job ({kid}).")
+    app.out.note(f"{var} is set for the next steps of this job ({ident}).")
 
 
 def _save(app: AppContext, minted: NewKey) -> str:

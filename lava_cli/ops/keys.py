@@ -19,6 +19,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lava_cli.errors import ApiNotFoundError, LavaError, NotFoundError, UsageError
+from lava_cli.ops.keyref import KEY_FORMS, matches_ref, preview_stem
+from lava_cli.ops.vetting import Vetting, vet_changes, vet_new_key
 from lava_cli.parsing import (
     NO_LIMIT_AT_CREATE,
     expiry,
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from lava_cli.api.client import LavaClient
     from lava_cli.api.types import SpendKey
     from lava_cli.context import AppContext
+    from lava_cli.ops.deliver import Delivery
     from lava_cli.ops.handoff import HandOff
 
 _ID_RE = re.compile(r"sk_[A-Za-z0-9]{6,64}")
@@ -79,7 +82,7 @@ def build_body(
     when = expiry(c.expires_at, c.expires_in, now)
 
     def spend(value: str) -> dict[str, str]:
-        return parse_spend_limit(value, zero_spend_hint)
+        return parse_spend_limit(value, zero_hint=zero_spend_hint)
 
     # One row per setting: API field, value given, cleared; flag, clear flag, parser.
     settings: tuple[tuple[str, Any, bool, str, str, Callable[[Any], object]], ...] = (
@@ -135,20 +138,21 @@ def update_body(changes: KeyChanges, now: datetime) -> dict[str, object]:
 
 
 def resolve_key(client: LavaClient, ref: str) -> SpendKey:
-    """A key by `spend_key_id`, unique name, or preview (`lava_sk_a1b2c3d4****`).
+    """A key by `spend_key_id`, unique name, or preview (`lava_sk_a1b2c3d4****`,
+    `lava_sk_a1b2c3d4`, `lava_sk_a1b2c3d4…`).
 
     Ids are tried directly first (one request); names need the whole list.
     """
     ref = ref.strip()
     if not ref:
-        raise UsageError("KEY is empty", hint="give a spend key id (sk_…) or name")
+        raise UsageError("KEY is empty", hint=f"give {KEY_FORMS}")
     if _ID_RE.fullmatch(ref):
         try:
             return client.get_spend_key(ref)
         except ApiNotFoundError:
             pass  # a key may well be *named* like an id; fall through to names
     keys = list(client.iter_spend_keys())
-    matches = [k for k in keys if ref in (k.name, k.key_preview, k.spend_key_id)]
+    matches = [k for k in keys if matches_ref(ref, k)]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
@@ -158,9 +162,10 @@ def resolve_key(client: LavaClient, ref: str) -> SpendKey:
             hint="use the spend_key_id instead of the name",
         )
     names = ", ".join(sorted(k.name for k in keys)[:10]) or "none"
+    stem = preview_stem(ref)  # shown in the preview form, which messages keep as it is
     raise NotFoundError(
-        f"no spend key with id or name {ref!r}",
-        hint=f"your keys: {names} (see `lava keys list`)",
+        f"no spend key with id, name or preview {f'{stem}****' if stem else ref!r}",
+        hint=f"your keys: {names} (see `lava keys list`); KEY is {KEY_FORMS}",
     )
 
 
@@ -194,17 +199,21 @@ def now() -> datetime:
 class CreateOptions(NamedTuple):
     body: Mapping[str, object]
     how: HandOff
+    vetting: Vetting = Vetting()
 
 
 def run_create(app: AppContext, opts: CreateOptions) -> None:
-    """Create the key, then hand its raw value over (saved first when asked)."""
+    """Check the name and models, create the key, then hand its raw value over (saved
+    first when asked)."""
     from lava_cli.ops.handoff import emit_key
 
     if opts.how.save:
         from lava_cli.ops.saved import check_can_save
 
         check_can_save(app)
-    minted = app.client().create_spend_key(dict(opts.body))
+    client = app.client()
+    vet_new_key(app, client, opts.body, opts.vetting)
+    minted = client.create_spend_key(dict(opts.body))
     emit_key(app, minted, "Created", opts.how)
 
 
@@ -232,9 +241,11 @@ def run_list(app: AppContext, opts: ListOptions) -> None:
         for k in keys:
             app.out.line(k.spend_key_id)
     else:
+        from lava_cli.ops.saved import default_saved
         from lava_cli.render.keys import keys_table
 
-        keys_table(app.out, keys)
+        default = default_saved(app)
+        keys_table(app.out, keys, default[0] if default else None)
 
 
 class ShowOptions(NamedTuple):
@@ -260,15 +271,17 @@ class UpdateOptions(NamedTuple):
     verb: str = "Updated"
     quiet: bool = False
     json_: bool = False
+    vetting: Vetting = Vetting()
 
 
 def run_update(app: AppContext, opts: UpdateOptions) -> None:
-    """Send the changes; keep a saved copy's record (name, shape) in step."""
+    """Check and send the changes; keep a saved copy's record (name, shape) in step."""
     from lava_cli.ops.saved import drop_if_gone, sync_saved_key
     from lava_cli.render.keys import changed
 
     client = app.client()
     target = resolve_or_drop(app, client, opts.key)
+    vet_changes(app, client, target, opts.body, opts.vetting)
     try:
         updated = client.update_spend_key(target.spend_key_id, dict(opts.body))
     except ApiNotFoundError:  # revoked between the lookup and the update
@@ -282,12 +295,37 @@ def run_update(app: AppContext, opts: UpdateOptions) -> None:
 
 
 class RotateOptions(NamedTuple):
+    """`keys rotate` after parsing; `deliver` holds the checked --deliver commands."""
+
     key: str
     how: HandOff
+    deliver: tuple[Delivery, ...] = ()
+
+
+def rotate_options(key: str, how: HandOff, deliver: Sequence[str]) -> RotateOptions:
+    """Check --deliver before any request (exit 2): each command splits and exists, and
+    nothing else prints the key the commands are to receive."""
+    if not deliver:
+        return RotateOptions(key, how)
+    from lava_cli.ops.deliver import parse_deliveries
+
+    if how.fmt is not None or how.quiet:
+        raise UsageError(
+            "--deliver hands the new key to the command; -q and --format would print it too",
+            hint="drop -q/--format (with --deliver the key is printed only if a step fails), "
+            "or add --save to keep a copy",
+        )
+    return RotateOptions(key, how, parse_deliveries(deliver))
 
 
 def run_rotate(app: AppContext, opts: RotateOptions) -> None:
-    """A new value for the key; one saved before stays saved (with the new value)."""
+    """A new value for the key; one saved before stays saved (with the new value).
+
+    With --deliver, the value goes to the commands and is probed at the gateway
+    (ops/deliver.py) instead of being printed.
+    """
+    import time
+
     from lava_cli.ops.handoff import emit_key
     from lava_cli.ops.saved import check_can_save, saved_keys
 
@@ -297,7 +335,13 @@ def run_rotate(app: AppContext, opts: RotateOptions) -> None:
     how = opts.how._replace(save=opts.how.save or target.spend_key_id in saved_keys(app))
     if how.save:
         check_can_save(app)  # refuse before the old value dies, not after
+    started = time.monotonic()
     minted = client.rotate_spend_key(target.spend_key_id)
+    if opts.deliver:
+        from lava_cli.ops.deliver import deliver_new_key
+
+        deliver_new_key(app, minted, how, opts.deliver, time.monotonic() - started)
+        return
     emit_key(app, minted, "Rotated", how)
 
 

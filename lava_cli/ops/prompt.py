@@ -4,35 +4,31 @@
 (`choose_key`), the request, then `send` (the whole reply, or `stream` as it comes),
 and last the usage line on stderr (`usage_line`).
 
-Which key: `--key` (saved with --save), else LAVA_SPEND_KEY, else the profile's
-default saved key; with none and a management secret at hand, a key named
-`lava-cli` is provisioned and saved (as Lava's MCP `login` does).
+Which key and which model are `ops.prompt_key`'s. Every gateway error names the key
+it was sent with (never its value).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from lava_cli.credentials import env_credential
 from lava_cli.errors import (
     ApiAuthError,
     ApiError,
     ApiPolicyError,
     LavaError,
-    NotAuthenticatedError,
     UsageError,
 )
+from lava_cli.ops.prompt_key import KeyChoice, allowed_instead, choose_key, default_model
 
 if TYPE_CHECKING:
     from lava_cli.api.gateway import Completion, GatewayClient, PromptRequest
     from lava_cli.context import AppContext
 
-AUTO_KEY_NAME = "lava-cli"
 MILLION = Decimal(1_000_000)
-DEFAULT_MODEL = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5"}
 
 
 @dataclass(frozen=True)
@@ -48,92 +44,6 @@ class PromptOptions:
     json: bool
     show_usage: bool  # the usage line on stderr even when it is not a terminal
     read_stdin: bool = True  # False: --no-stdin (a prompt inside `while read …; done < file`)
-
-
-@dataclass(frozen=True)
-class KeyChoice:
-    raw: str
-    shape: str
-    spend_key_id: str | None
-    source: str
-
-
-def choose_key(app: AppContext, ref: str | None, shape: str | None) -> KeyChoice:
-    from lava_cli.ops.saved import load_saved_key
-    from lava_cli.parsing import parse_shape
-
-    shape = parse_shape(shape) if shape is not None else None
-    if ref:
-        kid, meta, raw = load_saved_key(app, ref)
-        return KeyChoice(raw, _shape_of(shape, meta, ref), kid, "--key")
-    env = env_credential("LAVA_SPEND_KEY")
-    if env:
-        if env.endswith("****"):
-            raise NotAuthenticatedError(
-                "LAVA_SPEND_KEY holds a key preview (…****), not the key",
-                hint="the full lava_sk_… value is shown once at create; "
-                "rotate the key to get a new one",
-            )
-        return KeyChoice(env, shape or "openai", None, "LAVA_SPEND_KEY")
-    return _default_key(app, shape) or provision(app, shape or "openai")
-
-
-def _default_key(app: AppContext, shape: str | None) -> KeyChoice | None:
-    """The profile's default saved key, when there is one."""
-    from lava_cli.ops.saved import load_saved_key, saved_keys
-
-    default = app.profile_settings.get("default_key")
-    if isinstance(default, str) and default in saved_keys(app):
-        kid, meta, raw = load_saved_key(app, default)
-        return KeyChoice(raw, _shape_of(shape, meta, f"{meta.get('name') or kid}"), kid, "default")
-    return None
-
-
-def _shape_of(flag: str | None, meta: dict[str, object], ref: str) -> str:
-    """The request shape for a saved key: its own. A --shape that contradicts it would
-    send every request to the endpoint the key cannot call, so it is refused (exit 2)
-    before anything is sent, not obeyed into a 403."""
-    saved = str(meta.get("request_shape") or "openai")
-    if flag is not None and flag != saved:
-        raise UsageError(
-            f"--shape {flag} does not go with key {ref!r}, which is an {saved}-shape key",
-            hint=f"leave out --shape (the key's own, {saved}, is used), or use a key created "
-            f"with --shape {flag}",
-        )
-    return saved
-
-
-def provision(app: AppContext, shape: str) -> KeyChoice:
-    """Create and save a `lava-cli` key, when a management secret is available.
-
-    Under the state lock, and only after looking again: parallel first runs (six
-    terminals, a CI matrix) would otherwise each create one, and orphans count
-    against the wallet's 10-key cap. The one that gets the lock first creates the key;
-    the others wait, then find it saved.
-    """
-    from lava_cli.config import state_lock
-    from lava_cli.ops.handoff import save_or_revoke
-    from lava_cli.ops.saved import check_can_save
-
-    if app.find_secret() is None:
-        raise NotAuthenticatedError(
-            "no spend key to send the prompt with",
-            hint="set LAVA_SPEND_KEY, or `lava login` and let `lava prompt` create one, "
-            "or `lava keys create --name NAME --save`",
-        )
-    check_can_save(app)
-    with state_lock():
-        app.config.reload()
-        found = _default_key(app, shape)
-        if found is not None:
-            return found
-        minted = app.client().create_spend_key({"name": AUTO_KEY_NAME, "request_shape": shape})
-        where = save_or_revoke(app, minted)
-    key = minted.key
-    app.out.note(
-        f"Created spend key {AUTO_KEY_NAME!r} ({key.spend_key_id}) and saved it in {where}."
-    )
-    return KeyChoice(minted.raw, key.request_shape, key.spend_key_id, "provisioned")
 
 
 def prompt_text(app: AppContext, text: str | None, read_stdin: bool = True) -> str:
@@ -290,9 +200,15 @@ def run(app: AppContext, opts: PromptOptions) -> None:
 
     text = prompt_text(app, opts.text, opts.read_stdin)
     choice = choose_key(app, opts.key, opts.shape)
-    model = opts.model or DEFAULT_MODEL.get(choice.shape, "gpt-4o-mini")
+    model = opts.model or default_model(choice)
     request = PromptRequest(model, text, opts.system, opts.max_tokens, opts.temperature)
-    send(app, request, choice, opts)
+    try:
+        send(app, request, choice, opts)
+    except ApiPolicyError as err:  # refused before any reply: sending again is safe
+        other = None if opts.model else allowed_instead(app, choice, err, model)
+        if other is None:
+            raise
+        send(app, replace(request, model=other), choice, opts)
 
 
 @dataclass(frozen=True)
@@ -315,6 +231,7 @@ def send(app: AppContext, request: PromptRequest, choice: KeyChoice, opts: Promp
         choice.raw,
         timeout=env_seconds("LAVA_TIMEOUT", 120.0),
         log=app.log if app.verbose else None,
+        management_secret=lambda: app.secret_for_mode,
     )
     try:
         if opts.json or not opts.stream:
@@ -323,6 +240,9 @@ def send(app: AppContext, request: PromptRequest, choice: KeyChoice, opts: Promp
             tally = stream(app, gateway, request, choice)
         if tally is not None and (opts.show_usage or app.stderr_tty):
             app.out.note(usage_line(app, choice, tally))
+    except ApiError as err:
+        err.message = f"{err.message.rstrip('.')}; sent with {choice.describe()}"
+        raise
     finally:
         gateway.close()
 

@@ -20,6 +20,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, NamedTuple
 
 from lava_cli.errors import ApiNotFoundError, CommandNotRunError, LavaError, UsageError
+from lava_cli.ops.childenv import withheld, without_credentials
+from lava_cli.ops.vetting import Vetting, vet_new_key
 
 if TYPE_CHECKING:
     from lava_cli.api.types import NewKey, SpendKey
@@ -37,10 +39,16 @@ class RunOptions(NamedTuple):
     body: Mapping[str, object]
     tool: str | None
     keep: bool
+    vetting: Vetting = Vetting()
 
 
 def run_options(
-    command: tuple[str, ...], changes: KeyChanges, *, tool: str | None, keep: bool
+    command: tuple[str, ...],
+    changes: KeyChanges,
+    *,
+    tool: str | None,
+    keep: bool,
+    vetting: Vetting | None = None,
 ) -> RunOptions:
     """Check `lava run`'s flags (exit 2 before any request) and build the key's body:
     named after the run unless --name, with the shape `--tool` needs."""
@@ -54,26 +62,13 @@ def run_options(
         if changes.shape is not None and parse_shape(changes.shape) != spec.request_shape:
             raise UsageError(f"--tool {tool} needs --shape {spec.request_shape}")
         changes = changes._replace(shape=spec.request_shape)
+    vetting = vetting or Vetting()
+    if changes.name is None:  # a name of its own (time-stamped): no lookup for it
+        vetting = vetting._replace(allow_duplicate_name=True)
     changes = changes._replace(name=changes.name or default_name())
     hint = "a run's key always has a budget: give more than 0 (the default is 1/total)"
-    return RunOptions(command, build_body(changes, now(), zero_spend_hint=hint), tool, keep)
-
-
-def withheld(base: Mapping[str, str]) -> list[str]:
-    """Names of the variables a child must not see: LAVA_SECRET_KEY, and any variable
-    whose value holds a raw management secret (aks_…, lava_wk_…) or spend key (lava_sk_…).
-
-    Matching values, not only names, catches `DEPLOY_TOKEN=aks_live_…` and a stale
-    `OPENAI_API_KEY=lava_sk_…` that a tool would prefer to the run's key. Previews
-    (`lava_sk_a1b2c3d4****`) stay: they are not keys.
-    """
-    from lava_cli.credentials import raw_secrets
-
-    return sorted(
-        name
-        for name, value in base.items()
-        if name == "LAVA_SECRET_KEY" or raw_secrets(name) or raw_secrets(value)
-    )
+    body = build_body(changes, now(), zero_spend_hint=hint)
+    return RunOptions(command, body, tool, keep, vetting)
 
 
 def child_env(
@@ -81,8 +76,7 @@ def child_env(
 ) -> dict[str, str]:
     """The child's environment: the caller's without any credential (see `withheld`),
     plus the variables its clients read for the run's key."""
-    dropped = set(withheld(base))
-    env = {name: value for name, value in base.items() if name not in dropped}
+    env = without_credentials(base)
     env["LAVA_SPEND_KEY"] = raw
     if tool is not None:
         from lava_cli.tools.catalogue import get_tool
@@ -148,6 +142,7 @@ def run_with_key(app: AppContext, options: RunOptions) -> int:
         from lava_cli.ops.saved import check_can_save
 
         check_can_save(app)
+    vet_new_key(app, app.client(), options.body, options.vetting)
     minted = app.client().create_spend_key(dict(options.body))
     saved = _keep(app, minted) if options.keep else None
     code = 1

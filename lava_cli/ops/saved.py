@@ -78,6 +78,7 @@ def _record(key: SpendKey, storage: str) -> dict[str, Any]:
     record: dict[str, Any] = {
         "name": key.name,
         "request_shape": key.request_shape,
+        "key_preview": key.key_preview,
         "storage": storage,
     }
     wallet = key.raw.get("wallet_id")
@@ -93,8 +94,10 @@ def sync_saved_key(app: AppContext, key: SpendKey) -> None:
     old request shape. Keys not saved here are left alone.
     """
     meta = saved_keys(app).get(key.spend_key_id)
-    if not isinstance(meta, dict) or (
-        meta.get("name") == key.name and meta.get("request_shape") == key.request_shape
+    if not isinstance(meta, dict) or all(
+        meta.get(field) == value
+        for field, value in _record(key, _entry_storage(meta)).items()
+        if field != "wallet_id"
     ):
         return
     with app.config.editing() as config:
@@ -139,15 +142,28 @@ def forget_spend_key(app: AppContext, spend_key_id: str) -> bool:
     return True
 
 
+def _names(ref: str, kid: str, meta: dict[str, Any]) -> bool:
+    """Whether `ref` is this saved key's id, name or preview (in any form people copy)."""
+    from lava_cli.ops.keyref import preview_stem
+
+    stem = preview_stem(ref)
+    preview = meta.get("key_preview")
+    if stem is not None and isinstance(preview, str) and preview[: len(stem)] == stem:
+        return True
+    return ref in (kid, meta.get("name"), preview)
+
+
 def find_saved(app: AppContext, ref: str) -> tuple[str, dict[str, Any]] | None:
-    """(spend_key_id, record) of the key saved here by id or name; None when none is.
+    """(spend_key_id, record) of the key saved here by id, name or preview; None when
+    none is (records saved before previews were kept match by id and name only).
 
     Several saved keys with that name are a usage error (the id tells them apart).
     """
+    ref = ref.strip()
     found = [
         (kid, meta)
         for kid, meta in saved_keys(app).items()
-        if isinstance(meta, dict) and ref in (kid, meta.get("name"))
+        if isinstance(meta, dict) and _names(ref, kid, meta)
     ]
     if len(found) > 1:
         raise UsageError(f"several saved keys are named {ref!r}", hint="use the spend_key_id")
@@ -160,8 +176,8 @@ def load_saved_key(app: AppContext, ref: str) -> tuple[str, dict[str, Any], str]
     if found is None:
         raise NotFoundError(
             f"no saved spend key {ref!r} in profile {app.profile!r}",
-            hint="save one with `lava keys create --name NAME --save` "
-            "(or `lava keys rotate KEY --save`)",
+            hint="--key takes a saved key's id, name or preview; save one with "
+            "`lava keys create --name NAME --save` (or `lava keys rotate KEY --save`)",
         )
     kid, meta = found
     raw = load_secret(spend_key_entry(kid), _entry_storage(meta))
@@ -171,6 +187,27 @@ def load_saved_key(app: AppContext, ref: str) -> tuple[str, dict[str, Any], str]
             hint=f"rotate it to get a new one: `lava keys rotate {kid} --save`",
         )
     return kid, meta, raw
+
+
+def default_saved(app: AppContext) -> tuple[str, dict[str, Any]] | None:
+    """(spend_key_id, record) of the profile's default key, when it is still saved."""
+    default = app.profile_settings.get("default_key")
+    meta = saved_keys(app).get(default) if isinstance(default, str) else None
+    return (default, meta) if isinstance(default, str) and isinstance(meta, dict) else None
+
+
+def set_profile_setting(app: AppContext, name: str, value: object) -> None:
+    """Write one setting of this profile (None removes it), under the state lock."""
+    try:
+        with app.config.editing() as config:
+            profile = dict(config.profile(app.profile))
+            if value is None:
+                profile.pop(name, None)
+            else:
+                profile[name] = value
+            config.set_profile(app.profile, profile)
+    except OSError as exc:
+        raise LavaError(f"cannot write the config: {exc.strerror}") from None
 
 
 # --- a saved key the server no longer has ------------------------------------------------

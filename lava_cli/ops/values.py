@@ -23,12 +23,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 from typing import Any
 
 STATIC = ("shapes", "shells", "key-formats", "env-formats", "tools", "statuses")
 DYNAMIC = ("profiles", "keys", "models", "providers", "spend-cycles", "count-cycles")
-CATALOGUE_FILE = "catalogue.json"
 MAX_ITEMS = 500
 _PLAIN = re.compile(r"[A-Za-z0-9._/@+=,:-]+")
 _AMOUNT = re.compile(r"\$?[0-9][0-9,]*(?:\.[0-9]{0,2})?")
@@ -129,38 +127,12 @@ def _saved_key_words(profile: str) -> list[str]:
 # --- the catalogue cache ------------------------------------------------------------------
 
 
-def cache_dir() -> Path:
-    """Where lava keeps caches: beside the config when LAVA_CONFIG_DIR moves lava's
-    files, else the platform's user cache dir (`~/.cache/lava-cli` on Linux)."""
-    override = os.environ.get("LAVA_CONFIG_DIR")
-    if override:
-        return Path(override) / "cache"
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("lava-cli", appauthor=False))
-
-
 def _catalogue(source: str) -> list[str]:
-    """Model ids or providers from every catalogue in the cache, whatever its age:
-    `{"version": 1, "catalogues": {URL: {"models": {id: provider}, "providers": [...]}}}`."""
-    try:
-        data = json.loads((cache_dir() / CATALOGUE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return []
-    catalogues = data.get("catalogues") if isinstance(data, dict) else None
-    if not isinstance(catalogues, dict):
-        return []
-    found: set[str] = set()
-    for entry in catalogues.values():
-        if not isinstance(entry, dict):
-            continue
-        models = entry.get("models")
-        if source == "models" and isinstance(models, dict):
-            found.update(k for k in models if isinstance(k, str))
-        providers = entry.get("providers")
-        if source == "providers" and isinstance(providers, list):
-            found.update(p for p in providers if isinstance(p, str))
-    return sorted(found)
+    """Model ids or providers from every catalogue in the cache, whatever its age (the
+    cache is `ops.catalogue`'s: it is kept by the commands that check models)."""
+    from lava_cli.ops.catalogue import cached_model_ids, cached_providers
+
+    return cached_model_ids() if source == "models" else cached_providers()
 
 
 # --- AMOUNT/CYCLE -------------------------------------------------------------------------

@@ -271,8 +271,9 @@ def check_callback(params: dict[str, str], state: str) -> str:
     return code
 
 
-def exchange_code(app: AppContext, base_url: str, code: str) -> str:
-    """Trade the code for the secret key, once; an API 400 (expired, reused) is exit 3."""
+def exchange_code(app: AppContext, base_url: str, code: str) -> tuple[str, str | None]:
+    """Trade the code for (the secret key, its id if the API said it), once; an API 400
+    (expired, reused) is exit 3."""
     from lava_cli.api.client import LavaClient
 
     client = LavaClient(
@@ -297,7 +298,8 @@ def exchange_code(app: AppContext, base_url: str, code: str) -> str:
     secret = body.get("secret_key")
     if not isinstance(secret, str) or not looks_like_secret(secret):
         raise ApiError(f"{base_url} answered the login without a usable secret key")
-    return secret
+    secret_key_id = body.get("secret_key_id")
+    return secret, secret_key_id if isinstance(secret_key_id, str) and secret_key_id else None
 
 
 def _wait(app: AppContext, listener: Listener, timeout: float) -> dict[str, str]:
@@ -328,8 +330,9 @@ def _wait(app: AppContext, listener: Listener, timeout: float) -> dict[str, str]
             app.stderr.flush()
 
 
-def web_login(app: AppContext, store: Callable[[str], str]) -> tuple[str, str]:
-    """Run the browser flow; `store` checks and keeps the secret and says where.
+def web_login(app: AppContext, store: Callable[[str, str | None], str]) -> tuple[str, str]:
+    """Run the browser flow; `store` checks and keeps the secret (and its id, when the
+    API said it) and says where.
 
     Returns (secret, where). The secret never reaches the terminal.
     """
@@ -352,8 +355,8 @@ def web_login(app: AppContext, store: Callable[[str], str]) -> tuple[str, str]:
         params = _wait(app, listener, timeout)
         try:
             code = check_callback(params, state)
-            secret = exchange_code(app, base_url, code)
-            where = store(secret)
+            secret, secret_key_id = exchange_code(app, base_url, code)
+            where = store(secret, secret_key_id)
         except LavaError as err:
             listener.answer(
                 _page("Login failed", f"{err.message}. The terminal says what to do next.")

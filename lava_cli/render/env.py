@@ -29,7 +29,8 @@ def tool_list(out: Output, tools: Sequence[Tool], *, as_json: bool) -> None:
 def instructions(out: Output, sections: Sequence[Section]) -> None:
     """Every value and step of a tool's setup, indented so each block is easy to copy."""
     for section in sections:
-        title = section.title + (f" ({section.path})" if section.path else "")
+        where = section.path if section.path and section.path not in section.title else None
+        title = section.title + (f" ({where})" if where else "")
         out.line(f"── {title}")
         for line in section.lines:
             out.line(f"  {line}")

@@ -8,10 +8,10 @@ imported inside the functions, so importing this module costs nothing at start-u
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lava_cli.errors import LavaError
 from lava_cli.render.output import markup_safe, money, relative
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from lava_cli.api.types import SpendKey
     from lava_cli.render.output import Output
 
-NARROW_DROP = ("shape", "models", "last used")
 KEY_COLUMNS = (
     "id",
     "name",
@@ -33,6 +32,15 @@ KEY_COLUMNS = (
     "last used",
     "expires",
 )
+# On a terminal: the columns in the order shown, and the order they give way in when
+# the terminal is too narrow (never: id, name; first: preview, which only a wide
+# terminal has room for). `lava keys show KEY` has everything.
+TABLE_COLUMNS = (*KEY_COLUMNS, "preview")
+KEEP_ORDER = ("status", "spend", "expires", "requests", "last used", "models", "shape", "preview")
+WIDE_ONLY = frozenset({"preview"})  # shown only when every name fits whole beside them
+NAME_MIN = 8  # a longer name is shortened with an ellipsis before a column is dropped
+GAP = 2  # rich's padding between two columns of a borderless table
+DEFAULT_MARK = "*"
 STATUS_STYLES = {"active": "green", "paused": "yellow"}
 
 
@@ -85,30 +93,73 @@ def key_row(key: SpendKey, *, human: bool) -> list[str]:
 # --- whole answers -------------------------------------------------------------------
 
 
-def keys_table(out: Output, keys: Sequence[SpendKey]) -> None:
-    """`keys list`: a table on a terminal, one row per key when piped."""
+def keys_table(out: Output, keys: Sequence[SpendKey], default_id: str | None = None) -> None:
+    """`keys list`: a table on a terminal, one row per key when piped.
+
+    Piped, each row ends with `default` for the profile's default key (`-` for the
+    others). On a terminal a `*` column marks it, every row is one line (a name's
+    newline shows as `\\n`), ids are never cut, a long name ends in `…`, and columns
+    give way by `KEEP_ORDER` when the terminal is too narrow for them.
+    """
     if not out.term.stdout_tty:
-        out.tsv([key_row(k, human=False) for k in keys])
+        marks = ["default" if k.spend_key_id == default_id else "-" for k in keys]
+        out.tsv([[*key_row(k, human=False), mark] for k, mark in zip(keys, marks, strict=True)])
         return
     if not keys:
         out.note("No spend keys yet. Create one with `lava keys create --name NAME`.")
         return
+    from rich.cells import cell_len
     from rich.table import Table
 
     console = out.console()
-    # Nine columns do not fit a narrow terminal: keep what identifies a key and
-    # what it costs; `lava keys show KEY` has the rest.
-    keep = list(range(len(KEY_COLUMNS)))
-    if console.width < 140:
-        keep = [i for i, c in enumerate(KEY_COLUMNS) if c not in NARROW_DROP]
+    texts = [[*map(printable, key_row(k, human=True)), printable(k.key_preview)] for k in keys]
+    rows = [dict(zip(TABLE_COLUMNS, row, strict=True)) for row in texts]
+    for row in rows:  # `$1.20/$25.00 monthly`: two cells fewer, and the expiry fits in 80
+        row["spend"], row["requests"] = (row[c].replace(" / ", "/") for c in ("spend", "requests"))
+    widths = {c: max(cell_len(c), *(cell_len(r[c]) for r in rows)) for c in TABLE_COLUMNS}
+    marked = any(k.spend_key_id == default_id for k in keys)
+    shown, name_width = fit_columns(widths, console.width - (1 + GAP if marked else 0))
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for i in keep:
-        table.add_column(KEY_COLUMNS[i], no_wrap=i < 2, overflow="fold")
-    for key in keys:
-        row = [markup_safe(cell) for cell in key_row(key, human=True)]
-        row[2] = f"[{STATUS_STYLES.get(row[2], 'red')}]{row[2]}[/]"
-        table.add_row(*(row[i] for i in keep))
-    console.print(table)
+    if marked:
+        table.add_column("", width=1, no_wrap=True)
+    for column in shown:
+        width = name_width if column == "name" else widths[column]
+        table.add_column(column, width=width, no_wrap=True, overflow="ellipsis")
+    for key, row in zip(keys, rows, strict=True):
+        cells = [markup_safe(row[c]) for c in shown]
+        if "status" in shown:
+            i = shown.index("status")
+            cells[i] = f"[{STATUS_STYLES.get(row['status'], 'red')}]{cells[i]}[/]"
+        mark = [DEFAULT_MARK if key.spend_key_id == default_id else ""] if marked else []
+        table.add_row(*mark, *cells)
+    # Wider than the terminal only when id and a shortened name alone are: the terminal
+    # then wraps the line, but no id is ever cut.
+    needed = sum(widths[c] for c in shown if c != "name") + name_width
+    needed += GAP * (len(shown) - 1) + (1 + GAP if marked else 0)
+    console.print(table, width=max(console.width, needed))
+    if marked:
+        out.line(f"{DEFAULT_MARK} the default key (`lava keys default`)")
+
+
+def fit_columns(widths: dict[str, int], room: int) -> tuple[list[str], int]:
+    """The columns that fit in `room` cells, in display order, and the name's width.
+
+    id and name always stay (the name shortened to NAME_MIN first); the others are
+    added in KEEP_ORDER while they fit, and the first that does not ends the list,
+    so a column never shows while a more important one is missing. What is left
+    widens the name, up to its longest; a WIDE_ONLY column never costs a name its end.
+    """
+    name_min = min(widths["name"], NAME_MIN)
+    used = widths["id"] + GAP + name_min
+    kept = {"id", "name"}
+    for column in KEEP_ORDER:
+        whole_name = widths["name"] - name_min if column in WIDE_ONLY else 0
+        if used + GAP + widths[column] + whole_name > room:
+            break
+        kept.add(column)
+        used += GAP + widths[column]
+    name_width = min(widths["name"], name_min + max(0, room - used))
+    return [c for c in TABLE_COLUMNS if c in kept], name_width
 
 
 def key_detail(out: Output, key: SpendKey) -> None:
@@ -218,3 +269,29 @@ def forgotten(out: Output, kid: str, name: str, *, quiet: bool, json_: bool) -> 
             f"✓ Forgot the saved key {name!r} ({kid}); on the server it is unchanged "
             f"(revoke it with `lava keys revoke {kid}` if it still exists)."
         )
+
+
+def default_key(
+    out: Output,
+    info: Mapping[str, Any],
+    notes: Sequence[str],
+    *,
+    set_: bool,
+    quiet: bool,
+    json_: bool,
+) -> None:
+    """`keys default`: the object (--json), the id (-q), `id<TAB>name<TAB>shape` piped,
+    or a sentence on a terminal (with `notes` about the profile's other defaults)."""
+    kid, name = str(info["spend_key_id"]), str(info.get("name") or info["spend_key_id"])
+    if json_:
+        out.json(dict(info))
+    elif quiet:
+        out.line(kid)
+    elif not out.term.stdout_tty:
+        out.tsv([[kid, name, str(info.get("request_shape") or "-")]])
+    else:
+        verb = "is now" if set_ else "is"
+        shape = info.get("request_shape") or "unknown"
+        out.line(f"The default key {verb} {name} ({kid}), {shape} shape.")
+        for note in notes:
+            out.line(note)

@@ -15,7 +15,12 @@ COLUMNS = ("model", "provider", "input / 1M", "output / 1M")
 
 
 def _price(value: Decimal | None) -> str:
-    return "-" if value is None else f"${value:f}"
+    """`$1.00`, `$0.15`, `$0.075`: cents at least, finer only when the price is."""
+    if value is None:
+        return "-"
+    exponent = value.normalize().as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    return f"${value:,.{places}f}"
 
 
 def catalogue(out: Output, rows: Sequence[CatalogueRow]) -> None:

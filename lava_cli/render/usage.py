@@ -18,20 +18,22 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from lava_cli.parsing import iso_utc, parse_api_time
-from lava_cli.render.output import markup_safe, money, relative
+from lava_cli.render.output import markup_safe, relative
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from lava_cli.api.usage_types import Usage, UsageDay, Wallet
-    from lava_cli.ops.usage import Forecast, KeyUsage, ModelTotal
+    from lava_cli.api.usage_types import Wallet
+    from lava_cli.ops.usage import KeyUsage, ModelTotal, MonthTotals
+    from lava_cli.ops.usage_forecast import Forecast
     from lava_cli.render.output import Output
 
 WARN_AT = Decimal("0.75")
 DANGER_AT = Decimal("0.90")
 STYLES = {"ok": "green", "warn": "yellow", "danger": "red", "none": "dim"}
 HALF_CENT = Decimal("0.005")
+CENT = Decimal("0.01")
 ROUNDING_NOTE = "Amounts rounded half-up to cents; --json has the exact values."
 
 
@@ -64,11 +66,6 @@ def bar(share: Decimal | None, width: int) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def _scaled(value: Decimal, top: Decimal) -> Decimal:
-    """`value` as a share of the largest one shown, for a bar (0 when all are 0)."""
-    return value / top if top > 0 else Decimal(0)
-
-
 def local_time(moment: datetime | None, now: datetime) -> str:
     """`Mon 03 Feb 01:00 CET (in 2 days)` in the user's time zone; `never` for None."""
     if moment is None:
@@ -90,10 +87,13 @@ def local_time_text(value: str | None, now: datetime) -> str:
 
 
 def usd(value: Decimal) -> str:
-    """Cents, rounded half-up; a spend too small to round to a cent still shows."""
+    """Cents, rounded half-up, as the footer says; a spend too small to round to a cent
+    still shows (`<$0.01`). Not `money()`, which keeps sub-cent digits for one amount
+    on its own (`$0.00963`): in these tables every amount is in cents."""
     if Decimal(0) < value < HALF_CENT:
         return "<$0.01"
-    return money(value)
+    cents = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return f"-${-cents:,}" if cents < 0 else f"${cents:,}"
 
 
 def _e(text: str) -> str:
@@ -115,11 +115,11 @@ def _requests_cell(u: KeyUsage) -> str:
     return f"{u.key.current_requests} / {limit.count} {limit.cycle}"
 
 
-def _model_row(m: ModelTotal) -> list[str]:
+def model_row(m: ModelTotal) -> list[str]:
     return ["model", m.model, m.provider, str(m.requests), str(m.tokens), str(m.cost)]
 
 
-def _footer(con: Console, wallet: Wallet | None) -> None:
+def wallet_footer(con: Console, wallet: Wallet | None) -> None:
     if wallet is not None:
         con.print(f"[bold]Wallet balance:[/] {usd(wallet.balance)} ({_e(wallet.wallet_id)})")
 
@@ -142,34 +142,69 @@ def _key_row(u: KeyUsage) -> list[str]:
         percent(u.spend_share),
         str(key.current_requests),
         str(req.count) if req else "-",
-        iso_utc(u.reset_at) if u.reset_at else "-",
+        _reset_plain(limit is not None, u.spend_reset_at),
         key.last_used_at or "-",
         key.expires_at or "-",
+        req.cycle if req else "-",
+        _reset_plain(req is not None, u.request_reset_at),
     ]
 
 
-def overview(out: Output, rows: Sequence[KeyUsage], wallet: Wallet | None, now: datetime) -> None:
-    """Every key against its limits, then the wallet and the totals."""
-    spend = sum((u.key.current_spend for u in rows), Decimal(0))
-    requests = sum(u.key.current_requests for u in rows)
+def _reset_plain(limited: bool, moment: datetime | None) -> str:
+    """A limit's next reset for a pipe: ISO time, `never` for a total limit, `-` for none."""
+    if not limited:
+        return "-"
+    return iso_utc(moment) if moment else "never"
+
+
+def overview(
+    out: Output, rows: Sequence[KeyUsage], wallet: Wallet, month: MonthTotals, now: datetime
+) -> None:
+    """Every key against its limits (each in its own cycle), then the wallet: this
+    month's spend from the wallet's own figures, and its balance."""
+    totals = month.usage.totals
     if not out.term.stdout_tty:
         out.tsv([_key_row(u) for u in rows])
-        if wallet is not None:
-            out.tsv([["wallet", wallet.wallet_id, wallet.balance_text, str(spend), str(requests)]])
+        start = iso_utc(month.start)
+        wallet_row = [wallet.wallet_id, wallet.balance_text, totals.cost_text, str(totals.requests)]
+        out.tsv([["wallet", *wallet_row, start]])
         return
     con = out.console()
     if not rows:
         con.print("No spend keys yet. Create one with `lava keys create --name NAME`.")
     else:
-        con.print(_keys_table(rows, con.width, now))
+        con.print(keys_table(rows, con.width, now))
+        con.print("[dim]Each key's spend and requests are its own current cycle's.[/]")
     con.print()
-    total = f"[bold]Total this cycle:[/] {usd(spend)} over {requests} requests, {len(rows)} keys"
-    con.print(total)
-    _footer(con, wallet)
+    con.print(
+        f"[bold]Wallet this month:[/] {usd(totals.cost)} over {totals.requests} requests "
+        f"(since {month.start:%d %b} 00:00 UTC; all keys, revoked ones too)"
+    )
+    wallet_footer(con, wallet)
     con.print(f"[dim]{ROUNDING_NOTE}[/]")
 
 
-def _keys_table(rows: Sequence[KeyUsage], width: int, now: datetime) -> Table:
+def _resets_cell(u: KeyUsage, now: datetime, *, wide: bool = True) -> list[str]:
+    """Each limit's own reset: one line when they agree, one per limit when they do not
+    (on a narrow terminal only how far off each is)."""
+    spend, req = u.key.spend_limit, u.key.request_limit
+    if spend is None and req is None:
+        return ["no limit"]
+    if spend is not None and req is not None and spend.cycle != req.cycle:
+        return [
+            f"spend {_reset_human(u.spend_reset_at, now, wide=wide)}",
+            f"requests {_reset_human(u.request_reset_at, now, wide=wide)}",
+        ]
+    return [_reset_human(u.spend_reset_at if spend else u.request_reset_at, now, wide=wide)]
+
+
+def _reset_human(moment: datetime | None, now: datetime, *, wide: bool = True) -> str:
+    if moment is None:
+        return "never (total)"
+    return local_time(moment, now) if wide else relative(iso_utc(moment), now)
+
+
+def keys_table(rows: Sequence[KeyUsage], width: int, now: datetime) -> Table:
     """The keys as a rich Table; a narrow terminal drops status, last used and expires."""
     from rich.table import Table
 
@@ -196,7 +231,7 @@ def _keys_table(rows: Sequence[KeyUsage], width: int, now: datetime) -> Table:
             + (f" [{style}]{percent(u.spend_share)}[/]" if u.spend_share is not None else "")
         )
         cells.append(f"[{STYLES[level(u.request_share)]}]{_e(_requests_cell(u))}[/]")
-        cells.append(_e(local_time(u.reset_at, now)) if u.reset_at else "never (total)")
+        cells.append("\n".join(_e(line) for line in _resets_cell(u, now, wide=wide)))
         if wide:
             cells.append(_e(relative(u.key.last_used_at, now)) if u.key.last_used_at else "never")
             cells.append(_e(relative(u.key.expires_at, now)) if u.key.expires_at else "never")
@@ -217,7 +252,7 @@ def key_detail(
     """One key: its limits, position in the cycle, pace, and (when known) its models."""
     if not out.term.stdout_tty:
         out.tsv(_detail_plain(u, fc))
-        out.tsv([_model_row(m) for m in models or ()])
+        out.tsv([model_row(m) for m in models or ()])
         return
     from rich.table import Table
 
@@ -234,7 +269,7 @@ def key_detail(
     con.print(table)
     if models:
         con.print()
-        _models_table(con, models)
+        models_table(con, models)
     con.print(f"[dim]{ROUNDING_NOTE}[/]")
 
 
@@ -261,8 +296,9 @@ def _detail_human(u: KeyUsage, fc: Forecast, now: datetime) -> list[tuple[str, s
         ("status", u.status),
         ("spend", _spend_cell(u) + (f" ({percent(u.spend_share)})" if u.spend_share else "")),
         ("remaining", usd(remaining) if remaining is not None else "no limit"),
+        *_resets_human(u, now),
         ("requests", _requests_cell(u)),
-        ("resets", local_time(u.reset_at, now) if u.reset_at else "never (total)"),
+        *_resets_human(u, now, requests=True),
         ("pace", _pace(fc, now)),
         ("forecast", _outlook(fc, now)),
         ("total spend", usd(key.total_spend)),
@@ -270,6 +306,17 @@ def _detail_human(u: KeyUsage, fc: Forecast, now: datetime) -> list[tuple[str, s
         ("last used", relative(key.last_used_at, now) if key.last_used_at else "never"),
         ("expires", local_time_text(key.expires_at, now)),
     ]
+
+
+def _resets_human(u: KeyUsage, now: datetime, *, requests: bool = False) -> list[tuple[str, str]]:
+    """The `spend resets` row (after spend) or the `requests reset` row (after requests),
+    each from its own limit's cycle; `resets` once when the key has no limit at all."""
+    spend, req = u.key.spend_limit, u.key.request_limit
+    if spend is None and req is None:
+        return [] if requests else [("resets", "no limit")]
+    if requests:
+        return [("requests reset", _reset_human(u.request_reset_at, now))] if req else []
+    return [("spend resets", _reset_human(u.spend_reset_at, now))] if spend else []
 
 
 def _detail_plain(u: KeyUsage, fc: Forecast) -> list[tuple[str, str]]:
@@ -281,9 +328,10 @@ def _detail_plain(u: KeyUsage, fc: Forecast) -> list[tuple[str, str]]:
         ("status", u.status),
         ("spend", str(key.raw.get("current_spend", key.current_spend))),
         ("remaining", str(remaining) if remaining is not None else "-"),
+        ("spend resets", _reset_plain(key.spend_limit is not None, u.spend_reset_at)),
         ("requests", _requests_cell(u)),
-        ("resets", iso_utc(u.reset_at) if u.reset_at else "never"),
-        ("pace", str(fc.to_json()["spend_per_hour"] or "-")),
+        ("requests reset", _reset_plain(key.request_limit is not None, u.request_reset_at)),
+        ("pace", _pace_plain(fc)),
         ("forecast", iso_utc(fc.limit_at) if fc.limit_at else fc.reason),
         ("total spend", str(key.total_spend)),
         ("total requests", str(key.total_requests)),
@@ -292,7 +340,13 @@ def _detail_plain(u: KeyUsage, fc: Forecast) -> list[tuple[str, str]]:
     ]
 
 
-def _models_table(con: Console, models: Sequence[ModelTotal]) -> None:
+def _pace_plain(fc: Forecast) -> str:
+    """`0.001234 USD/h`: the unit travels with the number (the label alone did not say)."""
+    rate = fc.to_json()["spend_per_hour"]
+    return f"{rate} USD/h" if rate is not None else "-"
+
+
+def models_table(con: Console, models: Sequence[ModelTotal]) -> None:
     from rich.table import Table
 
     total = sum((m.cost for m in models), Decimal(0))
@@ -315,57 +369,3 @@ def _models_table(con: Console, models: Sequence[ModelTotal]) -> None:
             f"{bar(share if share is not None else Decimal(0), width)} {percent(share)}",
         )
     con.print(table)
-
-
-# --- lava usage --wallet ------------------------------------------------------------------
-
-
-def wallet_report(
-    out: Output,
-    wallet: Wallet | None,
-    usage: Usage,
-    models: Sequence[ModelTotal],
-    window: tuple[datetime, datetime],
-    capped: bool,
-) -> None:
-    """Daily spend as a bar chart, then spend by model."""
-    if not out.term.stdout_tty:
-        if wallet is not None:
-            out.tsv([["wallet", wallet.wallet_id, wallet.balance_text]])
-        days = usage.days
-        out.tsv([["day", d.date, d.cost_text, str(d.requests), str(d.tokens)] for d in days])
-        out.tsv([_model_row(m) for m in models])
-        return
-    con = out.console()
-    start, end = window
-    con.print(f"[bold]Usage[/] {iso_utc(start)} → {iso_utc(end)} (UTC days)")
-    con.print(_days_chart(usage.days, con.width))
-    totals = usage.totals
-    con.print(f"[bold]Total:[/] {usd(totals.cost)} over {totals.requests} requests")
-    _footer(con, wallet)
-    con.print()
-    if models:
-        con.print("[bold]By model[/]")
-        _models_table(con, models)
-        if capped:
-            con.print("[yellow]Only the newest requests were counted (too many to page).[/]")
-    else:
-        con.print("No requests in this window.")
-    con.print(f"[dim]{ROUNDING_NOTE}[/]")
-
-
-def _days_chart(days: Sequence[UsageDay], width: int) -> Table:
-    """One row per UTC day, the bar scaled to the most expensive day."""
-    from rich.table import Table
-
-    peak = max((d.cost for d in days), default=Decimal(0))
-    cells = max(10, min(50, width - 45))
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("day", no_wrap=True)
-    table.add_column("spend", no_wrap=True)
-    table.add_column("", justify="right")
-    table.add_column("requests", justify="right")
-    for d in days:
-        share = _scaled(d.cost, peak)
-        table.add_row(_e(d.date), f"[cyan]{bar(share, cells)}[/]", usd(d.cost), str(d.requests))
-    return table

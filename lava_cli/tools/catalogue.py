@@ -94,6 +94,7 @@ class Tool:
     fields: tuple[Field, ...] = ()
     steps: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    model_var: str | None = None  # exported when a model is asked for (`--model`)
 
 
 # The example model per shape used in snippets and GUI fields; the same models the
@@ -198,6 +199,7 @@ _TOOLS: tuple[Tool, ...] = (
                 path="~/.claude/settings.json",
             ),
         ),
+        model_var="ANTHROPIC_MODEL",
         steps=(
             "Run `claude` in the shell where you evaluated the exports.",
             "To make it permanent, merge the env block below into ~/.claude/settings.json.",

@@ -23,9 +23,9 @@ SHELLS: tuple[Shell, ...] = ("bash", "zsh", "fish", "powershell")
 TextFormat = Literal["bash", "zsh", "fish", "powershell", "dotenv"]
 TEXT_FORMATS: tuple[TextFormat, ...] = (*SHELLS, "dotenv")
 
-# Shown when the caller has no key; obviously fake and still `lava_sk_`-shaped so the
-# output's structure is the real one. Callers compare against it to add a hint.
-PLACEHOLDER_KEY = "lava_sk_REPLACE_ME"
+# Shown (on a terminal only) when the caller has no key: plainly no key, so nobody
+# pastes it into a tool. Callers compare against it to add a hint.
+PLACEHOLDER_KEY = "REPLACE_WITH_YOUR_LAVA_SPEND_KEY"
 
 SectionKind = Literal["warning", "steps", "fields", "snippet", "env"]
 
@@ -91,12 +91,15 @@ def resolve_env(
 ) -> dict[str, str]:
     """The variables to export, name -> value, in catalogue order."""
     values = _values(tool, key, api_base_url, model)
-    return {
+    env = {
         var.name: _check_value(
             var.name, values[var.value] if isinstance(var.value, Value) else var.value
         )
         for var in tool.env
     }
+    if model is not None and tool.model_var is not None:
+        env[tool.model_var] = values[Value.MODEL]
+    return env
 
 
 def quote_posix(value: str) -> str:
@@ -157,6 +160,10 @@ def render_shell(
             lines.append(f"$Env:{name} = {quote_powershell(value)}")
         else:
             lines.append(f"export {name}={quote_posix(value)}")
+    if shell == "fish":
+        # fish's `set` keeps $status, and `set -e` of an unset variable makes it 4: end
+        # on 0 so `lava env … | source; and claude` runs claude.
+        lines.append("true")
     return "\n".join(lines) + "\n"
 
 

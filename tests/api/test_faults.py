@@ -139,7 +139,8 @@ def test_long_retry_after_is_not_waited_for(serve):
 def test_create_is_never_retried_and_says_the_key_may_exist(serve, monkeypatch):
     monkeypatch.setenv("LAVA_TIMEOUT", "0.5")
     server = serve(lambda c, h, n: time.sleep(2))
-    result = run_lava("keys", "create", "--name", "ci")
+    # --allow-duplicate-name: no list of the names first, only the create is sent.
+    result = run_lava("keys", "create", "--name", "ci", "--allow-duplicate-name")
     assert result.code == 6
     assert len(server.requests) == 1, "create must not be retried"
     assert "may have been created" in result.stderr
@@ -148,7 +149,8 @@ def test_create_is_never_retried_and_says_the_key_may_exist(serve, monkeypatch):
 
 def test_create_503_is_not_retried(serve):
     server = serve(lambda c, h, n: reply(c, "503 Service Unavailable", b"{}", "application/json"))
-    result = run_lava("keys", "create", "--name", "ci")
+    # --allow-duplicate-name: no list of the names first, only the create is sent.
+    result = run_lava("keys", "create", "--name", "ci", "--allow-duplicate-name")
     assert result.code == 6
     assert len(server.requests) == 1
 

@@ -1,7 +1,9 @@
 """`lava login --web` end to end in a real headless Chromium (Debian's, via playwright).
 
 `lava` runs as a subprocess with `BROWSER=true`, so it opens nothing itself; the test
-reads the URL it prints, opens it in Chromium and clicks. Screenshots of the connect
+reads the URL it prints, opens it in Chromium and clicks. One emulator is built as
+`lava emulator serve` builds it (`build_app`, no secret handed to the login routes):
+the login must land in the wallet it was started with, not a new empty one. Screenshots of the connect
 page and of the final page land in test-artifacts/browser/. Skipped, with the reason
 shown, only where /usr/bin/chromium or playwright is missing, and never under CI=true,
 where that is a failure (`scripts/ci_system_deps.sh` installs the browser).
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +25,7 @@ import pytest
 
 from lava_cli.emulator.app import create_app
 from lava_cli.emulator.authflow import auth_routes
-from lava_cli.emulator.server import EmulatorHandle, start_in_thread
+from lava_cli.emulator.server import EmulatorHandle, build_app, start_in_thread
 from tests.conftest import require_tool, under_ci
 from tests.helpers.clock import FakeClock
 from tests.helpers.env import clean_env
@@ -32,6 +35,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 SECRET = "aks_test_" + "C" * 32
+SERVED = "aks_test_" + "D" * 32  # the secret of the emulator built as `serve` builds it
 URL_RE = re.compile(r"(http://127\.0\.0\.1:\d+/auth/connect\?\S+)")
 # What this machine's closed network and a root user need (docs: machines/python.md).
 FLAGS = [
@@ -114,9 +118,12 @@ class Cli:
             self.proc.kill()
         return self.proc.returncode, out + self.seen + err
 
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`lava ARGS --json` with the credentials the login stored."""
+        return lava([*args, "--json"], {**self.env, "LAVA_BASE_URL": ""}, timeout=30)
+
     def status(self) -> dict[str, Any]:
-        done = lava(["auth", "status", "--json"], {**self.env, "LAVA_BASE_URL": ""}, timeout=30)
-        return json.loads(done.stdout)  # type: ignore[no-any-return]
+        return json.loads(self.run("auth", "status").stdout)  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -124,6 +131,13 @@ def cli(emu: EmulatorHandle, tmp_path: Path) -> Iterator[Cli]:
     runner = Cli(emu, tmp_path / "config")
     yield runner
     runner.proc.kill()
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[EmulatorHandle]:
+    """The emulator as `lava emulator serve` builds it: `build_app`, first secret's wallet."""
+    with start_in_thread(secrets=[SERVED], app_factory=build_app) as handle:
+        yield handle
 
 
 def shot(page: Page, name: str) -> None:
@@ -212,3 +226,33 @@ def test_reused_code_in_chromium_exits_3(page: Page, cli: Cli, emu: EmulatorHand
     code, output = cli.finish()
     assert code == 3, output
     assert "already used" in output
+
+
+def test_login_against_a_served_emulator_lands_in_its_wallet(
+    page: Page, served: EmulatorHandle, tmp_path: Path
+):
+    owner = httpx.Client(
+        base_url=served.base_url, headers={"Authorization": f"Bearer {SERVED}"}, timeout=10
+    )
+    wallet = owner.get("/wallet").json()["wallet_id"]
+    key = owner.post("/spend_keys", json={"name": "made before the login"}).json()
+    cli = Cli(served, tmp_path / "config")
+    try:
+        page.goto(cli.url())
+        assert page.locator("#wallet").inner_text() == wallet  # the page names it
+        shot(page, "connect-page-served")
+        page.click("#authorize")
+        page.wait_for_url(re.compile(r"http://127\.0\.0\.1:\d+/callback\?code="))
+        code, output = cli.finish()
+    finally:
+        cli.proc.kill()
+    assert code == 0, output
+    assert SERVED not in output
+    done = cli.run("keys", "list")
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(done.stdout)
+    assert [k["spend_key_id"] for k in listed] == [key["spend_key_id"]]
+    assert {k["wallet_id"] for k in listed} == {wallet}
+    names = [k["name"] for k in owner.get("/secret_keys").json()["data"]]
+    assert names == ["lava login --web", "started with"]
+    owner.close()

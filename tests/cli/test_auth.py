@@ -131,3 +131,44 @@ def test_profiles_are_separate(emulator, memory_keyring):
 def test_login_refuses_bad_base_urls(emulator, bad):
     result = run_lava("--base-url", bad, "login", "--with-token", input=emulator.secrets[0])
     assert result.code == 2
+
+
+class BrokenKeyring(keyring.backend.KeyringBackend):
+    """A keyring whose every call fails, as a broken D-Bus secret service does."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def get_password(self, service, username):
+        raise RuntimeError("dbus exploded")
+
+    def set_password(self, service, username, password):
+        raise RuntimeError("dbus exploded")
+
+    def delete_password(self, service, username):
+        raise RuntimeError("dbus exploded")
+
+
+def test_status_with_a_broken_keyring_reports_what_it_knows(emulator):
+    assert login(emulator).code == 0
+    keyring.set_keyring(BrokenKeyring())
+    result = run_lava("auth", "status")
+    assert result.code == 1, result.output  # the keyring's error, as documented
+    rows = dict(line.split("\t", 1) for line in result.stdout.splitlines())
+    assert rows["profile"] == "default" and rows["base_url"] == emulator.base_url
+    assert rows["logged_in"] == "-" and rows["secret_source"] == "keyring"
+    assert "the OS keyring failed" in rows["secret_error"]
+    assert result.stderr.startswith("error: the OS keyring failed (reading a secret)")
+    as_json = json.loads(run_lava("auth", "status", "--json").stdout)
+    assert as_json["logged_in"] is None and "keyring failed" in as_json["secret_error"]
+
+
+def test_logout_with_a_broken_keyring_says_what_it_removed(emulator):
+    assert login(emulator).code == 0
+    keyring.set_keyring(BrokenKeyring())
+    result = run_lava("logout")
+    assert result.code == 1, result.output
+    assert "Profile 'default' no longer uses its stored secret" in result.stderr
+    assert "the secret could not be removed from the OS keyring" in result.stderr
+    assert "profile:default" in result.stderr  # where to remove it by hand
+    status = json.loads(run_lava("auth", "status", "--json").stdout)
+    assert status["logged_in"] is False  # lava no longer reads the broken keyring

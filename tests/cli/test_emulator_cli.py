@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -168,3 +169,65 @@ def test_a_database_it_cannot_use_is_a_usage_error_at_start(tmp_path, kind):
     assert "bug" not in out.stderr and "Traceback" not in out.stderr
     if before is not None:
         assert db.read_bytes() == before  # refused, not "repaired"
+
+
+def _secret_line(proc: subprocess.Popen[str]) -> str:
+    """The `export LAVA_SECRET_KEY=…` line, printed right after the base URL's."""
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("export LAVA_SECRET_KEY="), line
+    return line.strip().partition("=")[2]
+
+
+def test_restarted_on_the_same_database_the_cli_finds_its_keys(tmp_path):
+    """`lava emulator serve --db X` twice, driven through the CLI: the second start
+    prints the same secret, and the spend key and secret key made before are there."""
+    proc, base = serve(tmp_path)
+    try:
+        secret = _secret_line(proc)
+        env = clean_env(LAVA_BASE_URL=base, LAVA_SECRET_KEY=secret, LAVA_CONFIG_DIR=str(tmp_path))
+        made = lava(["keys", "create", "--name", "kept", "-q"], env)
+        assert made.returncode == 0, made.stderr
+        ci = lava(["secret-keys", "create", "--name", "ci", "-q"], env)
+        assert ci.returncode == 0, ci.stderr
+    finally:
+        stop(proc)
+    proc, base = serve(tmp_path)
+    try:
+        assert _secret_line(proc) == secret
+        env = clean_env(LAVA_BASE_URL=base, LAVA_SECRET_KEY=secret, LAVA_CONFIG_DIR=str(tmp_path))
+        keys = lava(["keys", "list", "--json"], env)
+        assert keys.returncode == 0, keys.stderr
+        assert [k["name"] for k in json.loads(keys.stdout)] == ["kept"]
+        secrets = lava(["secret-keys", "list", "--json"], env)
+        assert [k["name"] for k in json.loads(secrets.stdout)] == ["ci", "started with"]
+        as_ci = lava(["keys", "list", "-q"], {**env, "LAVA_SECRET_KEY": ci.stdout.strip()})
+        assert as_ci.returncode == 0, as_ci.stderr  # the CI secret survived the restart too
+    finally:
+        stop(proc)
+
+
+def test_a_wallet_key_in_the_secrets_file_is_a_wallet(tmp_path):
+    wallet_key = "lava_wk_" + "w" * 32
+    listed = tmp_path / "secrets.txt"
+    listed.write_text(f"# one wallet\n{wallet_key}\n")
+    proc, base = serve(tmp_path, "--secrets-file", str(listed))
+    try:
+        env = clean_env(
+            LAVA_BASE_URL=base, LAVA_SECRET_KEY=wallet_key, LAVA_CONFIG_DIR=str(tmp_path)
+        )
+        result = lava(["keys", "list", "--json"], env)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout) == []
+    finally:
+        stop(proc)
+
+
+def test_serve_help_says_where_the_generated_secret_is_kept():
+    from tests.conftest import run_lava
+
+    result = run_lava("emulator", "serve", "--help")
+    text = " ".join(result.stdout.split())
+    assert "<db>.secret (mode 0600)" in text and "every start prints it" in text
+    assert "a test secret is generated and printed" not in text
+    assert "(aks_… or lava_wk_…)" in text

@@ -54,18 +54,23 @@ def test_env_refuses_a_key_of_the_wrong_shape(logged_in):
 def test_env_warns_when_anthropic_api_key_would_win(logged_in, monkeypatch):
     saved_key("claude", "--shape", "anthropic")
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-old")
-    result = run_lava("env", "claude-code", "--key", "claude")
+    result = run_lava("env", "claude-code", "--key", "claude", "--format", "dotenv")
     assert result.code == 0
-    assert "ANTHROPIC_API_KEY is set" in result.stderr
+    assert "ANTHROPIC_API_KEY is set" in result.stderr  # a .env file cannot unset it
+    exports = run_lava("env", "claude-code", "--key", "claude")
+    assert exports.code == 0 and "unset ANTHROPIC_API_KEY" in exports.stdout
+    assert "ANTHROPIC_API_KEY is set" not in exports.stderr  # the output unsets it
 
 
 def test_env_formats_and_placeholder(logged_in, monkeypatch):
     as_json = run_lava("env", "openai-sdk", "--format", "json")
-    assert as_json.code == 0
-    data = json.loads(as_json.stdout)
+    assert as_json.code == 3 and as_json.stdout == ""  # no key: nothing for a pipe
+    on_screen = run_lava("env", "openai-sdk", "--format", "json", tty=True)
+    assert on_screen.code == 3
+    data = json.loads(on_screen.stdout)
     assert data["placeholder_key"] is True
     assert data["env"]["OPENAI_BASE_URL"] == logged_in.base_url
-    assert "placeholder" in as_json.stderr
+    assert "placeholder" in on_screen.stderr
     monkeypatch.setenv("LAVA_SPEND_KEY", "lava_sk_" + "e" * 40)
     dotenv = run_lava("env", "openai-sdk", "--format", "dotenv")
     assert f"OPENAI_API_KEY={'lava_sk_' + 'e' * 40}" in dotenv.stdout

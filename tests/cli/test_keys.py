@@ -19,7 +19,7 @@ def create(*args: str) -> dict:
 def test_create_with_every_flag_sends_what_was_asked(logged_in):
     key = create(
         "--name", "agent", "--model", "gpt-4o-mini", "--model", "claude-haiku-4-5",
-        "--provider", "openai", "--shape", "anthropic", "--spend-limit", "25/monthly",
+        "--provider", "anthropic", "--shape", "anthropic", "--spend-limit", "25/monthly",
         "--request-limit", "1000/daily", "--rate-limit", "60/10", "--expires-in", "7d", "--paused",
     )  # fmt: skip
     assert key["key"].startswith("lava_sk_")
@@ -28,7 +28,7 @@ def test_create_with_every_flag_sends_what_was_asked(logged_in):
     assert key["status"] == "paused"
     assert key["request_shape"] == "anthropic"
     assert key["allowed_models"] == ["gpt-4o-mini", "claude-haiku-4-5"]
-    assert key["allowed_providers"] == ["openai"]
+    assert key["allowed_providers"] == ["anthropic"]
     assert key["spend_limit"] == {"amount": "25.00", "cycle": "monthly"}
     assert key["request_limit"] == {"count": 1000, "cycle": "daily"}
     assert key["rate_limit"] == {"rpm": 60, "burst": 10}
@@ -72,7 +72,7 @@ def test_list_json_and_tsv_and_quiet(logged_in):
     active = json.loads(run_lava("keys", "list", "--status", "active", "--json").stdout)
     assert [k["name"] for k in active] == ["one"]
     rows = run_lava("keys", "list").stdout.splitlines()
-    assert len(rows) == 2 and all(len(r.split("\t")) == 9 for r in rows)
+    assert len(rows) == 2 and all(len(r.split("\t")) == 10 for r in rows)  # 10th: default
     ids = run_lava("keys", "list", "-q").stdout.split()
     assert set(ids) == {first["spend_key_id"], second["spend_key_id"]}
 
@@ -83,7 +83,7 @@ def test_list_on_a_terminal_is_a_table(logged_in, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     wide = run_lava("keys", "list", tty=True)
     assert wide.code == 0
-    assert "tabled" in wide.stdout and "$0.00 / $5.00 daily" in wide.stdout
+    assert "tabled" in wide.stdout and "$0.00/$5.00 daily" in wide.stdout
     assert "gpt-4o" in wide.stdout and key["spend_key_id"] in wide.stdout
     monkeypatch.setenv("COLUMNS", "80")
     narrow = run_lava("keys", "list", tty=True).stdout
@@ -114,7 +114,7 @@ def test_show_by_id_name_and_preview(logged_in):
 
 def test_ambiguous_and_unknown_names(logged_in):
     a = create("--name", "twin")
-    b = create("--name", "twin")
+    b = create("--name", "twin", "--allow-duplicate-name")  # refused without it
     result = run_lava("keys", "show", "twin")
     assert result.code == 2
     assert a["spend_key_id"] in result.stderr and b["spend_key_id"] in result.stderr

@@ -14,6 +14,7 @@ from lava_cli.contract import cycle_start, next_reset
 from lava_cli.ops.usage import forecast
 from lava_cli.render.usage import bar, level
 from tests.conftest import run_lava
+from tests.helpers.ledger import charge
 from tests.helpers.terminal import lava_env, run_lava_process
 
 
@@ -31,15 +32,6 @@ def chat(emulator, key: dict, model: str, words: int = 50) -> httpx.Response:
         json=body,
         timeout=10,
     )
-
-
-def charge(emulator, key: dict, cost: str, *, n: int = 1, model: str = "gpt-4o-mini", at=None):
-    row = emulator.store.get_key(key["wallet_id"], key["spend_key_id"])
-    for _ in range(n):
-        emulator.store.record_request(
-            row, provider="openai", model=model, endpoint="/v1/chat/completions",
-            input_tokens=10, output_tokens=5, cost=Decimal(cost), created_at=at,
-        )  # fmt: skip
 
 
 def usage_json(*args: str) -> dict:
@@ -105,10 +97,11 @@ def test_piped_rows_are_tab_separated_by_kind(logged_in):
     rows = [line.split("\t") for line in lines]
     assert [r[0] for r in rows] == ["key", "wallet"]
     row = rows[0]
-    assert len(row) == 13
+    assert len(row) == 15  # the request limit's cycle and reset came last (#12)
     assert row[1:8] == [key["spend_key_id"], "piped", "active", "0.50", "2.00", "weekly", "25%"]
     reset = datetime.fromisoformat(row[10].replace("Z", "+00:00"))
     assert reset.weekday() == 0 and reset.hour == 0 and reset > datetime.now(timezone.utc)
+    assert row[13:] == ["-", "-"]  # no request limit
     assert "\x1b[" not in "".join(lines)
 
 
@@ -254,6 +247,105 @@ def test_usage_errors_before_any_request(logged_in, args):
 def test_not_logged_in(emulator):
     result = run_lava("usage")
     assert result.code == 3 and "not logged in" in result.stderr
+
+
+# --- figures people read (#12) ---------------------------------------------------------------
+
+
+def _on_terminal(logged_in, *args: str, columns: int = 160) -> str:
+    env = lava_env(
+        LAVA_SECRET_KEY=logged_in.secrets[0],
+        LAVA_BASE_URL=logged_in.base_url,
+        NO_COLOR="1",
+        COLUMNS=str(columns),
+    )
+    shown = run_lava_process(["usage", *args], env, terminal=True)
+    assert shown.code == 0, shown.output
+    return shown.stdout
+
+
+@pytest.mark.slow
+def test_terminal_amounts_are_in_cents_as_the_footer_says(logged_in):
+    key = create("--name", "cents", "--spend-limit", "1/monthly")
+    charge(logged_in, key, "0.00963")
+    for args in ((), ("cents",), ("--wallet",)):
+        out = _on_terminal(logged_in, *args)
+        assert "rounded half-up to cents" in out
+        assert "0.00963" not in out and "$0.01" in out, out
+    assert usage_json("cents")["current_spend"] == "0.00963"  # --json stays exact
+
+
+def _month_start() -> datetime:
+    now = datetime.now(timezone.utc)
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def test_the_wallet_total_agrees_with_the_wallet_and_says_what_it_covers(logged_in, monkeypatch):
+    """#12: "Total this cycle" summed each key's own cycle and dropped revoked keys."""
+    kept = create("--name", "kept", "--spend-limit", "5/daily")
+    gone = create("--name", "gone")
+    charge(logged_in, kept, "1.25")
+    charge(logged_in, gone, "2.50", n=2)
+    yesterday = datetime.now(timezone.utc) - timedelta(days=1)
+    if yesterday >= _month_start():  # this month, but outside the daily cycle
+        charge(logged_in, kept, "0.75", at=yesterday)
+    assert run_lava("keys", "revoke", "gone", "--yes").code == 0
+    start = _month_start().isoformat()
+    wallet = usage_json("--wallet", "--start", start)["totals"]
+    report = usage_json()
+    month = report["wallet_month"]
+    assert (month["cost"], month["requests"]) == (wallet["cost"], wallet["requests"])
+    assert Decimal(month["cost"]) >= Decimal("6.25") and "revoked" in month["covers"]
+    assert "own current cycle" in report["totals"]["covers"]
+    rows = [line.split("\t") for line in run_lava("usage").stdout.splitlines()]
+    wallet_row = next(r for r in rows if r[0] == "wallet")
+    assert wallet_row[3:] == [wallet["cost"], str(wallet["requests"]), month["start"]]
+    monkeypatch.setenv("NO_COLOR", "1")
+    out = run_lava("usage", tty=True).stdout
+    shown = f"${Decimal(wallet['cost']).quantize(Decimal('0.01')):,}"
+    assert f"Wallet this month: {shown} over {wallet['requests']} requests" in out
+    assert "revoked ones too" in out and "its own current cycle" in out
+
+
+@pytest.mark.slow
+def test_each_limit_shows_its_own_reset(logged_in):
+    """#12: the reset shown was the spend cycle's even beside a daily request limit."""
+    create("--name", "two", "--spend-limit", "5/monthly", "--request-limit", "100/daily")
+    now = datetime.now(timezone.utc)
+    daily, monthly = next_reset("daily", now), next_reset("monthly", now)
+    assert daily is not None and monthly is not None
+    iso = {c: t.strftime("%Y-%m-%dT%H:%M:%SZ") for c, t in (("d", daily), ("m", monthly))}
+    detail = dict(line.split("\t", 1) for line in run_lava("usage", "two").stdout.splitlines())
+    assert detail["spend resets"] == iso["m"] and detail["requests reset"] == iso["d"]
+    row = run_lava("usage").stdout.splitlines()[0].split("\t")
+    assert row[10] == iso["m"] and row[13:] == ["daily", iso["d"]]
+    shown = usage_json("two")
+    assert (shown["spend_resets_at"], shown["requests_reset_at"]) == (iso["m"], iso["d"])
+    out = _on_terminal(logged_in, "two")
+    assert "spend resets" in out and "requests reset" in out
+    table = _on_terminal(logged_in)
+    assert "spend " in table and "requests " in table and "in 1" in table
+
+
+def test_pace_says_its_unit_when_piped(logged_in):
+    """#12: piped, the pace was a bare number."""
+    key = create("--name", "paced", "--spend-limit", "100/monthly")
+    charge(logged_in, key, "0.25", n=4)
+    piped = dict(line.split("\t", 1) for line in run_lava("usage", "paced").stdout.splitlines())
+    number, unit = piped["pace"].split(" ")
+    assert unit == "USD/h" and Decimal(number) > 0
+
+
+def test_start_alone_is_judged_on_its_own(logged_in):
+    """#12: `--start` alone complained about `--end`, which nobody had given."""
+    tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
+    result = run_lava("usage", "--start", tomorrow)
+    assert result.code == 2
+    assert f"--start: {tomorrow} is in the future" in result.stderr
+    assert "--end" not in result.stderr.split("hint:")[0]
+    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).date().isoformat()
+    report = usage_json("--start", yesterday)  # runs to now
+    assert report["days"][0]["date"] == yesterday
 
 
 # --- the pure parts ------------------------------------------------------------------------------

@@ -198,7 +198,8 @@ def test_a_minted_key_is_printed_when_the_rest_of_the_answer_is_unreadable(
         LAVA_BASE_URL=server.base_url,
         LAVA_CONFIG_DIR=str(tmp_path / "config"),
     )
-    ran = lava(env, "keys", "create", "--name", "x")
+    # --allow-duplicate-name: this stand-in answers a list of names with the key too.
+    ran = lava(env, "keys", "create", "--name", "x", "--allow-duplicate-name")
     assert ran.stdout == raw + "\n", ran.output
     assert ran.code == 1
     assert ran.stderr.count("\n") == 2, ran.stderr
@@ -326,7 +327,9 @@ def test_a_key_with_a_newline_is_never_written_to_github_env(stand_in, tmp_path)
         LAVA_CONFIG_DIR=str(tmp_path / "config"),
         GITHUB_ENV=str(github_env),
     )
-    ran = lava(env, "keys", "create", "--name", "ci", "--format", "github")
+    ran = lava(
+        env, "keys", "create", "--name", "ci", "--format", "github", "--allow-duplicate-name"
+    )
     assert ran.code == 1, ran.output
     assert github_env.read_text() == ""
     assert "::add-mask::" not in ran.stdout
@@ -357,8 +360,8 @@ def _valueless(method: str, path: str) -> bytes:
 @pytest.mark.parametrize(
     "args",
     [
-        ("keys", "create", "--name", "n"),
-        ("keys", "create", "--name", "n", "--save", "--format", "env"),
+        ("keys", "create", "--name", "n", "--allow-duplicate-name"),  # its list has an "n"
+        ("keys", "create", "--name", "n", "--allow-duplicate-name", "--save", "--format", "env"),
         ("keys", "rotate", "sk_standin1234"),
         ("run", "--", sys.executable, "-c", "import sys; sys.exit(9)"),
         ("env", "openai-sdk", "--create"),

@@ -18,6 +18,7 @@ import time
 import webbrowser
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
@@ -398,3 +399,38 @@ def test_emulator_exchange_answers_the_contract(auth_emu):
     body = httpx.post(exchange, json={"code": params_of(location)["code"]}).json()
     assert set(body) == {"secret_key", "secret_key_id", "wallet_id", "merchant_id", "account_id"}
     assert body["secret_key"] == SECRET
+
+
+def test_logout_deletes_the_secret_key_web_login_minted(emulator, memory_keyring):
+    """The session emulator's flow mints a secret named "lava login --web"; its id is kept
+    with the profile, and `lava logout` deletes it on the server (best effort)."""
+    login = start(emulator)
+    httpx.get(decide(emulator, login.url()))
+    assert login.result().code == 0
+    secret = memory_keyring.entries[("lava-cli", "profile:default")]
+    listed = json.loads(
+        run_lava("--base-url", emulator.base_url, "secret-keys", "list", "--json").stdout
+    )
+    minted = next(k for k in listed if k["name"] == "lava login --web")
+    config = json.loads((Path(os.environ["LAVA_CONFIG_DIR"]) / "config.json").read_text())
+    assert config["profiles"]["default"]["secret_key_id"] == minted["secret_key_id"]
+    out = run_lava("--base-url", emulator.base_url, "logout")
+    assert out.code == 0, out.output
+    assert f"Deleted the secret key {minted['secret_key_id']}" in out.stderr
+    assert memory_keyring.entries == {}
+    answer = httpx.get(
+        emulator.base_url + "/spend_keys", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert answer.status_code == 401  # gone on the server, not only here
+
+
+def test_logout_of_a_pasted_secret_deletes_nothing_on_the_server(emulator, memory_keyring):
+    login = run_lava("--base-url", emulator.base_url, "login", "--with-token",
+                     input=emulator.secrets[0])  # fmt: skip
+    assert login.code == 0, login.output
+    assert run_lava("--base-url", emulator.base_url, "logout").code == 0
+    answer = httpx.get(
+        emulator.base_url + "/spend_keys",
+        headers={"Authorization": f"Bearer {emulator.secrets[0]}"},
+    )
+    assert answer.status_code == 200

@@ -40,22 +40,59 @@ def test_request_log_pages_and_matches_request_ids(emu: Emu) -> None:
         cursor = page["next_cursor"]
     assert [r["request_id"] for r in seen] == ids[::-1]  # newest first
     newest = seen[0]
+    # Every field of the SDK's RestRequest, and the emulator's own spend_key_id.
+    # claude-haiku-4-5: 1 in at $1/1M = 0.000001, 3 out at $5/1M = 0.000015.
     assert newest == {
         "request_id": ids[-1],
-        "status": "success",
+        "status": "completed",
+        "customer_id": None,
+        "meter_id": None,
         "provider": "anthropic",
+        "provider_key_type": "managed",
         "model": "claude-haiku-4-5",
         "endpoint": "/v1/messages",
+        "response_id": response.parse().id,
         "model_usage": {
             "input_tokens": 1,
             "output_tokens": 3,
             "total_tokens": 4,
+            "input_characters": 0,
+            "output_characters": 0,
+            "total_characters": 0,
+            "input_seconds": 0,
+            "output_seconds": 0,
+            "total_seconds": 0,
+            "input_cost": "0.000001",
+            "output_cost": "0.000015",
             "total_cost": "0.000016",
         },
         "cost": "0.000016",
+        "charge": {
+            "amount": "0.000016",
+            "rate_type": "fixed",
+            "breakdown": [
+                {
+                    "tier": {"start": 0, "rate": "1.00", "type": "tokens_1m"},
+                    "tokens": 1,
+                    "characters": 0,
+                    "seconds": 0,
+                    "cost": "0.000001",
+                },
+                {
+                    "tier": {"start": 0, "rate": "5.00", "type": "tokens_1m"},
+                    "tokens": 3,
+                    "characters": 0,
+                    "seconds": 0,
+                    "cost": "0.000015",
+                },
+            ],
+        },
+        "metadata": {},
+        "timestamp": "2025-01-15T12:00:06Z",
         "created_at": "2025-01-15T12:00:06Z",
         "spend_key_id": key_b,
     }
+    assert newest["response_id"].startswith("msg_")
     only_a = emu.http.get("/v1/requests", params={"spend_key_id": key_a, "limit": 100}).json()
     assert len(only_a["data"]) == 5
     spent_a = sum(Decimal(r["cost"]) for r in only_a["data"])  # type: ignore[misc]

@@ -184,7 +184,7 @@ def test_upstream_failure_is_passed_on_and_not_charged(
     assert info.value.status_code == 503
     assert info.value.response.headers["x-lava-request-id"].startswith("req_")
     assert emu.key(key_id)["current_spend"] == "0.00"
-    assert emu.http.get("/v1/requests").json()["data"][0]["status"] == "failed"
+    assert emu.http.get("/v1/requests").json()["data"][0]["status"] == "error"
 
 
 def test_unreachable_upstream_is_a_502() -> None:

@@ -129,6 +129,13 @@ COMMANDS: list[tuple[list[str], Any, dict[str, Any]]] = [
     (["keys", "rotate"], ref, {"--save": flag, "--quiet": flag, "--json": flag, "--format": st.sampled_from(["env", "json", "x"])}),
     (["keys", "revoke"], ref, {"--yes": flag, "--quiet": flag, "--json": flag}),
     (["keys", "check"], ref, {"--min-remaining": number, "--expires-within": duration, "--json": flag}),
+    (["keys", "apply"], None, {
+        "-f": st.sampled_from(["-", "-", "/nonexistent/keys.toml", "", "/"]), "--prune": flag,
+        "--yes": flag, "--dry-run": flag, "--check": flag, "--save": flag,
+        "--format": st.sampled_from(["env", "dotenv", "json", "github", "yaml"]),
+        "--var-prefix": st.one_of(st.sampled_from(["AI", "1X", "A-B"]), junk),
+    }),
+    (["keys", "export"], None, {"--json": flag}),
     (["prompt"], junk, {
         "--model": model, "--system": junk, "--max-tokens": number, "--temperature": number,
         "--key": ref, "--shape": shape, "--no-stream": flag, "--usage": flag, "--json": flag,
@@ -154,6 +161,8 @@ COMMANDS: list[tuple[list[str], Any, dict[str, Any]]] = [
     (["emulator", "serve", "--port"], st.sampled_from(["-1", "65536", "x", "\uff18\uff17\uff18\uff17"]), {}),
 ]  # fmt: skip
 
+# For `keys apply -f -`: a valid file, so some runs get to the plan and past it.
+KEY_FILE = '[keys.ci]\nspend_limit = "5/total"\n[keys.fuzz]\nmodels = ["gpt-4o-mini"]\n'
 GLOBAL: dict[str, Any] = {"--verbose": flag, "--profile": st.one_of(st.just("default"), junk)}
 CHILDREN = [["true"], ["false"], [sys.executable, "-c", "pass"]]
 
@@ -181,7 +190,9 @@ def invocations(draw: Any) -> tuple[list[str], str]:
             argv.append(value)
     if prefix == ["run"]:
         argv += ["--", *draw(st.sampled_from(CHILDREN))]
-    stdin = draw(st.sampled_from(["", "hello\n", "aks_test_" + "z" * 32 + "\n", "\x00\xff"]))
+    stdin = draw(
+        st.sampled_from(["", "hello\n", "aks_test_" + "z" * 32 + "\n", "\x00\xff", KEY_FILE])
+    )
     return argv, stdin
 
 

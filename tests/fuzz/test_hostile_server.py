@@ -316,7 +316,10 @@ def _writes(server: RawServer) -> int:
 
 
 @pytest.mark.parametrize("on_write", ["drop", "cut"])
-@pytest.mark.parametrize("argv", [["keys", "create", "--name", "ci"], ["keys", "rotate", "ci"]])
+# --allow-duplicate-name: the stand-in's list of keys has a "ci"; the create is what is tested.
+@pytest.mark.parametrize(
+    "argv", [["keys", "create", "--name", "ci", "--allow-duplicate-name"], ["keys", "rotate", "ci"]]
+)
 def test_create_and_rotate_are_never_retried_when_the_answer_is_lost(stand_in, argv, on_write):
     server = stand_in(on_write)
     result = run_lava(*argv)
@@ -327,7 +330,11 @@ def test_create_and_rotate_are_never_retried_when_the_answer_is_lost(stand_in, a
 
 
 @pytest.mark.parametrize(
-    "argv", [["keys", "create", "--name", "ci", "--save"], ["keys", "rotate", "ci", "--save"]]
+    "argv",
+    [
+        ["keys", "create", "--name", "ci", "--save", "--allow-duplicate-name"],
+        ["keys", "rotate", "ci", "--save"],
+    ],
 )
 def test_when_the_answer_arrived_but_the_save_failed_the_key_is_printed(
     stand_in, memory_keyring, argv

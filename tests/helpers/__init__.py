@@ -10,6 +10,7 @@ cannot break an unrelated one.
 - ``servers``   raw-socket stand-ins: a server that misbehaves on purpose, a proxy
 - ``clock``     the one fake clock (stopped, or real time plus an offset)
 - ``emulators`` the emulator as a child process (``lava emulator serve``)
+- ``ledger``    spend recorded straight in the emulator's ledger (``charge``)
 - ``gateway``   an in-thread emulator with a fake clock, plus SDK clients for the gateway
 - ``fuzz``      hypothesis settings for the fuzzers, and how figures are reported
 - ``real_api``  the opt-in settings for running against a real Lava endpoint

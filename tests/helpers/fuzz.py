@@ -15,7 +15,9 @@ from hypothesis import HealthCheck, settings
 
 SCALE = max(1, int(os.environ.get("LAVA_FUZZ_EXAMPLES", "1") or "1"))
 FIGURES_FILE = os.environ.get("LAVA_FIGURES_FILE")
-DOCUMENTED_EXIT_CODES = frozenset({0, 1, 2, 3, 4, 5, 6, 126, 127, 130})  # 126/127: lava run
+DOCUMENTED_EXIT_CODES = frozenset(
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 126, 127, 130}
+)  # 7: apply --check; 8: rotate --deliver; 126/127: run
 
 
 def fuzz_settings(examples: int) -> Any:

@@ -10,6 +10,9 @@ test uses its real httpx client against them over loopback.
 - `answering(answer)`: a handler from `answer(method, path) -> bytes`, for the simple
   "every request gets this response" case; `response(...)` builds those bytes.
 - `RecordingProxy`: counts the connections handed to a proxy and answers 502.
+- `Relay`: stands in front of the emulator, passes every request on and its answer
+  back, and keeps what was sent (to count a command's writes), or answers one request
+  itself (a failure injected at a precise point of a run).
 - the `raw_server` fixture in tests/conftest.py starts servers and closes them after.
 """
 
@@ -21,6 +24,8 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
 
 Handler = Callable[[socket.socket, bytes, int], None]
 
@@ -32,12 +37,15 @@ class RawServer:
 
     Each connection is served on its own thread, one request per connection (the
     responses say `Connection: close`). `requests` holds every request's head, in
-    arrival order; `peers` the client port of every connection accepted.
+    arrival order, and `bodies` each one's body; `peers` the client port of every
+    connection accepted.
     """
 
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
         self.requests: list[bytes] = []
+        self.bodies: list[bytes] = []
+        self._lock = threading.Lock()
         self.peers: list[int] = []
         self.sock = socket.create_server(("127.0.0.1", 0), backlog=16)
         self.port: int = self.sock.getsockname()[1]
@@ -79,8 +87,11 @@ class RawServer:
                     length = int(line.split(b":")[1])
             while len(body) < length:
                 body += conn.recv(65536)
-            self.requests.append(head)
-            self.handler(conn, head, len(self.requests))
+            with self._lock:
+                self.requests.append(head)
+                self.bodies.append(body)
+                n = len(self.requests)
+            self.handler(conn, head, n)
         except OSError:
             pass
         finally:
@@ -146,6 +157,63 @@ class RecordingProxy(RawServer):
 
     def connections(self) -> int:
         return self.accepted()
+
+
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+# (method, path, JSON body or None) -> a whole response to send instead, or None to relay.
+Intercept = Callable[[str, str, Any], bytes | None]
+
+
+class Relay(RawServer):
+    """A stand-in in front of a real server (the emulator): each request is passed on
+    and its answer passed back, byte for byte, over a fresh upstream connection.
+
+    `calls` keeps (method, path, JSON body) of every request in order, so a test counts
+    what a command sent (`writes()`: the ones that change something). `intercept`
+    may answer a request itself (a refusal, a 5xx, a hang) to inject one failure at a
+    precise point of a run; it sees the same (method, path, body). `lose(method, path)`
+    true passes a request on but hangs up instead of passing its answer back: the
+    server acted, the client never hears (a timeout or a reset after sending).
+    """
+
+    def __init__(
+        self,
+        upstream: str,
+        intercept: Intercept | None = None,
+        lose: Callable[[str, str], bool] | None = None,
+    ) -> None:
+        parts = urlsplit(upstream)
+        self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.intercept = intercept
+        self.lose = lose
+        self.calls: list[tuple[str, str, Any]] = []
+        super().__init__(self._relay)
+
+    def writes(self) -> list[tuple[str, str, Any]]:
+        return [call for call in self.calls if call[0] in WRITES]
+
+    def _relay(self, conn: socket.socket, head: bytes, n: int) -> None:
+        body = self.bodies[n - 1]
+        first, *headers = head.decode("latin-1").split("\r\n")
+        method, path = first.split(" ")[:2]
+        try:
+            sent = json.loads(body) if body else None
+        except ValueError:
+            sent = body
+        with self._lock:
+            self.calls.append((method, path, sent))
+        answer = self.intercept(method, path, sent) if self.intercept else None
+        if answer is not None:
+            conn.sendall(answer)
+            return
+        kept = [h for h in headers if not h.lower().startswith(("connection:", "keep-alive:"))]
+        request = "\r\n".join([first, *kept, "Connection: close", "", ""]).encode("latin-1")
+        lost = self.lose is not None and self.lose(method, path)
+        with socket.create_connection(self.upstream, timeout=30) as upstream:
+            upstream.sendall(request + body)
+            while chunk := upstream.recv(65536):
+                if not lost:
+                    conn.sendall(chunk)
 
 
 def closed_port() -> int:

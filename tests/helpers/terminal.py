@@ -67,9 +67,10 @@ def run_lava_process(
     timeout: float = 60.0,
     columns: int = COLUMNS,
 ) -> Ran:
-    """`python -m lava_cli ARGS`, stdin empty; stdout and stderr on ptys (`columns`
-    wide) or pipes."""
+    """`python -m lava_cli ARGS`, stdin empty; stdout and stderr on ptys or pipes,
+    `columns` wide (the ptys and $COLUMNS alike)."""
     command = [*LAVA, *args]
+    env = {**env, "COLUMNS": str(columns)}
     if not terminal:
         done = subprocess.run(
             command, env=dict(env), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout
@@ -79,8 +80,6 @@ def run_lava_process(
             done.stdout.decode("utf-8", "replace"),
             done.stderr.decode("utf-8", "replace"),
         )
-    if columns != COLUMNS:
-        env = {**env, "COLUMNS": str(columns)}
     (out_m, out_s), (err_m, err_s) = _pty(columns), _pty(columns)
     try:
         proc = subprocess.Popen(

@@ -57,6 +57,11 @@ def test_a_wallet_can_never_reach_another_wallets_keys(two_wallets, capsys):
     emulator, a, b, key = two_wallets
     key_id, raw = key["spend_key_id"], key["key"]
     before = a.get(f"/v1/spend_keys/{key_id}").json()
+    request_id = a.get("/v1/requests").json()["data"][0]["request_id"]
+    a_secrets = a.get("/v1/secret_keys").json()
+    secret_key_id = a_secrets["data"][0]["secret_key_id"]
+    a_cards = [m["payment_method_id"] for m in a.get("/v1/payment_methods").json()["data"]]
+    a_balance = a.get("/v1/wallet").json()["balance"]
     checked: dict[tuple[str, str], int] = {}
     chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
     anthropic = {"model": "claude-haiku-4-5", "max_tokens": 5, "messages": chat["messages"]}
@@ -65,6 +70,8 @@ def test_a_wallet_can_never_reach_another_wallets_keys(two_wallets, capsys):
         url = path.replace("{key_id}", key_id)
         if path in public or path.startswith("/auth/") or path == "/v1/auth/callback":
             continue  # no wallet behind these: nothing to isolate
+        if path.startswith("/wallet/confirm/"):
+            continue  # the payment id is the capability (a 3-D Secure link), not a secret
         if "{key_id}" in path:
             body = {"name": "stolen", "status": "paused"} if method == "PUT" else None
             answer = b.request(method, url, json=body)
@@ -76,6 +83,29 @@ def test_a_wallet_can_never_reach_another_wallets_keys(two_wallets, capsys):
         elif path.endswith("spend_keys") and method == "POST":
             answer = b.post(url, json={"name": "b-key"})
             assert answer.status_code == 201 and answer.json()["wallet_id"] != before["wallet_id"]
+        elif path == "/v1/requests/{request_id}":
+            answer = b.get(url.replace("{request_id}", request_id))
+            assert answer.status_code == 404 and request_id in answer.text
+        elif path == "/v1/secret_keys" and method == "GET":
+            answer = b.get(url, params={"limit": 100})
+            assert answer.status_code == 200 and secret_key_id not in answer.text
+        elif path == "/v1/secret_keys" and method == "POST":
+            answer = b.post(url, json={"name": "b-ci"})
+            assert (
+                answer.status_code == 201
+                and answer.json()["secret_key_id"] not in a.get(url, params={"limit": 100}).text
+            )
+        elif path == "/v1/secret_keys/{secret_key_id}":
+            answer = b.delete(url.replace("{secret_key_id}", secret_key_id))
+            assert answer.status_code == 404
+        elif path == "/v1/payment_methods":
+            answer = b.get(url)
+            b_cards = {m["payment_method_id"] for m in answer.json()["data"]}
+            assert answer.status_code == 200 and b_cards.isdisjoint(a_cards)
+        elif path == "/v1/wallet/fund":
+            for card in a_cards:  # A's cards, each one: none pays into or from B
+                answer = b.post(url, json={"payment_method_id": card, "amount": "25.00"})
+                assert answer.status_code == 404, answer.text
         elif path == "/v1/requests":
             answer = b.get(url, params={"spend_key_id": key_id, "limit": 100})
             assert answer.status_code == 200 and answer.json()["data"] == []
@@ -97,6 +127,8 @@ def test_a_wallet_can_never_reach_another_wallets_keys(two_wallets, capsys):
         checked[(method, path)] = answer.status_code
     after = a.get(f"/v1/spend_keys/{key_id}").json()
     assert after == before, "B's attempts changed A's key"
+    assert a.get("/v1/secret_keys").json() == a_secrets, "B's attempts changed A's secrets"
+    assert a.get("/v1/wallet").json()["balance"] == a_balance, "B moved A's money"
     models = _client(emulator, raw)
     assert models.get("/v1/models").status_code == 200  # A's raw key still works: not rotated
     models.close()
@@ -105,7 +137,7 @@ def test_a_wallet_can_never_reach_another_wallets_keys(two_wallets, capsys):
         f"isolation: {len(checked)} wallet-scoped operations tried with another wallet's "
         "secret, 0 reads, 0 changes, 0 spends",
     )
-    assert len(checked) >= 17
+    assert len(checked) >= 23
 
 
 def test_a_spend_key_is_refused_on_management_endpoints(two_wallets):
@@ -212,5 +244,6 @@ def test_serve_listens_on_loopback_by_default_and_says_nothing(tmp_path):
 
 def test_serve_warns_loudly_on_another_interface(tmp_path):
     line, err = _serve(tmp_path, "--host", "0.0.0.0")
-    assert "LAVA_BASE_URL=http://0.0.0.0:" in line
+    # The URL printed is one a client can call (0.0.0.0 is nobody's address).
+    assert "LAVA_BASE_URL=http://127.0.0.1:" in line
     assert "WARNING: listening on 0.0.0.0, which is not a loopback address" in err

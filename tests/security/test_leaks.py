@@ -6,7 +6,8 @@ HOME, the emulator's database and WAL) and the argv of the child `lava run` star
 A leak is any occurrence of the part of a canary that its preview hides (so the full
 value is caught too). The only intended places: the stdout of `keys create`, `keys
 rotate` and `env` (raw spend keys, shown once), `$GITHUB_ENV` for `--format github`,
-the child's environment for `lava run`, and the store the user chose for secrets
+the child's environment for `lava run`, the stdin of a `keys rotate --deliver`
+command, and the store the user chose for secrets
 (the keyring, or the 0600 file of `--insecure-storage`). Figure: 0 elsewhere.
 
 Also here: interrupted writes of the config and the insecure file.
@@ -19,6 +20,7 @@ import logging
 import os
 import re
 import secrets
+import shlex
 import signal
 import socket
 import stat
@@ -50,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CANARY_SECRET = "aks_test_CANARYsecret" + secrets.token_hex(12)
 CANARY_SPEND = "lava_sk_CANARYspend" + secrets.token_hex(16)
 MINTED: list[str] = []  # every raw key the canary emulator handed out
-INTENDED_STDOUT = (("keys", "create"), ("keys", "rotate"), ("env",))
+INTENDED_STDOUT = (("keys", "create"), ("keys", "rotate"), ("keys", "apply"), ("env",))
 CHILD = (
     "import json, sys\n"
     "cmdline = open('/proc/self/cmdline', 'rb').read().decode('utf-8', 'replace')\n"
@@ -164,9 +166,20 @@ def _child(sandbox: Path) -> list[str]:
     return [sys.executable, "-c", CHILD, str(sandbox / f"child-{secrets.token_hex(4)}.json")]
 
 
+def _deliver(sandbox: Path) -> str:
+    """A `keys rotate --deliver` command that keeps what its stdin brings (an intended place)."""
+    code = "import sys; open(sys.argv[1], 'w').write(sys.stdin.read())"
+    return shlex.join([sys.executable, "-c", code, str(sandbox / "delivered.txt")])
+
+
 def _emulator_runs(sandbox: Path) -> list[tuple[tuple[str, ...], str | None, dict[str, str]]]:
     """(argv, stdin, extra env) for every command and flag combination we know."""
     no_secret = {"LAVA_SECRET_KEY": ""}
+    declared = sandbox / "keys.toml"
+    declared.write_text('[keys.a1]\nspend_limit = "5/total"\n[keys.a2]\nshape = "anthropic"\n')
+    one_more = sandbox / "more.toml"
+    one_more.write_text(declared.read_text() + "[keys.a3]\n")
+    keys_file, more = str(declared), str(one_more)
     runs: list[tuple[tuple[str, ...], str | None, dict[str, str]]] = [
         (("login", "--with-token"), CANARY_SECRET + "\n", no_secret),
         (("auth", "status"), None, no_secret),
@@ -215,12 +228,24 @@ def _emulator_runs(sandbox: Path) -> list[tuple[tuple[str, ...], str | None, dic
         (("keys", "rotate", "ci", "--json"), None, {}),
         (("keys", "rotate", "q", "--quiet", "--save"), None, {}),
         (("keys", "rotate", "other", "--format", "env"), None, {}),
+        (("keys", "rotate", "ci", "--deliver", _deliver(sandbox)), None, {}),  # printed nowhere
+        (("keys", "rotate", "ci", "--deliver", "false", "--json"), None, {}),  # on stdout only
+        (("keys", "check", "ci", "--max-used", "80%", "--json"), None, {}),
+        (("usage", "--format", "csv"), None, {}),
+        (("usage", "ci", "--by", "day", "--format", "json"), None, {}),
         (("run", "--", *_child(sandbox)), None, {}),
         (("run", "--tool", "claude-code", "--", *_child(sandbox)), None, {}),
         (("run", "--keep", "--name", "kept", "--", *_child(sandbox)), None, {}),
         (("keys", "revoke", "kept", "--yes"), None, {}),
         (("keys", "revoke", "e1", "--yes", "--json"), None, {}),
         (("keys", "revoke", "ci", "--yes"), None, {}),
+        (("keys", "apply", "-f", keys_file, "--dry-run"), None, {}),
+        (("keys", "apply", "-f", keys_file, "--yes"), None, {}),
+        (("keys", "apply", "-f", keys_file, "--check"), None, {}),
+        (("keys", "export"), None, {}),
+        (("keys", "export", "--json"), None, {}),
+        (("keys", "apply", "-f", more, "--yes", "--format", "env"), None, {}),
+        (("keys", "apply", "-f", "-", "--yes", "--save"), "[keys.a4]\n", {}),
         (("prompt", "hi"), None, {"LAVA_SPEND_KEY": CANARY_SPEND}),  # unknown key: 401
         (("env", "openai-sdk"), None, {"LAVA_SPEND_KEY": CANARY_SPEND}),
         (("keys", "create", "--name", "x", "--spend-limit", CANARY_SPEND), None, {}),  # refused
@@ -264,7 +289,9 @@ def test_canaries_through_every_command_against_the_emulator(
         hunt.leak("child argv", count(" ".join(argv)), " ".join(argv))
     hunt.leak("log records", count(caplog.text), caplog.text[:300])
     secrets_file = sandbox / "config" / "secrets.json"
-    allowed = {sandbox / "github_env", secrets_file, *children}
+    delivered = sandbox / "delivered.txt"
+    assert count(delivered.read_text()) == 1, "rotate --deliver handed the command its key"
+    allowed = {sandbox / "github_env", secrets_file, delivered, *children}
     scanned = hunt.files(sandbox, allowed)
     # The insecure file is where the user asked the secret to go: 0600, and nothing else.
     if secrets_file.exists():

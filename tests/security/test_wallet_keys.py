@@ -77,3 +77,40 @@ def test_scrub_hides_a_whole_key_that_happens_to_end_in_stars(prefix):
     scrubbed = scrub(f"got {raw}**** from the server")
     assert raw not in scrubbed
     assert prefix + "abcdefgh****" in scrubbed
+
+
+# --- accepted as a management credential, where aks_ is -------------------------------------
+
+
+def test_login_formats_accept_a_wallet_key():
+    from lava_cli.credentials import check_secret_format, looks_like_secret
+
+    assert check_secret_format(WALLET + "\n") == WALLET
+    assert looks_like_secret(WALLET) and not looks_like_secret("lava_wk_short")
+
+
+def test_a_wallet_key_says_no_mode_and_goes_to_the_live_host():
+    from lava_cli.config import LIVE_BASE_URL, default_base_url
+    from lava_cli.credentials import Secret
+
+    assert Secret(WALLET, "env", "LAVA_SECRET_KEY").mode == "unknown"
+    assert default_base_url(WALLET) == LIVE_BASE_URL
+
+
+def test_the_emulators_secrets_file_takes_a_wallet_key(tmp_path: Path):
+    from lava_cli.ops.emulator import read_secrets_file
+
+    listed = tmp_path / "secrets.txt"
+    listed.write_text(f"# comment\n{WALLET}\naks_test_{'a' * 32}\n")
+    assert read_secrets_file(listed) == [WALLET, "aks_test_" + "a" * 32]
+
+
+def test_lava_secret_key_may_be_a_wallet_key(logged_in, monkeypatch):
+    from tests.conftest import run_lava
+
+    alias = "lava_wk_" + logged_in.secrets[0].removeprefix("aks_test_")
+    monkeypatch.setenv("LAVA_SECRET_KEY", alias)
+    result = run_lava("keys", "list", "--json")
+    assert result.code == 0, result.output
+    status = run_lava("auth", "status", "--json")
+    assert '"mode": "unknown"' in status.stdout and alias not in status.stdout
