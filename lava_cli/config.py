@@ -189,17 +189,22 @@ def atomic_write(path: Path, text: str) -> None:
         ) from None
 
 
-def read_json_file(path: Path) -> dict[str, Any]:
+CONFIG_HOLDS = (
+    "it holds each profile's settings (base URL, where its secret is stored) and the "
+    "names and ids of saved keys, no secret values; deleting it forgets them: log in "
+    "again, and keys saved before are no longer offered by name"
+)
+
+
+def read_json_file(path: Path, holds: str = CONFIG_HOLDS) -> dict[str, Any]:
     """Read a JSON object file; a missing file is empty, a broken one a clear error.
 
     Every way the file can be wrong (unreadable, not UTF-8, not JSON, nested past the
-    parser's recursion limit, not an object) is bad input: exit 2 naming the file.
+    parser's recursion limit, not an object) is bad input: exit 2 naming the file, with
+    `holds`: what the file holds and what deleting it loses, so nobody deletes secrets
+    believing they were settings.
     """
-    fix = (
-        "fix or delete the file; it holds only non-secret settings"
-        if path.name == CONFIG_FILE
-        else "fix or delete the file (then log in again)"
-    )
+    fix = f"fix or delete the file; {holds}"
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -329,6 +334,12 @@ def check_base_url(url: str, source: str = "", *, secret: SecretArg = None) -> s
         raise UsageError(f"{where}invalid base URL {url!r}", hint=hint)
     if port is not None and not parts.netloc.rpartition(":")[2].isascii():
         raise UsageError(f"{where}invalid base URL {url!r}: the port is not 0-9", hint=hint)
+    if parts.path.strip("/") == "":
+        # Every endpoint would be a 404 ("no such endpoint"), read as a missing key.
+        raise UsageError(
+            f"{where}base URL {text!r} has no path: Lava's API is under /v1",
+            hint=f"add /v1: {text.rstrip('/')}/v1",
+        )
     if parts.scheme == "http":
         http_allowed(parts.hostname, secret, where)
     return text.rstrip("/")

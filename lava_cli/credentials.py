@@ -30,6 +30,11 @@ from lava_cli.errors import KeyringError, LavaError, NotAuthenticatedError, Usag
 
 SERVICE = "lava-cli"
 INSECURE_FILE = "secrets.json"
+STORE_HOLDS = (
+    "it holds the secret keys of profiles logged in with --insecure-storage and the spend "
+    "keys they saved with --save; deleting it loses them: `lava login --insecure-storage` "
+    "again, and `lava keys rotate KEY --save` for each saved key you still need"
+)
 KEYRING_TIMEOUT_S = 5.0
 
 SECRET_PREFIXES = ("aks_live_", "aks_test_")
@@ -340,7 +345,7 @@ def insecure_file() -> Path:
 
 
 def file_get(entry: str) -> str | None:
-    value = read_json_file(insecure_file()).get(entry)
+    value = read_json_file(insecure_file(), STORE_HOLDS).get(entry)
     return value if isinstance(value, str) else None
 
 
@@ -354,7 +359,7 @@ def file_set(entry: str, secret: str) -> None:
     ensure_dir(path.parent)
     check_private_dir(path.parent)
     with state_lock():
-        data = read_json_file(path)
+        data = read_json_file(path, STORE_HOLDS)
         data[entry] = secret
         atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
@@ -362,7 +367,7 @@ def file_set(entry: str, secret: str) -> None:
 def file_delete(entry: str) -> bool:
     path = insecure_file()
     with state_lock():
-        data = read_json_file(path)
+        data = read_json_file(path, STORE_HOLDS)
         if entry not in data:
             return False
         del data[entry]

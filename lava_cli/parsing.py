@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from lava_cli.contract import CYCLES
@@ -133,15 +133,13 @@ def dollars(text: str, flag: str) -> Decimal:
         raise UsageError(f"{flag}: {text!r} is not a number") from None
 
 
-def parse_amount(text: str, flag: str = "--spend-limit") -> Decimal:
+def parse_amount(text: str, flag: str = "--spend-limit", zero_hint: str | None = None) -> Decimal:
     """A positive dollar amount with at most two decimals, e.g. `25`, `0.50`, `$10.00`,
-    `1,000.50`."""
+    `1,000.50`. `zero_hint` is what to do instead of 0 (each command has its own way to
+    go without a limit, or none)."""
     amount = dollars(text, flag)
     if amount <= 0:
-        raise UsageError(
-            f"{flag}: the amount must be more than 0",
-            hint="to remove the limit use --no-spend-limit",
-        )
+        raise UsageError(f"{flag}: the amount must be more than 0", hint=zero_hint)
     if amount > MAX_AMOUNT:
         raise UsageError(f"{flag}: {text!r} is too large")
     return amount
@@ -165,12 +163,18 @@ def parse_fund_amount(text: str, flag: str = "AMOUNT") -> str:
     return f"{amount:.2f}"
 
 
-def parse_spend_limit(value: str, flag: str = "--spend-limit") -> dict[str, str]:
+NO_LIMIT_AT_CREATE = "for a key without a spend limit, leave out --spend-limit"
+
+
+def parse_spend_limit(
+    value: str, flag: str = "--spend-limit", zero_hint: str | None = None
+) -> dict[str, str]:
     """`AMOUNT/CYCLE` -> the API's `{"amount": "25.00", "cycle": "monthly"}`.
 
-    `flag` names the setting in messages: the option, a key file's field, or a variable."""
+    `flag` names the setting in messages: the option, a key file's field, or a variable;
+    `zero_hint` how that place goes without a limit, for `0/…`."""
     amount_text, cycle = _split(value, flag, "25/monthly")
-    amount = parse_amount(amount_text, flag)
+    amount = parse_amount(amount_text, flag, zero_hint)
     return {"amount": f"{amount:.2f}", "cycle": cycle}
 
 
@@ -242,7 +246,8 @@ def parse_duration(value: str, flag: str = "--expires-in") -> timedelta:
 
 
 def parse_datetime(value: str, flag: str = "--expires-at") -> datetime:
-    """ISO 8601; a date alone means 00:00 UTC, a time without offset means UTC."""
+    """ISO 8601; a date alone means its 00:00 UTC (a start: `--start`; for an end see
+    `parse_end`), a time without offset means UTC."""
     ascii_digits(value, flag)
     try:
         return _read_iso(value)
@@ -253,6 +258,33 @@ def parse_datetime(value: str, flag: str = "--expires-at") -> datetime:
         ) from None
     except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
         raise UsageError(f"{flag}: {value!r} is out of range") from None
+
+
+def parse_end(value: str, flag: str = "--expires-at") -> datetime:
+    """When something stops: a time as given, or a date alone, which names that whole
+    day in UTC (so it ends at the next day's 00:00).
+
+    One reading for every flag that ends something: `--expires-at 2026-12-31` keeps a
+    key working through the 31st, as `usage --end 2026-12-31` counts the 31st, and as
+    people read "valid until 31 December". Start-of-day would make the date the first
+    moment the key no longer works, a day earlier than anyone writing it meant.
+    """
+    moment = parse_datetime(value, flag)
+    if _is_date(value):
+        try:
+            moment += timedelta(days=1)
+        except OverflowError:  # 9999-12-31: the day has no end a datetime can hold
+            raise UsageError(f"{flag}: {value!r} is out of range") from None
+    return moment
+
+
+def _is_date(text: str) -> bool:
+    """A date alone (`2026-12-31`), not a time."""
+    try:
+        date.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return True
 
 
 def _read_iso(text: str) -> datetime:
@@ -297,7 +329,7 @@ def expiry(expires_at: str | None, expires_in: str | None, now: datetime) -> str
     if expires_in:
         return iso_utc(now + parse_duration(expires_in))
     if expires_at:
-        moment = parse_datetime(expires_at)
+        moment = parse_end(expires_at, "--expires-at")
         if moment <= now:
             raise UsageError(
                 f"--expires-at: {iso_utc(moment)} is in the past",

@@ -5,7 +5,7 @@ run on the same machine (robust to slow or loaded hosts):
 
     lava --version               <= 3x
     lava --help                  <= 8x
-    one TAB completion           <= 6x
+    one TAB completion           <= 6x   (a command name, or a value read from the config)
     lava keys list --json        <= 10x   (against a running emulator, LAVA_SECRET_KEY set)
 
 and `lava keys list --json` against the floor every API command pays whatever lava does,
@@ -33,13 +33,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = ROOT / ".bench-venv"
 README = ROOT / "README.md"
-BUDGETS = {"version": 3.0, "help": 8.0, "complete": 6.0, "list_json": 10.0}
+BUDGETS = {"version": 3.0, "help": 8.0, "complete": 6.0, "complete_value": 6.0, "list_json": 10.0}
 FLOOR = "import typer, httpx"  # what any API command must load, lava aside
 FLOOR_BUDGET = 1.15  # `keys list --json` over the floor: lava's own imports, request, output
 LABELS = {
     "version": "`lava --version`",
     "help": "`lava --help`",
     "complete": "one TAB completion (`lava keys cr<TAB>`)",
+    "complete_value": "one TAB on a value read from the config (`lava keys show <TAB>`)",
     "list_json": "`lava keys list --json` (emulator, `LAVA_SECRET_KEY`)",
 }
 
@@ -96,6 +97,18 @@ def paired(
     return statistics.median(ratios)
 
 
+def saved_key_config() -> dict[str, str]:
+    """LAVA_CONFIG_DIR pointing at a config with ten saved keys (what TAB on KEY reads)."""
+    import json
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="lava-bench-"))
+    keys = {f"sk_{i:024d}": {"name": f"key-{i}", "request_shape": "openai"} for i in range(10)}
+    config = {"profiles": {"default": {"saved_keys": keys}}}
+    (root / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return {"LAVA_CONFIG_DIR": str(root)}
+
+
 def measure(runs: int) -> dict[str, float]:
     sys.path.insert(0, str(ROOT))
     from lava_cli.emulator.server import start_in_thread
@@ -121,10 +134,18 @@ def measure(runs: int) -> dict[str, float]:
             "COMP_WORDS": "lava keys cr",
             "COMP_CWORD": "2",
         }
+        value_env = {
+            **base_env,
+            **saved_key_config(),
+            "_LAVA_COMPLETE": "complete_bash",
+            "COMP_WORDS": "lava keys show ",
+            "COMP_CWORD": "3",
+        }
         absolute = {
             "version": timed([lava, "--version"], base_env, runs),
             "help": timed([lava, "--help"], base_env, runs),
             "complete": timed([lava], complete_env, runs),
+            "complete_value": timed([lava], value_env, runs),
             "list_json": timed([lava, "keys", "list", "--json"], env_list, runs),
             # Not a lava command: what importing the libraries an API call needs costs
             # by itself, so the table shows how much of the budget is ours.

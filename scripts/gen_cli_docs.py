@@ -27,7 +27,7 @@ def help_text(args: list[str]) -> str:
 def render() -> str:
     from lava_cli.cli.root import COMMANDS, load_command
 
-    os.environ["COLUMNS"] = "100"  # stable wrapping, whatever the terminal
+    os.environ["COLUMNS"] = "80"  # stable wrapping, whatever the terminal: a default one
     parts = [
         "# `lava` command reference",
         "",

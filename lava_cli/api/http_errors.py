@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from lava_cli.credentials import scrub
@@ -61,6 +62,36 @@ def parse_retry_after(value: str | None) -> float | None:
     if math.isnan(seconds) or seconds < 0:  # NaN or past
         return 0.0
     return min(seconds, 10**7)
+
+
+def retry_hint(seconds: float, now: datetime | None = None) -> str:
+    """When to retry, as people plan: `retry in 42 s`, or past a minute the local
+    clock time, `retry after 00:00 CET (in 20 h 7 min)` (with the day when it is not
+    today). "retry after 84581 s" makes everyone do the sum."""
+    if seconds < 60:
+        return f"retry in {math.ceil(seconds)} s"
+    from datetime import timedelta
+
+    local_now = (now or datetime.now(timezone.utc)).astimezone()
+    try:
+        when = local_now + timedelta(seconds=math.ceil(seconds))
+        if when.second or when.microsecond:  # "after", so the next whole minute
+            when += timedelta(seconds=60 - when.second, microseconds=-when.microsecond)
+    except OverflowError:  # a Retry-After past the year 9999
+        return f"retry in {_duration(seconds)}"
+    day = "" if when.date() == local_now.date() else f"{when:%a %d %b} "
+    zone = f" {when.tzname()}" if when.tzname() else ""
+    return f"retry after {day}{when:%H:%M}{zone} (in {_duration(seconds)})"
+
+
+def _duration(seconds: float) -> str:
+    """`20 h 7 min`, `3 min`, `2 d 4 h`: the two largest units."""
+    minutes = math.ceil(seconds / 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    parts = [(days, "d"), (hours, "h"), (mins, "min")]
+    shown = [f"{n} {unit}" for n, unit in parts if n][:2]
+    return " ".join(shown) or "1 min"
 
 
 def _hint_for(status: int, code: str | None, gateway: bool) -> str | None:
@@ -136,7 +167,7 @@ def error_for_response(response: httpx.Response, *, gateway: bool = False) -> Ap
             message += " (the body was not JSON: is --base-url pointing at the Lava API?)"
     hint = _hint_for(status, code, gateway)
     if status == 429 and retry_after is not None:
-        hint = f"retry after {retry_after:.0f} s"
+        hint = retry_hint(retry_after)
     kwargs: dict[str, Any] = {"status": status, "code": code, "retry_after": retry_after}
     cls: type[ApiError]
     if status == 401:

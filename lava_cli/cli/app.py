@@ -147,6 +147,10 @@ def click_or_crash(exc: Exception, stderr: TextIO) -> int:
     if isinstance(exc, Abort):
         stderr.write("\ninterrupted\n")
         return ExitCode.INTERRUPTED
+    if isinstance(exc, click_exc.NoArgsIsHelpError) and exc.ctx is not None:
+        # `lava`, `lava keys`: asking what there is, not a mistake (gh does the same).
+        sys.stdout.write(exc.ctx.get_help() + "\n")
+        return ExitCode.OK
     if isinstance(exc, click_exc.UsageError):
         ctx = exc.ctx
         where = f"{ctx.command_path} --help" if ctx is not None else "lava --help"

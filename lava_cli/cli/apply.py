@@ -64,7 +64,7 @@ def apply(
     """
     if save and format_ is not None:
         raise UsageError("use --save or --format, not both", hint="--save keeps the keys here")
-    check_format(format_, "LAVA_SPEND_KEY")
+    check_format(format_, None)  # no --var here: --var-prefix is checked below
     if not var_prefix.isidentifier() or not var_prefix.isascii():
         raise UsageError(f"--var-prefix: {var_prefix!r} is not a valid variable name")
     how = HandOff(save=save, fmt=format_, var=var_prefix)

@@ -11,9 +11,9 @@ if TYPE_CHECKING:
     from lava_cli.context import AppContext
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the API object(s) as JSON.")]
-QuietOpt = Annotated[
-    bool, typer.Option("--quiet", "-q", help="Print only the id (or the new key).")
-]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the id.")]
+# For the commands that make a key (create, rotate): -q prints the key, for `$(…)`.
+QuietKeyOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the new key.")]
 
 
 def command_group(summary: str) -> typer.Typer:

@@ -75,12 +75,15 @@ def serve(
 
     The secret in LAVA_SECRET_KEY is the first wallet's; --secrets-file adds one wallet
     per line. With neither, the first start on a database generates a test secret and
-    keeps it beside the database in <db>.secret (mode 0600); every start prints it
+    keeps it beside the database in FILE.secret (mode 0600); every start prints it
     and reuses that wallet, so keys made earlier stay reachable (delete the file for a
     new wallet). Example: lava emulator serve --port 8787
     """
+    from lava_cli.errors import UsageError
     from lava_cli.ops import emulator
 
+    if fault_seed is not None and not fault:
+        raise UsageError("--fault-seed seeds --fault's rates, and no --fault was given")
     opts = emulator.ServeOptions(
         host=host,
         port=port,

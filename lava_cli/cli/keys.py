@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from lava_cli.cli import apply as keys_as_code
-from lava_cli.cli.common import JsonOpt, QuietOpt, app_of, command_group
+from lava_cli.cli.common import JsonOpt, QuietKeyOpt, QuietOpt, app_of, command_group
 from lava_cli.ops import keys as ops
 from lava_cli.ops.handoff import HandOff, check_format
 from lava_cli.ops.vetting import Vetting
@@ -42,7 +42,12 @@ AllowUnknownOpt = Annotated[
     ),
 ]
 SaveOpt = Annotated[
-    bool, typer.Option("--save", help="Keep the new raw key in the OS keyring (per key id).")
+    bool,
+    typer.Option(
+        "--save",
+        help="Save the new key in the profile's store: the OS keyring, or the 0600 secrets "
+        "file of a profile logged in with --insecure-storage.",
+    ),
 ]
 FormatOpt = Annotated[
     str | None,
@@ -52,7 +57,12 @@ FormatOpt = Annotated[
         "(::add-mask:: + $GITHUB_ENV).",
     ),
 ]
-VarOpt = Annotated[str, typer.Option("--var", help="Variable name for --format env|dotenv|github.")]
+VarOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--var", help="Variable name for --format env|dotenv|github (default LAVA_SPEND_KEY)."
+    ),
+]
 ShapeOpt = Annotated[
     str | None,
     typer.Option(
@@ -66,21 +76,32 @@ ProviderOpt = Annotated[
     list[str] | None, typer.Option("--provider", help="Allow this provider (repeatable).")
 ]
 SpendOpt = Annotated[
-    str | None, typer.Option("--spend-limit", help="AMOUNT/CYCLE, e.g. 25/monthly.")
+    str | None,
+    typer.Option(
+        "--spend-limit", help="Dollars per cycle (daily, weekly, monthly, total), e.g. 25/monthly."
+    ),
 ]
 RequestOpt = Annotated[
-    str | None, typer.Option("--request-limit", help="COUNT/CYCLE, e.g. 1000/daily.")
+    str | None, typer.Option("--request-limit", help="Requests per cycle, e.g. 1000/daily.")
 ]
-RateOpt = Annotated[str | None, typer.Option("--rate-limit", help="RPM or RPM/BURST, e.g. 60/10.")]
+RateOpt = Annotated[
+    str | None,
+    typer.Option("--rate-limit", help="Requests per minute, with an optional burst: 60 or 60/10."),
+]
 ExpiresAtOpt = Annotated[
-    str | None, typer.Option("--expires-at", help="ISO 8601 time (UTC when no offset).")
+    str | None,
+    typer.Option(
+        "--expires-at",
+        help="A date: the key works through that whole day (UTC), e.g. 2026-12-31; "
+        "or a time: ISO 8601, UTC when no offset.",
+    ),
 ]
 ExpiresInOpt = Annotated[str | None, typer.Option("--expires-in", help="Duration: 30m, 2h, 7d.")]
 
 
-def _hand_off(save: bool, quiet: bool, json_: bool, fmt: str | None, var: str) -> HandOff:
+def _hand_off(save: bool, quiet: bool, json_: bool, fmt: str | None, var: str | None) -> HandOff:
     check_format(fmt, var)
-    return HandOff(save=save, quiet=quiet, json_=json_, fmt=fmt, var=var)
+    return HandOff(save=save, quiet=quiet, json_=json_, fmt=fmt, var=var or "LAVA_SPEND_KEY")
 
 
 @app.command()
@@ -99,10 +120,10 @@ def create(
     allow_duplicate_name: AllowDuplicateOpt = False,
     allow_unknown_model: AllowUnknownOpt = False,
     save: SaveOpt = False,
-    quiet: QuietOpt = False,
+    quiet: QuietKeyOpt = False,
     json_: JsonOpt = False,
     format_: FormatOpt = None,
-    var: VarOpt = "LAVA_SPEND_KEY",
+    var: VarOpt = None,
 ) -> None:
     """Create a spend key and show its raw value once.
 
@@ -242,10 +263,10 @@ def rotate(
     ctx: typer.Context,
     key: KeyArg,
     save: SaveOpt = False,
-    quiet: QuietOpt = False,
+    quiet: QuietKeyOpt = False,
     json_: JsonOpt = False,
     format_: FormatOpt = None,
-    var: VarOpt = "LAVA_SPEND_KEY",
+    var: VarOpt = None,
     deliver: Annotated[
         list[str] | None,
         typer.Option(

@@ -13,7 +13,12 @@ from lava_cli.errors import UsageError
 
 def prompt(
     ctx: typer.Context,
-    text: Annotated[str | None, typer.Argument(help="The prompt (stdin is appended).")] = None,
+    text: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="PROMPT", help="The prompt; piped stdin is added after it as context."
+        ),
+    ] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Model id.")] = None,
     system: Annotated[str | None, typer.Option("--system", "-s", help="System prompt.")] = None,
     max_tokens: Annotated[
@@ -40,9 +45,19 @@ def prompt(
     usage: Annotated[
         bool, typer.Option("--usage", help="Print tokens and cost on stderr even when piped.")
     ] = False,
+    no_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--no-stdin", help="Do not read stdin (in a `while read` loop, stdin is the loop's)."
+        ),
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Send a prompt through Lava with a spend key and stream the reply.
+
+    stdin is read when it is a pipe or a file, and added after PROMPT. In a loop that
+    reads a file (`while read f; do lava prompt "… $f"; done < list`), stdin is that
+    file: the first prompt would take the rest of it, so pass --no-stdin there.
 
     Example: git diff | lava prompt "review this" --model claude-sonnet-4-5
     """
@@ -51,7 +66,22 @@ def prompt(
     # Before any request: choosing a key may create one.
     if model is not None and not model.strip():
         raise UsageError("--model cannot be empty", hint="leave it out for the key's default model")
+    if usage and json_:
+        raise UsageError(
+            "--usage and --json do not go together",
+            hint="the JSON has the tokens and cost (`usage`, `cost`); leave out --usage",
+        )
     opts = ops_prompt.PromptOptions(
-        text, model, system, max_tokens, temperature, key, shape, not no_stream, json_, usage
+        text,
+        model,
+        system,
+        max_tokens,
+        temperature,
+        key,
+        shape,
+        not no_stream,
+        json_,
+        usage,
+        read_stdin=not no_stdin,
     )
     ops_prompt.run(app_of(ctx), opts)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 HELP = """Manage Lava spend keys (lava_sk_…) from a terminal, scripts and CI.
 
 Log in once with your secret key, then create, limit, rotate and revoke keys.
+-p/--profile, --base-url and -v/--verbose go before or after the command.
 Exit codes: 0 ok, 1 API error, 2 bad usage, 3 not authenticated, 4 not found,
 5 refused by policy, 6 network or server unavailable, 7 drift (keys apply --check),
 8 rotated but not delivered (keys rotate --deliver), 9 payment waits for the bank
@@ -74,32 +75,65 @@ def load_command(name: str, spec: Spec) -> Any:
     """Import a command's module and turn it into a click command named `name`."""
     import importlib
 
+    from lava_cli.cli.conventions import single_command
+
     target = getattr(importlib.import_module(spec.module), spec.attr)
-    if spec.group:
-        command = lazy_subgroup(name, target)
-    else:
-        single = typer.Typer(rich_markup_mode=None, add_completion=False)
-        single.command(name, context_settings=spec.context)(target)
-        command = typer.main.get_command(single)
+    command = (
+        lazy_subgroup(name, target) if spec.group else single_command(name, target, spec.context)
+    )
     command.name = name
     return command
 
 
+# Verbs people bring from gh, stripe, docker and the shell, and lava's word for each.
+HABITS = {
+    "delete": "revoke", "rm": "revoke", "remove": "revoke",
+    "ls": "list",
+    "new": "create", "add": "create",
+    "get": "show", "view": "show",
+    "edit": "update",
+    "roll": "rotate",
+    "unpause": "resume",
+    "whoami": "auth status", "status": "auth status",
+}  # fmt: skip
+
+
 class SuggestingGroup(TyperGroup):
-    """Typer suggests from commands already built; lazy groups build few, so ask them."""
+    """A group that suggests what was meant: lava's word for a habitual verb (`rm` ->
+    `revoke`), a `keys` command typed without `keys`, or the closest name. Typer
+    suggests only from commands already built, which lazy groups leave out."""
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         try:
             return super().resolve_command(ctx, args)
         except Exception as exc:
-            from difflib import get_close_matches
-
             message = getattr(exc, "message", None)
             if args and isinstance(message, str) and "Did you mean" not in message:
-                matches = get_close_matches(args[0], self.list_commands(ctx))
-                if matches:
-                    exc.message = f"{message.rstrip('.')}. Did you mean {matches[0]!r}?"  # type: ignore[attr-defined]
+                meant = self.suggest(ctx, args[0])
+                if meant:
+                    exc.message = f"{message.rstrip('.')}. Did you mean {meant!r}?"  # type: ignore[attr-defined]
             raise
+
+    def suggest(self, ctx: Any, word: str) -> str | None:
+        from difflib import get_close_matches
+
+        names = self.list_commands(ctx)
+        habit = HABITS.get(word.lower())
+        if habit is not None and habit.split()[0] in names:
+            return habit
+        matches = get_close_matches(word, names)
+        return matches[0] if matches else None
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """A group given options but no command (`lava -p work`) shows its help, as a
+        group given nothing does (unless the group is a command itself: `lava wallet`)."""
+        rest = super().parse_args(ctx, args)
+        bare = not getattr(ctx, "_protected_args", None) and not rest
+        if bare and not ctx.resilient_parsing and not self.invoke_without_command:
+            from typer._click.exceptions import NoArgsIsHelpError
+
+            raise NoArgsIsHelpError(ctx)
+        return rest
 
 
 class LazyGroup(SuggestingGroup):
@@ -113,11 +147,24 @@ class LazyGroup(SuggestingGroup):
             self.commands[cmd_name] = load_command(cmd_name, COMMANDS[cmd_name])
         return self.commands.get(cmd_name)
 
+    def suggest(self, ctx: Any, word: str) -> str | None:
+        """Also `lava rm` -> `keys revoke`, `lava list` -> `keys list`."""
+        keys = self.get_command(ctx, "keys")
+        meant = keys.suggest(ctx, word) if word.lower() in HABITS else None
+        if meant is None and word in keys.list_commands(ctx):
+            meant = word
+        if meant is not None and meant in keys.list_commands(ctx):
+            return f"keys {meant}"
+        return super().suggest(ctx, word)
+
     def format_commands(self, ctx: Any, formatter: Any) -> None:
-        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
-        rows = [(name, _shorten(spec.summary, limit)) for name, spec in COMMANDS.items()]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
+        summaries = {name: spec.summary for name, spec in COMMANDS.items()}
+        write_commands(summaries, formatter)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        """Command names with their whole summary, without importing every command."""
+        summaries = {name: spec.summary for name, spec in COMMANDS.items()}
+        return complete_commands(summaries, incomplete) + option_items(self, ctx, incomplete)
 
 
 class LazySubGroup(SuggestingGroup):
@@ -134,16 +181,53 @@ class LazySubGroup(SuggestingGroup):
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands and cmd_name in self.infos:
+            from lava_cli.cli.conventions import command_info_with_class
+
             self.commands[cmd_name] = typer.main.get_command_from_info(
-                self.infos[cmd_name], pretty_exceptions_short=True, rich_markup_mode=None
+                command_info_with_class(self.infos[cmd_name]),
+                pretty_exceptions_short=True,
+                rich_markup_mode=None,
             )
         return self.commands.get(cmd_name)
 
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        from lava_cli.cli.conventions import format_options
+
+        format_options(self, ctx, formatter)
+        self.format_commands(ctx, formatter)
+
     def format_commands(self, ctx: Any, formatter: Any) -> None:
-        limit = formatter.width - 6 - max(len(name) for name in self.infos)
-        rows = [(name, _shorten(_summary(info), limit)) for name, info in self.infos.items()]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
+        write_commands({name: _summary(info) for name, info in self.infos.items()}, formatter)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        """Command names with their whole summary, without building every command."""
+        summaries = {name: _summary(info) for name, info in self.infos.items()}
+        return complete_commands(summaries, incomplete) + option_items(self, ctx, incomplete)
+
+
+def write_commands(summaries: dict[str, str], formatter: Any) -> None:
+    """The Commands section: one line per command, its summary shortened only when the
+    terminal is too narrow for it (help uses the terminal's whole width)."""
+    limit = formatter.width - 6 - max(len(name) for name in summaries)
+    rows = [(name, _shorten(summary, limit)) for name, summary in summaries.items()]
+    with formatter.section("Commands"):
+        formatter.write_dl(rows)
+
+
+def option_items(group: TyperGroup, ctx: Any, incomplete: str) -> list[Any]:
+    """The group's option names for TAB (click's part of TyperGroup.shell_complete)."""
+    return list(super(TyperGroup, group).shell_complete(ctx, incomplete))
+
+
+def complete_commands(summaries: dict[str, str], incomplete: str) -> list[Any]:
+    """TAB's command items; TyperGroup's own would cut each summary at 45 characters."""
+    from typer._click.shell_completion import CompletionItem
+
+    return [
+        CompletionItem(name, help=summary)
+        for name, summary in summaries.items()
+        if name.startswith(incomplete)
+    ]
 
 
 def _summary(info: Any) -> str:
@@ -171,6 +255,9 @@ def lazy_subgroup(name: str, app: typer.Typer) -> Any:
         shell.callback()(_no_op)
     group = typer.main.get_command(shell)
     assert isinstance(group, LazySubGroup)
+    from lava_cli.cli.conventions import add_global_options
+
+    add_global_options(group)
     group.infos = {
         info.name or typer.main.get_command_name(getattr(info.callback, "__name__", "")): info
         for info in app.registered_commands
@@ -195,7 +282,8 @@ def build(holder: list[AppContext]) -> Any:
         pretty_exceptions_enable=False,
         # Plain click help: rich-rendered help costs ~150 ms of imports per --help.
         rich_markup_mode=None,
-        context_settings={"help_option_names": ["-h", "--help"]},
+        # Help uses the terminal's whole width (click stops at 80 columns by default).
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 10_000},
     )
 
     @app.callback()
@@ -228,4 +316,10 @@ def build(holder: list[AppContext]) -> Any:
         holder.append(app_ctx)
         ctx.obj = app_ctx
 
-    return typer.main.get_command(app)
+    from lava_cli.cli import shells
+    from lava_cli.cli.conventions import tidy_params
+
+    command = typer.main.get_command(app)
+    tidy_params("", command.params)
+    shells.install()
+    return command

@@ -33,7 +33,8 @@ def run(
     ] = None,
     shape: Annotated[str | None, typer.Option("--shape", help="openai or anthropic.")] = None,
     name: Annotated[
-        str | None, typer.Option("--name", help="Key name (default lava-run-<time>).")
+        str | None,
+        typer.Option("--name", help="Key name (default lava-run-YYYYMMDD-HHMMSS, in UTC)."),
     ] = None,
     tool: Annotated[
         str | None,

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from lava_cli.cli.common import JsonOpt, QuietOpt, app_of, command_group
+from lava_cli.cli.common import JsonOpt, QuietKeyOpt, QuietOpt, app_of, command_group
 from lava_cli.ops import secret_keys as ops
 from lava_cli.ops.handoff import HandOff, check_format
 
@@ -47,7 +47,7 @@ def create(
             help="With --save-as: keep it in the 0600 file instead of the OS keyring.",
         ),
     ] = False,
-    quiet: QuietOpt = False,
+    quiet: QuietKeyOpt = False,
     json_: JsonOpt = False,
     format_: Annotated[
         str | None,
@@ -58,8 +58,11 @@ def create(
         ),
     ] = None,
     var: Annotated[
-        str, typer.Option("--var", help="Variable name for --format env|dotenv|github.")
-    ] = "LAVA_SECRET_KEY",
+        str | None,
+        typer.Option(
+            "--var", help="Variable name for --format env|dotenv|github (default LAVA_SECRET_KEY)."
+        ),
+    ] = None,
 ) -> None:
     """Create a secret key for CI and show it once (or log a profile in with it).
 
@@ -68,7 +71,7 @@ def create(
     Example: lava secret-keys create --name github-ci -q | gh secret set LAVA_SECRET_KEY
     """
     check_format(format_, var)
-    how = HandOff(quiet=quiet, json_=json_, fmt=format_, var=var)
+    how = HandOff(quiet=quiet, json_=json_, fmt=format_, var=var or "LAVA_SECRET_KEY")
     opts = ops.create_options(name, how, save_as, insecure_storage=insecure_storage)
     ops.run_create(app_of(ctx), opts)
 

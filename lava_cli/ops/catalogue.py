@@ -32,7 +32,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -115,13 +115,22 @@ def read_cached(base_url: str, now: float, max_age: float = CACHE_TTL_S) -> Cata
 def cached_model_ids(base_url: str | None = None) -> list[str]:
     """Model ids from the cache, whatever their age (for TAB completion: no network).
     With `base_url`, only that catalogue's; otherwise every cached one's."""
+    return _cached(base_url, lambda found: found.models)
+
+
+def cached_providers(base_url: str | None = None) -> list[str]:
+    """Providers from the cache, as `cached_model_ids` reads model ids (for TAB)."""
+    return _cached(base_url, lambda found: found.providers)
+
+
+def _cached(base_url: str | None, part: Callable[[Catalogue], Iterable[str]]) -> list[str]:
     entries = _read_file()
     sources = [entries.get(base_url)] if base_url is not None else list(entries.values())
     ids: set[str] = set()
     for value in sources:
         found = _entry(value)
         if found is not None:
-            ids.update(found.models)
+            ids.update(part(found))
     return sorted(ids)
 
 

@@ -74,6 +74,7 @@ def check(opts: EnvOptions) -> None:
         raise UsageError(
             f"--format: unknown format {opts.format!r}", hint=f"use one of {', '.join(FORMATS)}"
         )
+    _refuse_conflicts(opts)
     if opts.list_tools:
         return
     if not opts.tool_id:
@@ -112,6 +113,24 @@ def create_body(opts: EnvOptions, tool: Tool) -> dict[str, object]:
 
     changes = opts.limits._replace(name=opts.name or tool.id, shape=tool.request_shape)
     return build_body(changes, now())
+
+
+def _refuse_conflicts(opts: EnvOptions) -> None:
+    """Flags that would be ignored in this combination are refused, not ignored."""
+    if opts.list_tools and (opts.tool_id or opts.key or opts.create):
+        raise UsageError(
+            "--list shows every tool; it takes no TOOL, --key or --create",
+            hint="`lava env --list`, then `lava env TOOL …`",
+        )
+    if opts.name is not None and not opts.create:
+        raise UsageError(
+            "--name names the key that --create makes", hint="add --create, or leave out --name"
+        )
+    if opts.shell is not None and opts.format != "shell":
+        raise UsageError(
+            f"--shell and --format {opts.format} do not go together",
+            hint="--shell picks the syntax of --format shell's export lines",
+        )
 
 
 def chosen_shell(opts: EnvOptions) -> Shell:

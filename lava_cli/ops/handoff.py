@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from lava_cli.context import AppContext
 
 KEY_FORMATS = ("env", "dotenv", "json", "github")
+VAR_FORMATS = ("env", "dotenv", "github")  # the formats that name a variable
 
 
 class HandOff(NamedTuple):
@@ -34,11 +35,20 @@ class HandOff(NamedTuple):
     var: str = "LAVA_SPEND_KEY"
 
 
-def check_format(fmt: str | None, var: str) -> None:
-    """Validate --format/--var before any request is made (exit 2)."""
+def check_format(fmt: str | None, var: str | None) -> None:
+    """Validate --format/--var before any request is made (exit 2). `var` is None when
+    --var was not given: a --var that no format would use is refused, not ignored."""
     if fmt is not None and fmt not in KEY_FORMATS:
         raise UsageError(
             f"--format: unknown format {fmt!r}", hint=f"use one of {', '.join(KEY_FORMATS)}"
+        )
+    if var is None:
+        var = "LAVA_SPEND_KEY"
+    elif fmt not in VAR_FORMATS:
+        raise UsageError(
+            "--var names the variable of --format env, dotenv or github"
+            + (f", not {fmt}" if fmt else ", which was not given"),
+            hint="add --format env (or dotenv, github), or leave out --var",
         )
     if not var.isidentifier() or not var.isascii():
         raise UsageError(f"--var: {var!r} is not a valid variable name")

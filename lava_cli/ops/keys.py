@@ -22,6 +22,7 @@ from lava_cli.errors import ApiNotFoundError, LavaError, NotFoundError, UsageErr
 from lava_cli.ops.keyref import KEY_FORMS, matches_ref, preview_stem
 from lava_cli.ops.vetting import Vetting, vet_changes, vet_new_key
 from lava_cli.parsing import (
+    NO_LIMIT_AT_CREATE,
     expiry,
     parse_name,
     parse_names,
@@ -71,11 +72,18 @@ class KeyChanges(NamedTuple):
     no_expiry: bool = False
 
 
-def build_body(changes: KeyChanges, now: datetime) -> dict[str, object]:
+def build_body(
+    changes: KeyChanges, now: datetime, *, zero_spend_hint: str | None = NO_LIMIT_AT_CREATE
+) -> dict[str, object]:
     """The create/update request body: each setting given, parsed (exit 2 on bad input,
-    before any request); a cleared setting is sent as null. Expiry is relative to `now`."""
+    before any request); a cleared setting is sent as null. Expiry is relative to `now`.
+    `zero_spend_hint` says how this command goes without a spend limit (for `0/…`)."""
     c = changes
     when = expiry(c.expires_at, c.expires_in, now)
+
+    def spend(value: str) -> dict[str, str]:
+        return parse_spend_limit(value, zero_hint=zero_spend_hint)
+
     # One row per setting: API field, value given, cleared; flag, clear flag, parser.
     settings: tuple[tuple[str, Any, bool, str, str, Callable[[Any], object]], ...] = (
         ("name", c.name, False,
@@ -87,7 +95,7 @@ def build_body(changes: KeyChanges, now: datetime) -> dict[str, object]:
         ("request_shape", c.shape, False,
          "--shape", "", parse_shape),
         ("spend_limit", c.spend_limit, c.no_spend_limit,
-         "--spend-limit", "--no-spend-limit", parse_spend_limit),
+         "--spend-limit", "--no-spend-limit", spend),
         ("request_limit", c.request_limit, c.no_request_limit,
          "--request-limit", "--no-request-limit", parse_request_limit),
         ("rate_limit", c.rate_limit, c.no_rate_limit,
@@ -118,7 +126,7 @@ def _providers(values: Sequence[str]) -> list[str] | None:
 
 def update_body(changes: KeyChanges, now: datetime) -> dict[str, object]:
     """`build_body` for `keys update`, which must change something."""
-    body = build_body(changes, now)
+    body = build_body(changes, now, zero_spend_hint="to remove the limit use --no-spend-limit")
     if not body:
         raise UsageError(
             "nothing to update", hint="see `lava keys update --help` for what can change"

@@ -208,10 +208,17 @@ def run_login(app: AppContext, opts: LoginOptions) -> None:
     else:
         value = read_secret(app, opts.with_token)
         where = login_with_secret(app, value, insecure_storage=opts.insecure_storage)
-    base_url = app.base_url(value)[0]
+    base_url, source = app.base_url(value)
     mode = secret_mode(value)
     how = f"{mode} mode" if mode != "unknown" else "a lava_wk_ wallet key: live or test unknown"
     app.out.note(f"✓ Logged in to {base_url} ({how}) as profile {app.profile!r}")
+    if source in _URL_FLAGS:
+        # Saved with the secret (a sandbox or emulator secret is useless elsewhere), and
+        # said so: otherwise the profile keeps a URL nobody remembers giving it.
+        app.out.note(
+            f"  The base URL (from {source}) is saved in profile {app.profile!r}: later "
+            f"commands use it without {source} (log in with another --base-url to change it)."
+        )
     if opts.insecure_storage:
         app.out.warn(f"the secret is stored in plain text in {where} (mode 0600)")
     else:

@@ -10,6 +10,7 @@ it was sent with (never its value).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -42,17 +43,43 @@ class PromptOptions:
     stream: bool
     json: bool
     show_usage: bool  # the usage line on stderr even when it is not a terminal
+    read_stdin: bool = True  # False: --no-stdin (a prompt inside `while read …; done < file`)
 
 
-def prompt_text(app: AppContext, text: str | None) -> str:
-    """The argument, stdin when it is not a terminal, or both (stdin as context)."""
+def prompt_text(app: AppContext, text: str | None, read_stdin: bool = True) -> str:
+    """The argument, stdin, or both (stdin as context, after the argument).
+
+    stdin is read when it is a pipe or a file (`git diff | lava prompt "review"`), or
+    when it is the only source of the prompt; never from a terminal, and never with
+    `--no-stdin`. With a prompt argument, anything else (a socket, a device) is left
+    alone: reading it could wait forever for input nobody meant to give.
+    """
+    kind = stdin_kind(app.stdin)
     piped = ""
-    if not app.stdin_tty:
+    if read_stdin and (kind == "data" or (kind == "other" and not text)):
         piped = app.stdin.read()
     parts = [p for p in (text, piped.strip("\n")) if p and p.strip()]
     if not parts:
         raise UsageError("no prompt", hint='lava prompt "your question", or pipe text into it')
     return "\n\n".join(parts)
+
+
+def stdin_kind(stream: Any) -> str:
+    """`terminal`, `data` (a pipe or a regular file) or `other` (/dev/null, a socket)."""
+    import io
+    import stat
+
+    try:
+        fd = stream.fileno()
+    except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+        return "data"  # an in-memory stream: the demo's or a test's, always data
+    try:
+        if os.isatty(fd):
+            return "terminal"
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return "other"
+    return "data" if stat.S_ISFIFO(mode) or stat.S_ISREG(mode) else "other"
 
 
 def prices(app: AppContext, model: str) -> tuple[Decimal, Decimal] | None:
@@ -84,13 +111,9 @@ def cost(
 def explain(app: AppContext, err: ApiError, choice: KeyChoice, model: str) -> LavaError:
     """Turn a gateway refusal into the seeds' troubleshooting advice."""
     if isinstance(err, ApiAuthError):
-        if _saved_key_gone(app, choice):
-            err.hint = (
-                "that saved key was revoked elsewhere; its saved copy is removed now: run "
-                "again with another --key, or with none (the profile's default is used, "
-                "or a new one made)"
-            )
-        return err
+        from lava_cli.ops.refusal import explain_refused_key
+
+        return explain_refused_key(app, err, choice.spend_key_id, choice.raw)
     if (
         isinstance(err, ApiPolicyError)
         and err.status == 403
@@ -110,23 +133,6 @@ def explain(app: AppContext, err: ApiError, choice: KeyChoice, model: str) -> La
             f"created with --shape {choice.shape}"
         )
     return err
-
-
-def _saved_key_gone(app: AppContext, choice: KeyChoice) -> bool:
-    """After a 401 with a saved key: ask the server about it, drop the copy if it is gone."""
-    if choice.spend_key_id is None or app.find_secret() is None:
-        return False
-    from lava_cli.errors import ApiNotFoundError
-    from lava_cli.ops.saved import drop_if_gone
-
-    client = app.client()
-    try:
-        client.get_spend_key(choice.spend_key_id)
-    except ApiNotFoundError:
-        return drop_if_gone(app, client, choice.spend_key_id)
-    except LavaError:
-        return False
-    return False
 
 
 def _allowed_models(app: AppContext, choice: KeyChoice) -> str | None:
@@ -192,7 +198,7 @@ def run(app: AppContext, opts: PromptOptions) -> None:
     """Read the prompt, choose the key, send, and report the usage."""
     from lava_cli.api.gateway import PromptRequest
 
-    text = prompt_text(app, opts.text)
+    text = prompt_text(app, opts.text, opts.read_stdin)
     choice = choose_key(app, opts.key, opts.shape)
     model = opts.model or default_model(choice)
     request = PromptRequest(model, text, opts.system, opts.max_tokens, opts.temperature)

@@ -54,8 +54,7 @@ def choose_key(app: AppContext, ref: str | None, shape: str | None) -> KeyChoice
     shape = parse_shape(shape) if shape is not None else None
     if ref:
         kid, meta, raw = load_saved_key(app, ref)
-        saved_shape = str(meta.get("request_shape") or "openai")
-        return KeyChoice(raw, shape or saved_shape, kid, "--key", _name(meta))
+        return KeyChoice(raw, _shape_of(shape, meta, ref), kid, "--key", _name(meta))
     env = env_credential("LAVA_SPEND_KEY")
     if env:
         if env.endswith("****"):
@@ -75,9 +74,25 @@ def _default_key(app: AppContext, shape: str | None) -> KeyChoice | None:
     default = app.profile_settings.get("default_key")
     if isinstance(default, str) and default in saved_keys(app):
         kid, meta, raw = load_saved_key(app, default)
-        saved_shape = str(meta.get("request_shape") or "openai")
-        return KeyChoice(raw, shape or saved_shape, kid, "default", _name(meta))
+        ref = _name(meta) or kid
+        return KeyChoice(raw, _shape_of(shape, meta, ref), kid, "default", _name(meta))
     return None
+
+
+def _shape_of(flag: str | None, meta: dict[str, Any], ref: str) -> str:
+    """The request shape for a saved key: its own. A --shape that contradicts it would
+    send every request to the endpoint the key cannot call, so it is refused (exit 2)
+    before anything is sent, not obeyed into a 403."""
+    from lava_cli.errors import UsageError
+
+    saved = str(meta.get("request_shape") or "openai")
+    if flag is not None and flag != saved:
+        raise UsageError(
+            f"--shape {flag} does not go with key {ref!r}, which is an {saved}-shape key",
+            hint=f"leave out --shape (the key's own, {saved}, is used), or use a key created "
+            f"with --shape {flag}",
+        )
+    return saved
 
 
 def _name(meta: dict[str, Any]) -> str | None:

@@ -66,7 +66,9 @@ def run_options(
     if changes.name is None:  # a name of its own (time-stamped): no lookup for it
         vetting = vetting._replace(allow_duplicate_name=True)
     changes = changes._replace(name=changes.name or default_name())
-    return RunOptions(command, build_body(changes, now()), tool, keep, vetting)
+    hint = "a run's key always has a budget: give more than 0 (the default is 1/total)"
+    body = build_body(changes, now(), zero_spend_hint=hint)
+    return RunOptions(command, body, tool, keep, vetting)
 
 
 def child_env(

@@ -213,9 +213,11 @@ def new_key(out: Output, key: SpendKey, raw: str, *, verb: str, saved: str | Non
     if saved:
         out._write(printable(f"Saved to {saved}. Use it with `--key {key.name}`."))
     else:
+        # Re-running create with --save would make a second key: a rotate keeps this one.
+        ref = key.name if key.name.isprintable() and " " not in key.name else key.spend_key_id
         out._write(
-            f"{paint('This key is shown once.', '33')} Copy it now, or re-run with --save "
-            "to keep it in the OS keyring."
+            f"{paint('This key is shown once.', '33')} Copy it now, or get a new value that "
+            f"is saved: `lava keys rotate {printable(ref)} --save` (this value then stops working)."
         )
     out._write("")
     try:

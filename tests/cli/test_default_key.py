@@ -184,7 +184,7 @@ def test_gateway_errors_name_the_key_used(logged_in, monkeypatch, how, named):
     elif how == "env":
         monkeypatch.setenv("LAVA_SPEND_KEY", key["key"])
     result = run_lava(*args)
-    assert result.code == 3, result.output
+    assert result.code == 5, result.output  # a paused key is a policy refusal
     error = result.stderr.splitlines()[0]
     expected = named.format(id=key["spend_key_id"], preview=key["key_preview"])
     assert error.endswith(f"; sent with {expected}"), error

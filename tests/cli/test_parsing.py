@@ -89,7 +89,8 @@ def test_bad_durations(text):
 
 def test_expiry_forms():
     assert expiry(None, "2h", NOW) == "2026-11-22T14:00:00Z"
-    assert expiry("2026-12-31", None, NOW) == "2026-12-31T00:00:00Z"
+    # A date names the whole day: the key works through the 31st (as `usage --end` counts it).
+    assert expiry("2026-12-31", None, NOW) == "2027-01-01T00:00:00Z"
     assert expiry("2026-12-31T10:00:00+02:00", None, NOW) == "2026-12-31T08:00:00Z"
     assert expiry(None, None, NOW) is None
     with pytest.raises(UsageError, match="not both"):
