@@ -39,7 +39,7 @@ unit: $(STAMP)
 # test modules as bytecode in __pycache__ (git-ignored); without it every run rewrites
 # them again (~2 s of the 30).
 fast: $(STAMP)
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -p no:cacheprovider -m "not slow"
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -p no:cacheprovider -m "not slow" -n 2
 
 completions: $(STAMP)
 	$(BIN)/python scripts/gen_completions.py
