@@ -55,7 +55,11 @@ def env(
     ] = None,
     allow_model: Annotated[
         list[str] | None,
-        typer.Option("--allow-model", help="For --create: allow only this model (repeatable)."),
+        typer.Option(
+            "--allow-model",
+            metavar="MODEL",
+            help="For --create: allow only this model (repeatable).",
+        ),
     ] = None,
     allow_duplicate_name: Annotated[
         bool,
