@@ -17,7 +17,6 @@ import platform
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import keyring
@@ -26,6 +25,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends.null import Keyring as NullKeyring
 
 from lava_cli.main import run
+from tests.helpers.process import Result
 from tests.helpers.servers import Handler, Intercept, RawServer, RecordingProxy, Relay
 
 # The `slow` marker's guard and the list of fast tests that got slow (make check).
@@ -67,17 +67,6 @@ class FakeTTY(io.StringIO):
 
     def isatty(self) -> bool:
         return True
-
-
-@dataclass
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
 
 
 @pytest.fixture(autouse=True)

@@ -26,36 +26,14 @@ import pytest
 from lava_cli.emulator.app import create_app
 from lava_cli.emulator.authflow import auth_routes
 from lava_cli.emulator.server import EmulatorHandle, build_app, start_in_thread
-from tests.conftest import require_tool, under_ci
+from tests.helpers.browser import Browser, Page, Route, launched, shot
 from tests.helpers.clock import FakeClock
 from tests.helpers.env import clean_env
 from tests.helpers.process import lava, spawn_lava
 
-CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts" / "browser"
 SECRET = "aks_test_" + "C" * 32
 SERVED = "aks_test_" + "D" * 32  # the secret of the emulator built as `serve` builds it
 URL_RE = re.compile(r"(http://127\.0\.0\.1:\d+/auth/connect\?\S+)")
-# What this machine's closed network and a root user need (docs: machines/python.md).
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-require_tool("chromium", path=str(CHROMIUM))  # a skip locally, a failure under CI=true
-try:
-    from playwright.sync_api import Browser, Page, Route, sync_playwright
-except ImportError as exc:  # pragma: no cover - depends on the environment
-    why = f"playwright cannot be imported ({exc}): pip install -e '.[dev]'"
-    if under_ci():
-        pytest.fail(why, pytrace=False)
-    pytest.skip(why, allow_module_level=True)
 
 pytestmark = pytest.mark.slow
 
@@ -77,11 +55,8 @@ def emu(clock: FakeClock) -> Iterator[EmulatorHandle]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    # launch() gives every run a fresh, empty profile directory of its own.
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+    with launched() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -138,11 +113,6 @@ def served() -> Iterator[EmulatorHandle]:
     """The emulator as `lava emulator serve` builds it: `build_app`, first secret's wallet."""
     with start_in_thread(secrets=[SERVED], app_factory=build_app) as handle:
         yield handle
-
-
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_authorize_in_chromium_logs_the_terminal_in(page: Page, cli: Cli, emu: EmulatorHandle):

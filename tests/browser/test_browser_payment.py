@@ -9,28 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import pytest
 
 from lava_cli.emulator.server import EmulatorHandle, build_app, start_in_thread
-from tests.conftest import require_tool, under_ci
+from tests.helpers.browser import Browser, Page, launched, shot
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 SECRET = "aks_test_" + "P" * 32
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
-require_tool("chromium", path=str(CHROMIUM))
-try:
-    from playwright.sync_api import Browser, Page, sync_playwright
-except ImportError as exc:  # pragma: no cover - depends on the environment
-    why = f"playwright cannot be imported ({exc}): pip install -e '.[dev]'"
-    if under_ci():
-        pytest.fail(why, pytrace=False)
-    pytest.skip(why, allow_module_level=True)
 
 pytestmark = pytest.mark.slow
 
@@ -43,10 +30,8 @@ def emu() -> Iterator[EmulatorHandle]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+    with launched() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -78,11 +63,6 @@ def _waiting_payment(api: httpx.Client, amount: str) -> dict[str, str]:
 
 def _balance(api: httpx.Client) -> Decimal:
     return Decimal(api.get("/wallet").json()["balance"])
-
-
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_complete_payment_in_chromium_credits_the_wallet_once(page: Page, api: httpx.Client):

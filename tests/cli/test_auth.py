@@ -11,6 +11,7 @@ import pytest
 from keyring.backends import fail
 
 from tests.conftest import run_lava
+from tests.helpers.keyrings import BrokenKeyring
 
 
 def login(emulator, *extra: str, secret: str | None = None):
@@ -131,21 +132,6 @@ def test_profiles_are_separate(emulator, memory_keyring):
 def test_login_refuses_bad_base_urls(emulator, bad):
     result = run_lava("--base-url", bad, "login", "--with-token", input=emulator.secrets[0])
     assert result.code == 2
-
-
-class BrokenKeyring(keyring.backend.KeyringBackend):
-    """A keyring whose every call fails, as a broken D-Bus secret service does."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def get_password(self, service, username):
-        raise RuntimeError("dbus exploded")
-
-    def set_password(self, service, username, password):
-        raise RuntimeError("dbus exploded")
-
-    def delete_password(self, service, username):
-        raise RuntimeError("dbus exploded")
 
 
 def test_status_with_a_broken_keyring_reports_what_it_knows(emulator):

@@ -17,6 +17,7 @@ from lava_cli.config import atomic_write, check_base_url, default_base_url
 from lava_cli.credentials import redact, scrub, secret_in_argv
 from lava_cli.errors import KeyringError, UsageError
 from tests.conftest import run_lava
+from tests.helpers.keyrings import BrokenKeyring
 
 SPEND = "lava_sk_" + "a1b2c3d4" + "Z" * 32
 SECRET = "aks_live_" + "q" * 32
@@ -142,19 +143,6 @@ class HangingKeyring(KeyringBackend):
 
     def delete_password(self, service, username):
         self.release.wait(10)
-
-
-class BrokenKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def get_password(self, service, username):
-        raise RuntimeError("dbus exploded")
-
-    def set_password(self, service, username, password):
-        raise RuntimeError("dbus exploded")
-
-    def delete_password(self, service, username):
-        raise RuntimeError("dbus exploded")
 
 
 def _write_profile(storage: str) -> None:

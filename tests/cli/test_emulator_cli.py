@@ -228,6 +228,7 @@ def test_serve_help_says_where_the_generated_secret_is_kept():
 
     result = run_lava("emulator", "serve", "--help")
     text = " ".join(result.stdout.split())
-    assert "<db>.secret (mode 0600)" in text and "every start prints it" in text
+    # FILE is the --db placeholder (one placeholder style: tests/cli/test_invocation.py)
+    assert "in FILE.secret (mode 0600)" in text and "every start prints it" in text
     assert "a test secret is generated and printed" not in text
     assert "(aks_… or lava_wk_…)" in text

@@ -8,6 +8,7 @@ import keyring as keyring_mod
 import pytest
 
 from tests.conftest import run_lava
+from tests.helpers.keyrings import BrokenKeyring
 
 
 def create(*args: str) -> dict:
@@ -199,19 +200,7 @@ def test_save_keeps_the_key_in_the_keyring_not_in_config(logged_in, memory_keyri
 
 
 def test_a_failed_save_never_swallows_the_key(logged_in):
-    class Broken(keyring_mod.backend.KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-
-        def get_password(self, s, u):
-            raise RuntimeError("locked")
-
-        def set_password(self, s, u, p):
-            raise RuntimeError("locked")
-
-        def delete_password(self, s, u):
-            raise RuntimeError("locked")
-
-    keyring_mod.set_keyring(Broken())
+    keyring_mod.set_keyring(BrokenKeyring("locked"))
     result = run_lava("keys", "create", "--name", "kept", "--save", "-q")
     assert result.code == 1
     raw = result.stdout.strip()

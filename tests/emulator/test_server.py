@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -17,52 +13,15 @@ import pytest
 from lava_cli.contract import is_loopback_host as is_loopback
 from lava_cli.emulator.server import default_db_path, serve
 from lava_cli.errors import UsageError
+from tests.helpers.emulators import serving
 
 GIVEN = "aks_test_" + "g" * 32
 
 
-@contextmanager
-def serving(tmp_path: Path, host: str, secrets: list[str]) -> Iterator[subprocess.Popen[str]]:
-    code = (
-        "import sys; from lava_cli.emulator.server import serve; "
-        f"serve(host={host!r}, port=0, db_path={str(tmp_path / 'db.sqlite3')!r}, "
-        f"secrets={secrets!r}, generated_secret={not secrets!r}, out=sys.stdout)"
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=10)
-        for stream in (proc.stdout, proc.stderr):
-            assert stream is not None
-            stream.close()
-
-
-def _exports(proc: subprocess.Popen[str]) -> dict[str, str]:
-    """The ``export`` lines, read up to the comment that follows them."""
-    assert proc.stdout is not None
-    exports: dict[str, str] = {}
-    for line in proc.stdout:
-        if line.startswith("export "):
-            name, _, value = line.removeprefix("export ").strip().partition("=")
-            exports[name] = value
-        elif exports:
-            break
-    return exports
-
-
 @pytest.mark.slow
 def test_serve_prints_the_generated_secret_and_serves(tmp_path: Path) -> None:
-    with serving(tmp_path, "127.0.0.1", []) as proc:
-        exports = _exports(proc)
+    with serving(tmp_path / "db.sqlite3") as served:
+        proc, exports = served.proc, served.exports
         assert exports["LAVA_BASE_URL"].startswith("http://127.0.0.1:")
         secret = exports["LAVA_SECRET_KEY"]
         assert secret.startswith("aks_test_")
@@ -80,8 +39,8 @@ def test_serve_prints_the_generated_secret_and_serves(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_serve_never_prints_a_given_secret_and_warns_off_loopback(tmp_path: Path) -> None:
-    with serving(tmp_path, "0.0.0.0", [GIVEN]) as proc:
-        exports = _exports(proc)
+    with serving(tmp_path / "db.sqlite3", host="0.0.0.0", secrets=(GIVEN,)) as served:
+        proc, exports = served.proc, served.exports
         assert "LAVA_SECRET_KEY" not in exports
         port = exports["LAVA_BASE_URL"].rsplit(":", 1)[1].removesuffix("/v1")
         r = httpx.get(

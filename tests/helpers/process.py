@@ -11,10 +11,25 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 LAVA = (sys.executable, "-m", "lava_cli")
 TIMEOUT_S = 120.0  # generous: 2 shared cores, several Python start-ups at once
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one `lava` run gave: in-process (conftest.run_lava) or on terminals
+    (terminal.run_lava_process)."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
 
 
 def lava(

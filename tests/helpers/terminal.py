@@ -17,27 +17,16 @@ import subprocess
 import termios
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from tests.helpers.env import clean_env
 from tests.helpers.process import LAVA
+from tests.helpers.process import Result as Ran
 
 COLUMNS, LINES = 250, 50
 # Variables that would change what lava prints or where it goes, from the caller's shell
 # (LAVA_* go too: clean_env drops them).
 _DROP_PREFIXES = ("ANTHROPIC_", "OPENAI_")
 _DROP = ("NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "GITHUB_ENV", "COLUMNS")
-
-
-@dataclass(frozen=True)
-class Ran:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
 
 
 def lava_env(**values: str) -> dict[str, str]:
