@@ -50,9 +50,7 @@ def apply(
     ] = None,
     var_prefix: Annotated[
         str,
-        typer.Option(
-            "--var-prefix", metavar="PREFIX", help="Prefix of the variables --format writes."
-        ),
+        typer.Option("--var-prefix", help="Prefix of the variables --format writes."),
     ] = "LAVA_SPEND_KEY",
 ) -> None:
     """Make the wallet's keys match a TOML file: create, update, revoke (--prune).

@@ -52,6 +52,11 @@ PLACEHOLDERS: dict[str, str] = {
     "--upstream": "MODEL=SHAPE:URL",
     "--base-url": "URL",
     "--system": "TEXT",
+    "--save-as": "PROFILE",
+    "--auto-limit": "AMOUNT/CYCLE",
+    "--max-used": "SHARE",
+    "--allow-model": "MODEL",
+    "--var-prefix": "PREFIX",
 }
 # (command name or "*", option or argument name) -> the completion source in ops/values.
 VALUES: dict[tuple[str, str], str] = {

@@ -57,7 +57,6 @@ def env(
         list[str] | None,
         typer.Option(
             "--allow-model",
-            metavar="MODEL",
             help="For --create: allow only this model (repeatable).",
         ),
     ] = None,

@@ -323,7 +323,6 @@ def default(
         str | None,
         typer.Option(
             "--auto-limit",
-            metavar="AMOUNT/CYCLE",
             help="Spend limit for the keys lava creates itself in this profile (prompt's "
             "lava-cli key, env --create): AMOUNT/CYCLE, or none.",
         ),
@@ -360,7 +359,6 @@ def check(
         str | None,
         typer.Option(
             "--max-used",
-            metavar="SHARE",
             help="Fail once this share of the spend or request limit is used this cycle: "
             "80% or 0.80.",
         ),

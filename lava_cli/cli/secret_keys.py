@@ -35,7 +35,6 @@ def create(
         str | None,
         typer.Option(
             "--save-as",
-            metavar="PROFILE",
             help="Log this profile in with the new secret (stored as `lava login` stores "
             "it; the secret is then not printed unless -q, --json or --format ask).",
             show_default=False,
