@@ -16,6 +16,7 @@ from keyring.backend import KeyringBackend
 
 from lava_cli.ops.secret_keys import hint_matches
 from tests.conftest import run_lava
+from tests.helpers.servers import response
 
 SECRET_RE = r"aks_test_[A-Za-z0-9]{32}"
 
@@ -374,3 +375,31 @@ SECRET = "aks_test_" + "A" * 28 + "wxYZ"
 )
 def test_hint_matching(value, hint, expected):
     assert hint_matches(value, hint) is expected
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [{"created_at": 5}, {"name": None}, {"secret_key_hint": ["x"]}],
+    ids=["created_at", "name", "hint"],
+)
+def test_a_minted_secret_is_printed_when_the_rest_of_the_answer_is_unreadable(
+    logged_in, relay, broken
+):
+    """The server made the secret and sent it; an odd field beside it must not lose it."""
+    raw = "aks_test_" + "m" * 32
+    minted = {
+        "secret_key_id": "sec_standin1234", "name": "ci", "secret_key_hint": "aks_test_mmmm",
+        "created_at": "2026-12-02T00:00:00Z", "secret_key": raw, **broken,
+    }  # fmt: skip
+
+    def answer(method: str, path: str, body: object) -> bytes | None:
+        if (method, path) == ("POST", "/v1/secret_keys"):
+            return response("201 Created", json.dumps(minted).encode())
+        return None
+
+    relay(intercept=answer)
+    result = run_lava("secret-keys", "create", "--name", "ci")
+    assert result.stdout.splitlines()[-1] == raw, result.output
+    assert result.code == 1
+    assert "the secret it minted was printed above" in result.stderr
+    assert "lava secret-keys list" in result.stderr
