@@ -16,7 +16,14 @@ import httpx
 
 from lava_cli.api.session import DeadlinePassed, Session
 from lava_cli.api.transport import transport_reason
-from lava_cli.api.types import MalformedResponse, MissingKeyValueError, NewKey, Page, SpendKey
+from lava_cli.api.types import (
+    MalformedResponse,
+    MissingKeyValueError,
+    NewKey,
+    Page,
+    SpendKey,
+    minted,
+)
 from lava_cli.errors import ApiUnavailableError, MaybeCreatedError
 
 if TYPE_CHECKING:
@@ -254,32 +261,15 @@ class LavaClient(Session):
 def _new_key(body: Any) -> NewKey:
     """A create/rotate answer: the key and its raw value, or one error.
 
-    Without a value, `MissingKeyValueError` (the key exists, nobody holds it). With a
-    value but an otherwise unreadable answer, the error keeps the value (`shown_once`)
-    so it is printed anyway: it exists on the server and is never shown again."""
-    raw = body.get("key") if isinstance(body, dict) else None
-    if raw is not None and not isinstance(raw, str):
-        raise MalformedResponse("unexpected answer from the API: 'key' is not a string")
-    try:
-        key = SpendKey.from_json(body)
-    except MalformedResponse as exc:
-        if not raw:
-            raise
-        kid = body.get("spend_key_id")
-        name = kid if isinstance(kid, str) else "the new key"
-        why = exc.message.removeprefix("unexpected answer from the API: ")
-        exc.message = (
-            f"the API's answer about {name} is unreadable ({why}); "
-            "the key it minted was printed above"
-        )
-        exc.hint = (
-            f"see its details with `lava keys show {name}`"
-            if isinstance(kid, str)
-            else ("find it with `lava keys list`")
-        )
-        exc.shown_once = raw
-        raise
-    if not raw:
+    Without a value, `MissingKeyValueError` (the key exists, nobody holds it); a value
+    is never lost to an unreadable rest of the answer (`types.minted`)."""
+    kid = body.get("spend_key_id") if isinstance(body, dict) else None
+    if isinstance(kid, str):
+        about, hint = kid, f"see its details with `lava keys show {kid}`"
+    else:
+        about, hint = "the new key", "find it with `lava keys list`"
+    key, raw = minted(body, "key", SpendKey.from_json, about=about, what="key", hint=hint)
+    if raw is None:
         raise MissingKeyValueError(key.spend_key_id)
     return NewKey(key, raw)
 

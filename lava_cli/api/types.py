@@ -19,12 +19,13 @@ command that talks to the API would pay six times over (measured with -X importt
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from lava_cli.errors import ApiError
 from lava_cli.parsing import EXPIRABLE
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
 
@@ -36,6 +37,36 @@ def as_object(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise MalformedResponse(f"unexpected answer from the API: {what} is not an object")
     return value
+
+
+_T = TypeVar("_T")
+
+
+def minted(
+    body: Any, field: str, parse: Callable[[Any], _T], *, about: str, what: str, hint: str
+) -> tuple[_T, str | None]:
+    """A create/rotate answer: the object and the value shown this once (None if absent).
+
+    With a value but an otherwise unreadable answer, the MalformedResponse keeps the
+    value (`shown_once`) so it is printed anyway: it exists on the server and is never
+    shown again. `about` names the object in that error, `what` the value, `hint` where
+    to find the object. A spend key and a secret key go through this one function."""
+    raw = body.get(field) if isinstance(body, dict) else None
+    if raw is not None and not isinstance(raw, str):
+        raise MalformedResponse(f"unexpected answer from the API: {field!r} is not a string")
+    try:
+        return parse(body), raw or None
+    except MalformedResponse as exc:
+        if not raw:
+            raise
+        why = exc.message.removeprefix("unexpected answer from the API: ")
+        exc.message = (
+            f"the API's answer about {about} is unreadable ({why}); "
+            f"the {what} it minted was printed above"
+        )
+        exc.hint = hint
+        exc.shown_once = raw
+        raise
 
 
 def str_field(obj: dict[str, Any], name: str, *, optional: bool = False) -> str | None:

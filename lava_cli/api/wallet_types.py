@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from lava_cli.api.types import MalformedResponse, as_object, int_field, money_of, str_field
+from lava_cli.api.types import MalformedResponse, as_object, int_field, minted, money_of, str_field
 
 FUND_STATUSES = ("completed", "requires_action")
 
@@ -59,26 +59,17 @@ class NewSecret:
 
     @classmethod
     def from_json(cls, value: Any) -> NewSecret:
-        """The key and its value, or one error. With a value but an otherwise unreadable
-        answer, the error keeps the value (`shown_once`) so it is printed anyway: it
-        exists on the server and is never shown again."""
-        raw = value.get("secret_key") if isinstance(value, dict) else None
-        if raw is not None and not isinstance(raw, str):
-            raise MalformedResponse("unexpected answer from the API: 'secret_key' is not a string")
-        try:
-            key = SecretKey.from_json(value)
-        except MalformedResponse as exc:
-            if not raw:
-                raise
-            why = exc.message.removeprefix("unexpected answer from the API: ")
-            exc.message = (
-                f"the API's answer about the new secret key is unreadable ({why}); "
-                "the secret it minted was printed above"
-            )
-            exc.hint = "find it with `lava secret-keys list`"
-            exc.shown_once = raw
-            raise
-        if not raw:
+        """The key and its value, or one error (`types.minted`: a value that came is
+        never lost to an unreadable rest of the answer)."""
+        key, raw = minted(
+            value,
+            "secret_key",
+            SecretKey.from_json,
+            about="the new secret key",
+            what="secret",
+            hint="find it with `lava secret-keys list`",
+        )
+        if raw is None:
             raise MalformedResponse(
                 f"the API did not return the new secret's value ({key.secret_key_id})",
                 hint=f"revoke it: `lava secret-keys revoke {key.secret_key_id} --yes`",
