@@ -113,10 +113,3 @@ def price(model: Model, input_tokens: int, output_tokens: int) -> Costs:
         model.input_price,
         model.output_price,
     )
-
-
-def request_cost(
-    input_tokens: int, output_tokens: int, input_price: Decimal, output_price: Decimal
-) -> Decimal:
-    """Dollar cost from per-1M-token prices: the sum of the two rounded parts."""
-    return part_cost(input_tokens, input_price) + part_cost(output_tokens, output_price)

@@ -262,9 +262,8 @@ class Ledger:
                 request_id,
                 input_tokens=input_tokens,
                 output_tokens=output_tokens,
-                cost=costs.total,
-                status=status,
                 costs=costs,
+                status=status,
                 response_id=response_id,
             )
             if key_id is not None:

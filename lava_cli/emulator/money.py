@@ -1,6 +1,6 @@
 """Dollar amounts: integer micro-dollars to compute with, one text form to show.
 
-Why micro-dollars: a request's cost is rounded to 6 decimals (catalogue.request_cost),
+Why micro-dollars: a request's cost is rounded to 6 decimals (catalogue.price),
 so every amount the emulator holds (costs, spend, limits, balances) is a whole number
 of micro-dollars, which SQLite sums exactly as integers (the ``cost_micros`` column).
 

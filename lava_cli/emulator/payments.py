@@ -35,6 +35,7 @@ import hashlib
 import html
 import json
 import re
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -177,6 +178,7 @@ class Payments:
         wallet = self.api.wallet(request)
         key = parse_idempotency_key(request.headers.get(IDEMPOTENCY_HEADER))
         body = await json_body(request)
+        digest = fingerprint(body)
         now = self.clock()
         with self.store.transaction() as db:
             if key is not None:
@@ -189,7 +191,7 @@ class Payments:
                     ),
                 ).fetchone()  # fmt: skip
                 if kept is not None:
-                    if kept["fingerprint"] != fingerprint(body):
+                    if kept["fingerprint"] != digest:
                         raise ApiError(
                             422,
                             "idempotency_key_reused",
@@ -201,20 +203,22 @@ class Payments:
                         kept["status"],
                         headers={"idempotent-replayed": "true"},
                     )
-            answer = self._fund(request, wallet, body, now)
+            answer = self._fund(db, request, wallet, body, now)
             if key is not None:
                 db.execute(
                     "INSERT OR REPLACE INTO idempotency (wallet_id, key, fingerprint, status,"
                     " body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                     (
-                        wallet.wallet_id, key, fingerprint(body), answer.status,
+                        wallet.wallet_id, key, digest, answer.status,
                         json.dumps(answer.body), stored_time(now),
                     ),
                 )  # fmt: skip
         return JSONResponse(answer.body, answer.status)
 
-    def _fund(self, request: Request, wallet: Wallet, body: Any, now: datetime) -> Answer:
-        """One payment decision (inside the caller's transaction): 400/404 raise."""
+    def _fund(
+        self, db: sqlite3.Connection, request: Request, wallet: Wallet, body: Any, now: datetime
+    ) -> Answer:
+        """One payment decision, written with `db`, the caller's transaction: 400/404 raise."""
         method_id, amount = parse_fund(body)
         card = find_card(wallet, method_id)
         if card is None:
@@ -232,15 +236,14 @@ class Payments:
             )
         payment_id = ids.new_payment_id()
         completed = card.outcome == "completed"
-        with self.store.transaction() as db:
-            db.execute(
-                "INSERT INTO payments (payment_id, wallet_id, payment_method_id, amount,"
-                " amount_micros, status, created_at, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    payment_id, wallet.wallet_id, method_id, money(amount), to_micros(amount),
-                    card.outcome, stored_time(now), stored_time(now) if completed else None,
-                ),
-            )  # fmt: skip
+        db.execute(
+            "INSERT INTO payments (payment_id, wallet_id, payment_method_id, amount,"
+            " amount_micros, status, created_at, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                payment_id, wallet.wallet_id, method_id, money(amount), to_micros(amount),
+                card.outcome, stored_time(now), stored_time(now) if completed else None,
+            ),
+        )  # fmt: skip
         if completed:
             balance = money(self.store.wallet_balance(wallet.wallet_id))
             body = {"status": "completed", "payment_id": payment_id, "balance": balance}

@@ -2,7 +2,7 @@
 
 Why deterministic: the gateway charges a request *before* it answers (so a spend limit
 can never be overshot), which needs the reply's token count up front. Here it is a pure
-function of the request, so the up-front cost (catalogue.request_cost) is the real
+function of the request, so the up-front cost (catalogue.price) is the real
 cost. A model forwarded to a real provider is not answered here: see upstream.py.
 
 Rules:
@@ -27,10 +27,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-# Re-exported for lava_cli/cli/emulator.py, which reads it from here; new code imports
-# it from upstream.py.
-from lava_cli.emulator.upstream import parse_upstream as parse_upstream  # noqa: PLC0414
 
 DEFAULT_REPLY_TOKENS = 64
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]")

@@ -514,16 +514,14 @@ class Store:
         *,
         input_tokens: int,
         output_tokens: int,
-        cost: Decimal,
+        costs: Costs,
         status: str,
-        costs: Costs | None = None,
         response_id: str | None = None,
     ) -> str | None:
-        """Overwrite a recorded request's usage, cost and status (a forwarded request
-        settling); its key's id, or None when there is no such request. A `response_id`
-        replaces the recorded one; None keeps it."""
-        if costs is not None and costs.total != cost:
-            raise ValueError(f"the parts of {cost} add up to {costs.total}")
+        """Overwrite a recorded request's usage, cost (`costs.total`, with its parts) and
+        status (a forwarded request settling); its key's id, or None when there is no
+        such request. A `response_id` replaces the recorded one; None keeps it."""
+        cost = costs.total
         with self.transaction() as db:
             row = db.execute(
                 "SELECT spend_key_id FROM requests WHERE request_id = ?", (request_id,)

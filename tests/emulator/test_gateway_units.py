@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from lava_cli.emulator import wire
-from lava_cli.emulator.catalogue import request_cost
+from lava_cli.emulator.catalogue import get_model, price
 from lava_cli.emulator.faults import FaultRule, Faults, parse_fault
 from lava_cli.emulator.limits import (
     TokenBuckets,
@@ -59,9 +59,11 @@ def test_long_reply_follows_reply_tokens() -> None:
 
 
 def test_cost_is_exact_and_rounded_to_micro_dollars() -> None:
-    assert request_cost(1000, 1000, Decimal("2.50"), Decimal("10.00")) == Decimal("0.0125")
+    gpt_4o, gpt_4o_mini = get_model("gpt-4o"), get_model("gpt-4o-mini")  # $2.50/$10, $0.15/$0.60
+    assert gpt_4o is not None and gpt_4o_mini is not None
+    assert price(gpt_4o, 1000, 1000).total == Decimal("0.0125")
     # 0.0000015 rounds half-up to 0.000002
-    assert request_cost(10, 0, Decimal("0.15"), Decimal("0.60")) == Decimal("0.000002")
+    assert price(gpt_4o_mini, 10, 0).total == Decimal("0.000002")
 
 
 def test_decimal_text_has_two_to_six_decimals() -> None:
