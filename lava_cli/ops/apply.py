@@ -22,12 +22,12 @@ from __future__ import annotations
 import contextlib
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from lava_cli.errors import ApiNotFoundError, DriftError, LavaError, MaybeCreatedError, UsageError
 from lava_cli.ops.apply_plan import Plan, Step, check_cap, make_plan
-from lava_cli.ops.handoff import HandOff
+from lava_cli.ops.handoff import VAR_FORMATS, HandOff
 from lava_cli.ops.keyfile import settings_of
 from lava_cli.ops.keyfile_read import BadKeyFile, KeyFile, Problem
 from lava_cli.ops.keys import now
@@ -110,7 +110,7 @@ def _check_declaration(declared: KeyFile, opts: ApplyOptions) -> None:
             f"{declared.label} declares no keys, so --prune would revoke every key",
             hint="revoke keys one by one with `lava keys revoke KEY`",
         )
-    if opts.how.fmt in ("env", "dotenv", "github"):
+    if opts.how.fmt in VAR_FORMATS:
         seen: dict[str, str] = {}
         problems = []
         for want in declared.keys:
@@ -201,17 +201,17 @@ def _apply(app: AppContext, client: LavaClient, plan: Plan, how: HandOff) -> Non
 
 
 def _perform(app: AppContext, client: LavaClient, step: Step, how: HandOff) -> Minted | None:
-    from lava_cli.ops.saved import forget_spend_key, save_spend_key, sync_saved_key
+    from lava_cli.ops.saved import forget_spend_key, keep_in_step, save_spend_key, sync_saved_key
 
     kid = step.key_id or ""
     if step.action == "revoke":
         with contextlib.suppress(ApiNotFoundError):  # revoked elsewhere since: as planned
             client.revoke_spend_key(kid)
-        _locally(app, "revoked", lambda: forget_spend_key(app, kid))
+        keep_in_step(app, "revoked", lambda: forget_spend_key(app, kid))
         return None
     if step.action == "update":
         updated = client.update_spend_key(kid, dict(step.body))
-        _locally(app, "updated", lambda: sync_saved_key(app, updated))
+        keep_in_step(app, "updated", lambda: sync_saved_key(app, updated))
         return None
     new = client.create_spend_key(dict(step.body))
     if not how.save:
@@ -220,14 +220,6 @@ def _perform(app: AppContext, client: LavaClient, step: Step, how: HandOff) -> M
         return Minted(new, saved=save_spend_key(app, new.key, new.raw))
     except LavaError as exc:
         return Minted(new, save_error=exc)
-
-
-def _locally(app: AppContext, verb: str, work: Callable[[], object]) -> None:
-    """Keep the saved-key store in step; a failure there is a warning, not a failed step."""
-    try:
-        work()
-    except (LavaError, OSError) as exc:
-        app.out.warn(f"{verb}, but the saved copy's record was not updated: {exc}")
 
 
 def _hand_over(app: AppContext, minted: Sequence[Minted], how: HandOff) -> list[LavaError]:

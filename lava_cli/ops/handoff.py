@@ -42,16 +42,15 @@ def check_format(fmt: str | None, var: str | None) -> None:
         raise UsageError(
             f"--format: unknown format {fmt!r}", hint=f"use one of {', '.join(KEY_FORMATS)}"
         )
-    if var is None:
-        var = "LAVA_SPEND_KEY"
-    elif fmt not in VAR_FORMATS:
-        raise UsageError(
-            "--var names the variable of --format env, dotenv or github"
-            + (f", not {fmt}" if fmt else ", which was not given"),
-            hint="add --format env (or dotenv, github), or leave out --var",
-        )
-    if not var.isidentifier() or not var.isascii():
-        raise UsageError(f"--var: {var!r} is not a valid variable name")
+    if var is not None:  # without --var the command's own default name is used
+        if fmt not in VAR_FORMATS:
+            raise UsageError(
+                "--var names the variable of --format env, dotenv or github"
+                + (f", not {fmt}" if fmt else ", which was not given"),
+                hint="add --format env (or dotenv, github), or leave out --var",
+            )
+        if not var.isidentifier() or not var.isascii():
+            raise UsageError(f"--var: {var!r} is not a valid variable name")
     if fmt == "github" and not os.environ.get("GITHUB_ENV"):
         raise UsageError(
             "--format github needs $GITHUB_ENV (set by GitHub Actions in every step)",

@@ -102,6 +102,15 @@ def spend_text(amount: Decimal, cycle: str) -> str:
     return f"{amount_text(amount)}/{cycle}"
 
 
+# These two also take the parsers' `dict[str, object]` values (ints, a cycle name).
+def request_text(count: object, cycle: object) -> str:
+    return f"{count}/{cycle}"
+
+
+def rate_text(rpm: object, burst: object) -> str:
+    return f"{rpm}" if burst is None else f"{rpm}/{burst}"
+
+
 def settings_of(key: SpendKey) -> Settings:
     """A wallet's key in the file's canonical form."""
     spend, requests, rate = key.spend_limit, key.request_limit, key.rate_limit
@@ -111,14 +120,8 @@ def settings_of(key: SpendKey) -> Settings:
         models=key.allowed_models,
         providers=key.allowed_providers,
         spend_limit=spend_text(spend.amount, spend.cycle) if spend else None,
-        request_limit=f"{requests.count}/{requests.cycle}" if requests else None,
-        rate_limit=(
-            None
-            if rate is None
-            else f"{rate.rpm}"
-            if rate.burst is None
-            else f"{rate.rpm}/{rate.burst}"
-        ),
+        request_limit=request_text(requests.count, requests.cycle) if requests else None,
+        rate_limit=rate_text(rate.rpm, rate.burst) if rate else None,
         expires_at=iso_utc(expires) if expires is not None else key.expires_at,
         status=key.status,
     )

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple, TextIO
 
 from lava_cli.errors import UsageError
-from lava_cli.ops.keyfile import FIELDS, Settings, spend_text, toml_key
+from lava_cli.ops.keyfile import FIELDS, Settings, rate_text, request_text, spend_text, toml_key
 from lava_cli.ops.toml_lines import line_of, statement_lines, toml_loads
 from lava_cli.parsing import (
     MAX_NAME,
@@ -278,15 +278,14 @@ def _read_spend(value: object) -> str:
 
 def _read_requests(value: object) -> str:
     limit = parse_request_limit(_text("request_limit", value, '"1000/daily"'), "request_limit")
-    return f"{limit['count']}/{limit['cycle']}"
+    return request_text(limit["count"], limit["cycle"])
 
 
 def _read_rate(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # rate_limit = 60: requests per minute alone
     limit = parse_rate_limit(_text("rate_limit", value, '"60/10"'), "rate_limit")
-    rpm, burst = limit["rpm"], limit["burst"]
-    return f"{rpm}" if burst is None else f"{rpm}/{burst}"
+    return rate_text(limit["rpm"], limit["burst"])
 
 
 def _read_expiry(value: object) -> str:

@@ -26,7 +26,13 @@ def preview_stem(ref: str) -> str | None:
 
 def matches_ref(ref: str, key: SpendKey) -> bool:
     """Whether `ref` names `key`: its id, its name, or its preview in any form above."""
+    return names(ref, key.spend_key_id, key.name, key.key_preview)
+
+
+def names(ref: str, ident: str, name: object, preview: object) -> bool:
+    """Whether `ref` is this id, this name or this preview (in any form people copy); a
+    saved record's name or preview may be missing, so they are any value here."""
     stem = preview_stem(ref)
-    if stem is not None and key.key_preview[: len(stem)] == stem:
+    if stem is not None and isinstance(preview, str) and preview[: len(stem)] == stem:
         return True
-    return ref in (key.name, key.key_preview, key.spend_key_id)
+    return ref in (ident, name, preview)

@@ -276,7 +276,7 @@ class UpdateOptions(NamedTuple):
 
 def run_update(app: AppContext, opts: UpdateOptions) -> None:
     """Check and send the changes; keep a saved copy's record (name, shape) in step."""
-    from lava_cli.ops.saved import drop_if_gone, sync_saved_key
+    from lava_cli.ops.saved import drop_if_gone, keep_in_step, sync_saved_key
     from lava_cli.render.keys import changed
 
     client = app.client()
@@ -287,10 +287,7 @@ def run_update(app: AppContext, opts: UpdateOptions) -> None:
     except ApiNotFoundError:  # revoked between the lookup and the update
         drop_if_gone(app, client, target.spend_key_id)
         raise
-    try:
-        sync_saved_key(app, updated)
-    except (LavaError, OSError) as exc:
-        app.out.warn(f"{opts.verb.lower()}, but the saved copy's record was not updated: {exc}")
+    keep_in_step(app, opts.verb.lower(), lambda: sync_saved_key(app, updated))
     changed(app.out, updated, opts.verb, quiet=opts.quiet, json_=opts.json_)
 
 
@@ -358,11 +355,7 @@ def run_revoke(app: AppContext, opts: RevokeOptions) -> None:
     from lava_cli.ops.saved import forget_spend_key, gone_saved_key
     from lava_cli.render.keys import revoked
 
-    if not opts.yes and not app.can_prompt:
-        raise UsageError(
-            "revoking needs confirmation and there is no terminal to ask",
-            hint="add --yes to revoke without asking",
-        )
+    check_can_confirm(app, opts.yes, "revoking", "revoke")
     client = app.client()
     try:
         target = resolve_key(client, opts.key)
@@ -385,6 +378,16 @@ def run_revoke(app: AppContext, opts: RevokeOptions) -> None:
     except LavaError as exc:
         app.out.warn(f"revoked, but the saved copy could not be removed: {exc.message}")
     revoked(app.out, kid, target.name, already=already, quiet=opts.quiet, json_=opts.json_)
+
+
+def check_can_confirm(app: AppContext, yes: bool, doing: str, verb: str) -> None:
+    """Before any request: without --yes there must be a terminal to ask on (never a
+    prompt nobody can answer, never a silent yes)."""
+    if not yes and not app.can_prompt:
+        raise UsageError(
+            f"{doing} needs confirmation and there is no terminal to ask",
+            hint=f"add --yes to {verb} without asking",
+        )
 
 
 def confirm(app: AppContext, question: str) -> bool:

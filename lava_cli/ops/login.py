@@ -26,6 +26,11 @@ from lava_cli.credentials import (
 )
 from lava_cli.errors import ApiAuthError, LavaError, NotAuthenticatedError, UsageError
 
+# What a login records in its profile about the secret (beside the base URL): where it
+# is stored, and which secret it is. Logging out, and revoking that secret, remove them.
+ORIGIN_FIELDS = ("secret_key_id", "secret_origin")
+LOGIN_FIELDS = ("secret_storage", *ORIGIN_FIELDS)
+
 if TYPE_CHECKING:
     from lava_cli.context import AppContext
 
@@ -172,7 +177,7 @@ def _store(
             entry["secret_storage"] = storage
             if base_url is not None:
                 entry["base_url"] = base_url
-            for field, known_value in zip(("secret_key_id", "secret_origin"), known, strict=True):
+            for field, known_value in zip(ORIGIN_FIELDS, known, strict=True):
                 if known_value:
                     entry[field] = known_value
                 else:
@@ -252,8 +257,8 @@ def run_logout(app: AppContext) -> None:
         storage = profile.pop("secret_storage", None)
         if not storage:
             raise NotAuthenticatedError(f"profile {app.profile!r} has no stored secret key")
-        profile.pop("secret_key_id", None)
-        profile.pop("secret_origin", None)
+        for field in ORIGIN_FIELDS:
+            profile.pop(field, None)
         try:
             removed = isinstance(storage, str) and delete_secret(
                 profile_entry(app.profile), storage

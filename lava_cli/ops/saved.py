@@ -15,6 +15,8 @@ from lava_cli.credentials import delete_secret, load_secret, spend_key_entry, st
 from lava_cli.errors import ApiNotFoundError, LavaError, NotFoundError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lava_cli.api.client import LavaClient
     from lava_cli.api.types import SpendKey
     from lava_cli.context import AppContext
@@ -142,28 +144,19 @@ def forget_spend_key(app: AppContext, spend_key_id: str) -> bool:
     return True
 
 
-def _names(ref: str, kid: str, meta: dict[str, Any]) -> bool:
-    """Whether `ref` is this saved key's id, name or preview (in any form people copy)."""
-    from lava_cli.ops.keyref import preview_stem
-
-    stem = preview_stem(ref)
-    preview = meta.get("key_preview")
-    if stem is not None and isinstance(preview, str) and preview[: len(stem)] == stem:
-        return True
-    return ref in (kid, meta.get("name"), preview)
-
-
 def find_saved(app: AppContext, ref: str) -> tuple[str, dict[str, Any]] | None:
     """(spend_key_id, record) of the key saved here by id, name or preview; None when
     none is (records saved before previews were kept match by id and name only).
 
     Several saved keys with that name are a usage error (the id tells them apart).
     """
+    from lava_cli.ops.keyref import names
+
     ref = ref.strip()
     found = [
         (kid, meta)
         for kid, meta in saved_keys(app).items()
-        if isinstance(meta, dict) and _names(ref, kid, meta)
+        if isinstance(meta, dict) and names(ref, kid, meta.get("name"), meta.get("key_preview"))
     ]
     if len(found) > 1:
         raise UsageError(f"several saved keys are named {ref!r}", hint="use the spend_key_id")
@@ -262,3 +255,12 @@ def gone_saved_key(app: AppContext, client: LavaClient, ref: str) -> tuple[str, 
         name = str(meta.get("name") or kid)
         return (kid, name) if drop_if_gone(app, client, kid) else None
     return None
+
+
+def keep_in_step(app: AppContext, verb: str, work: Callable[[], object]) -> None:
+    """Keep the saved-key store in step after a change the server made (`verb`: what it
+    did); a failure there is a warning, not a failed command: the change stands."""
+    try:
+        work()
+    except (LavaError, OSError) as exc:
+        app.out.warn(f"{verb}, but the saved copy's record was not updated: {exc}")

@@ -230,14 +230,10 @@ def resolve_secret_key(keys: Sequence[SecretKey], ref: str) -> SecretKey:
 def run_revoke(app: AppContext, opts: RevokeOptions) -> None:
     """Revoke after the in-use check and asking (unless --yes); profiles of this machine
     logged in with that secret are logged out (their secret is dead)."""
-    from lava_cli.ops.keys import confirm
+    from lava_cli.ops.keys import check_can_confirm, confirm
     from lava_cli.render.secret_keys import revoked
 
-    if not opts.yes and not app.can_prompt:
-        raise UsageError(
-            "revoking needs confirmation and there is no terminal to ask",
-            hint="add --yes to revoke without asking",
-        )
+    check_can_confirm(app, opts.yes, "revoking", "revoke")
     secret = app.secret()
     client = app.client(secret)
     target = resolve_secret_key(list(client.iter_secret_keys()), opts.key)
@@ -292,6 +288,7 @@ def _log_out_profiles(app: AppContext, secret_key_id: str) -> list[str]:
     """Forget the stored secret of every profile that recorded `secret_key_id` (the
     server just revoked it: keep local state in step). Returns their names."""
     from lava_cli.credentials import delete_secret, profile_entry
+    from lava_cli.ops.login import LOGIN_FIELDS
 
     names: list[str] = []
     profiles = app.config.data.get("profiles")
@@ -307,11 +304,7 @@ def _log_out_profiles(app: AppContext, secret_key_id: str) -> list[str]:
                 storage = entry.get("secret_storage")
                 if isinstance(storage, str):
                     delete_secret(profile_entry(name), storage)
-                kept = {
-                    k: v
-                    for k, v in entry.items()
-                    if k not in ("secret_storage", "secret_key_id", "secret_origin")
-                }
+                kept = {k: v for k, v in entry.items() if k not in LOGIN_FIELDS}
                 config.set_profile(name, kept)
                 names.append(name)
     except LavaError as exc:

@@ -103,13 +103,9 @@ def choose_card(methods: Sequence[PaymentMethod], ref: str | None) -> PaymentMet
 
 def run_fund(app: AppContext, opts: FundOptions) -> None:
     """Confirm, charge once (see the module's note on Idempotency-Key), report."""
-    from lava_cli.ops.keys import confirm
+    from lava_cli.ops.keys import check_can_confirm, confirm
 
-    if not opts.yes and not app.can_prompt:
-        raise UsageError(
-            "funding needs confirmation and there is no terminal to ask",
-            hint="add --yes to fund without asking",
-        )
+    check_can_confirm(app, opts.yes, "funding", "fund")
     client = app.client()
     card = choose_card(client.payment_methods(), opts.method)
     if not opts.yes:
