@@ -59,6 +59,7 @@ class AppContext:
         self.verbose = verbose
         self._client: LavaClient | None = None
         self._public: LavaClient | None = None
+        self._found: Secret | None = None  # find_secret's answer, once it found one
 
     # -- terminal policy ----------------------------------------------------------
 
@@ -122,13 +123,20 @@ class AppContext:
         return found
 
     def find_secret(self) -> Secret | None:
+        """The management secret, or None when there is none. Found once per command:
+        each keyring read is a thread and up to LAVA_KEYRING_TIMEOUT, and several steps
+        of one command ask (the base URL, the client, a refusal's explanation). A failure
+        is not kept: asking again reads again."""
+        if self._found is not None:
+            return self._found
         # LAVA_SECRET_KEY wins over the profile's store, so with it the config file is
         # not read (nor platformdirs imported to find it) unless something else needs it.
         found = resolve_secret(self.profile, None)
-        if found is not None:
-            return found
-        storage = self.profile_settings.get("secret_storage")
-        return resolve_secret(self.profile, storage if isinstance(storage, str) else None)
+        if found is None:
+            storage = self.profile_settings.get("secret_storage")
+            found = resolve_secret(self.profile, storage if isinstance(storage, str) else None)
+        self._found = found
+        return found
 
     def base_url(self, secret: str | None = None) -> tuple[str, str]:
         """(URL, where it came from): flag, env, profile, or the default for the secret's mode.

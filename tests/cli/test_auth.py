@@ -158,3 +158,22 @@ def test_logout_with_a_broken_keyring_says_what_it_removed(emulator):
     assert "profile:default" in result.stderr  # where to remove it by hand
     status = json.loads(run_lava("auth", "status", "--json").stdout)
     assert status["logged_in"] is False  # lava no longer reads the broken keyring
+
+
+def test_one_command_reads_the_stored_secret_once(emulator, memory_keyring, monkeypatch):
+    """Each keyring read is a thread and up to LAVA_KEYRING_TIMEOUT (a locked keyring
+    may ask the user): `prompt --usage` asks for the secret for the base URL, the
+    prices and the spend line, and used to read the keyring three times."""
+    assert login(emulator).code == 0
+    assert run_lava("keys", "create", "--name", "counted", "--save", "-q").code == 0
+    reads: list[str] = []
+    read = memory_keyring.get_password
+
+    def counting(service: str, username: str) -> str | None:
+        reads.append(username)
+        return read(service, username)
+
+    monkeypatch.setattr(memory_keyring, "get_password", counting)
+    result = run_lava("prompt", "hi", "--key", "counted", "--usage")
+    assert result.code == 0, result.output
+    assert reads.count("profile:default") == 1, reads
