@@ -186,6 +186,12 @@ class SpendKey(NamedTuple):
         shown = ", ".join(f"{n}={v!r}" for n, v in self._asdict().items() if n != "raw")
         return f"SpendKey({shown})"
 
+    @property
+    def current_spend_text(self) -> str:
+        """This cycle's spend as the API spelled it (`"12.3400"` stays so), for output
+        that repeats the API's figure; `current_spend` is the number to compute with."""
+        return str(self.raw.get("current_spend", self.current_spend))
+
     def is_expired(self, now: datetime) -> bool:
         """True once `expires_at` has passed (an unreadable time counts as no expiry)."""
         from lava_cli.parsing import parse_api_time

@@ -81,6 +81,7 @@ CONFLICTS: tuple[tuple[str, str, str], ...] = (
     ("quiet", "json_", "-q prints only the id (or the new key), --json the whole object"),
     ("format_", "json_", "use --format json for the JSON object, or --json alone"),
     ("format_", "quiet", "--format already prints only what a script needs"),
+    ("usage", "json_", "the JSON has the tokens and cost (`usage`, `cost`); leave out --usage"),
 )
 GLOBAL_HELP = "Global options"
 

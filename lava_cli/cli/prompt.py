@@ -66,11 +66,6 @@ def prompt(
     # Before any request: choosing a key may create one.
     if model is not None and not model.strip():
         raise UsageError("--model cannot be empty", hint="leave it out for the key's default model")
-    if usage and json_:
-        raise UsageError(
-            "--usage and --json do not go together",
-            hint="the JSON has the tokens and cost (`usage`, `cost`); leave out --usage",
-        )
     opts = ops_prompt.PromptOptions(
         text,
         model,

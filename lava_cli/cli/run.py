@@ -11,8 +11,6 @@ from lava_cli.errors import UsageError
 from lava_cli.ops.keys import KeyChanges
 from lava_cli.ops.vetting import Vetting
 
-CONTEXT = {"allow_interspersed_args": False, "ignore_unknown_options": True}
-
 
 def run(
     ctx: typer.Context,

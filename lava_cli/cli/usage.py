@@ -49,8 +49,6 @@ def parse_options(
 
     by = _one_of(by, VIEWS_BY, "--by")
     fmt = _one_of(fmt, FORMATS, "--format")
-    if fmt is not None and json_:
-        raise UsageError("use --json or --format, not both", hint="--format json gives rows")
     if key is not None and wallet:
         raise UsageError(
             "KEY and --wallet do not go together",

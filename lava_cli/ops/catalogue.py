@@ -218,7 +218,8 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
     return by_lower[match[0]] if match else None
 
 
-def _unknown(word: str, flag: str, kind: str, known: Iterable[str], tail: str) -> UsageError:
+def unknown(word: str, flag: str, kind: str, known: Iterable[str], tail: str) -> UsageError:
+    """`FLAG: no KIND WORD in the catalogue`, with the closest known name and `tail`."""
     near = closest(word, known)
     return UsageError(
         f"{flag}: no {kind} {word!r} in the catalogue",
@@ -256,11 +257,11 @@ def check_settings(
     models_left = _missing(found, new_models, ())
     if models_left and not allow_unknown:
         tail = f"`lava models` lists them; {UNKNOWN_FLAG} accepts one it does not list yet"
-        raise _unknown(models_left[0], "--model", "model", found.models, tail)
+        raise unknown(models_left[0], "--model", "model", found.models, tail)
     for provider in new_providers:
         if provider not in found.providers:
             tail = f"the catalogue's providers: {', '.join(sorted(found.providers))}"
-            raise _unknown(provider, "--provider", "provider", found.providers, tail)
+            raise unknown(provider, "--provider", "provider", found.providers, tail)
     if models_left:
         return  # a model the catalogue does not know may well be callable
     if not callable_models(found, settings):

@@ -38,6 +38,8 @@ class Verdict:
         return not self.reasons
 
     def to_json(self) -> dict[str, Any]:
+        from lava_cli.ops.usage import share_text
+
         key = self.key
         return {
             "ok": self.ok,
@@ -45,21 +47,17 @@ class Verdict:
             "name": key.name,
             "status": key.status,  # the server's; `codes` says "expired" when it is
             "remaining": None if self.remaining is None else str(self.remaining),
-            "current_spend": str(key.raw.get("current_spend", key.current_spend)),
+            "current_spend": key.current_spend_text,
             "spend_limit": key.raw.get("spend_limit") if key.spend_limit else None,
-            "spend_used": _share_text(self.spend_used),
+            "spend_used": share_text(self.spend_used),
             "current_requests": key.current_requests,
             "request_limit": key.raw.get("request_limit") if key.request_limit else None,
-            "requests_used": _share_text(self.requests_used),
-            "max_used": _share_text(self.max_used),
+            "requests_used": share_text(self.requests_used),
+            "max_used": share_text(self.max_used),
             "expires_at": key.expires_at,
             "reasons": self.reasons,
             "codes": self.codes,
         }
-
-
-def _share_text(share: Decimal | None) -> str | None:
-    return None if share is None else str(share.quantize(Decimal("0.0001"), ROUND_HALF_UP))
 
 
 def evaluate(

@@ -97,19 +97,14 @@ def catalogue(app: AppContext, *, provider: str | None, key_ref: str | None) -> 
 
 def check_provider(provider: str, models: list[Model], services: list[Service]) -> None:
     """A provider neither listing names is a typo, not an empty answer (exit 2)."""
-    from lava_cli.ops.catalogue import closest
+    from lava_cli.ops.catalogue import unknown
 
     known = {s.provider for s in services if s.provider} | {
         m.owned_by for m in models if m.owned_by
     }
-    if provider in known:
-        return
-    near = closest(provider, known)
-    raise UsageError(
-        f"--provider: no provider {provider!r} in the catalogue",
-        hint=(f"did you mean {near!r}? " if near else "")
-        + f"the providers: {', '.join(sorted(known))}",
-    )
+    if provider not in known:
+        tail = f"the providers: {', '.join(sorted(known))}"
+        raise unknown(provider, "--provider", "provider", known, tail)
 
 
 def _callable(
@@ -135,8 +130,8 @@ def _key_settings(app: AppContext, ref: str) -> tuple[str | None, Settings, str]
     for messages)."""
     from lava_cli.credentials import env_credential
     from lava_cli.ops.catalogue import Settings
-    from lava_cli.ops.prompt_key import KeyChoice
-    from lava_cli.ops.saved import find_saved, load_saved_key
+    from lava_cli.ops.prompt_key import KeyChoice, choose_key
+    from lava_cli.ops.saved import find_saved
 
     if ref == ENV_KEY:
         raw = env_credential(ENV_KEY)
@@ -145,10 +140,8 @@ def _key_settings(app: AppContext, ref: str) -> tuple[str | None, Settings, str]
         who = KeyChoice(raw, "openai", None, ENV_KEY).describe()
         return raw, Settings("openai"), who  # its shape is unknown: its lists decide
     if find_saved(app, ref) is not None:
-        kid, meta, raw = load_saved_key(app, ref)
-        shape = str(meta.get("request_shape") or "openai")
-        name = meta.get("name") if isinstance(meta.get("name"), str) else None
-        return raw, Settings(shape), KeyChoice(raw, shape, kid, "--key", name).describe()
+        choice = choose_key(app, ref, None)  # the saved key, as `prompt --key` takes it
+        return choice.raw, Settings(choice.shape), choice.describe()
     if app.find_secret() is None:
         raise NotFoundError(
             f"no saved spend key {ref!r} in profile {app.profile!r}",

@@ -79,6 +79,11 @@ def fraction(used: Decimal, limit: Decimal | None) -> Decimal | None:
     return used / limit
 
 
+def share_text(share: Decimal | None) -> str | None:
+    """A share as every machine form writes it: 4 decimals, half up (`0.8125`)."""
+    return None if share is None else str(share.quantize(Decimal("0.0001"), ROUND_HALF_UP))
+
+
 # --- the numbers: one key ---------------------------------------------------------------------
 
 
@@ -108,9 +113,6 @@ class KeyUsage:
     def to_json(self) -> dict[str, Any]:
         key, raw = self.key, self.key.raw
         remaining = self.remaining
-        share = self.spend_share
-        if share is not None:
-            share = share.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
         return {
             "spend_key_id": key.spend_key_id,
             "name": key.name,
@@ -118,23 +120,23 @@ class KeyUsage:
             # Derived here, not by the API: `status` above stays the server's word, as in
             # every other --json output.
             "expired": self.status == "expired",
-            "current_spend": str(raw.get("current_spend", key.current_spend)),
+            "current_spend": key.current_spend_text,
             "total_spend": str(raw.get("total_spend", key.total_spend)),
             "spend_limit": raw.get("spend_limit") if key.spend_limit else None,
             "remaining": None if remaining is None else str(remaining),
-            "spend_used": None if share is None else str(share),
+            "spend_used": share_text(self.spend_share),
             "current_requests": key.current_requests,
             "total_requests": key.total_requests,
             "request_limit": raw.get("request_limit") if key.request_limit else None,
-            "resets_at": _iso(self.reset_at),
-            "spend_resets_at": _iso(self.spend_reset_at),
-            "requests_reset_at": _iso(self.request_reset_at),
+            "resets_at": iso_or_none(self.reset_at),
+            "spend_resets_at": iso_or_none(self.spend_reset_at),
+            "requests_reset_at": iso_or_none(self.request_reset_at),
             "last_used_at": key.last_used_at,
             "expires_at": key.expires_at,
         }
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso_or_none(moment: datetime | None) -> str | None:
     return None if moment is None else iso_utc(moment)
 
 

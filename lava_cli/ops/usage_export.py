@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lava_cli.errors import LavaError
+from lava_cli.ops.usage import iso_or_none, share_text
 from lava_cli.parsing import iso_utc
 
 if TYPE_CHECKING:
@@ -39,15 +40,6 @@ DAY_COLUMNS = ("date", "requests", "tokens", "cost")
 MODEL_COLUMNS = ("model", "provider", "requests", "tokens", "cost")
 KEY_DAY_COLUMNS = ("date", "spend_key_id", "name", "requests", "tokens", "cost")
 KEY_MODEL_COLUMNS = ("spend_key_id", "name", "model", "provider", "requests", "tokens", "cost")
-SHARE = Decimal("0.0001")
-
-
-def _share(value: Decimal | None) -> str | None:
-    return None if value is None else str(value.quantize(SHARE, rounding=ROUND_HALF_UP))
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else iso_utc(moment)
 
 
 # --- rows ----------------------------------------------------------------------------------
@@ -59,16 +51,16 @@ def key_row(u: KeyUsage) -> dict[str, Any]:
         "spend_key_id": key.spend_key_id,
         "name": key.name,
         "status": u.status,
-        "current_spend": str(key.raw.get("current_spend", key.current_spend)),
+        "current_spend": key.current_spend_text,
         "spend_limit": None if spend is None else f"{spend.amount:.2f}",
         "spend_cycle": None if spend is None else spend.cycle,
-        "spend_used": _share(u.spend_share),
-        "spend_resets_at": _iso(u.spend_reset_at),
+        "spend_used": share_text(u.spend_share),
+        "spend_resets_at": iso_or_none(u.spend_reset_at),
         "current_requests": key.current_requests,
         "request_limit": None if req is None else req.count,
         "request_cycle": None if req is None else req.cycle,
-        "requests_used": _share(u.request_share),
-        "requests_reset_at": _iso(u.request_reset_at),
+        "requests_used": share_text(u.request_share),
+        "requests_reset_at": iso_or_none(u.request_reset_at),
         "total_spend": str(key.raw.get("total_spend", key.total_spend)),
         "total_requests": key.total_requests,
         "last_used_at": key.last_used_at,

@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from lava_cli.parsing import iso_utc, parse_api_time
+from lava_cli.render.keys import requests_text
 from lava_cli.render.output import markup_safe, relative
 
 if TYPE_CHECKING:
@@ -108,13 +109,6 @@ def _spend_cell(u: KeyUsage) -> str:
     return f"{usd(u.key.current_spend)} / {usd(limit.amount)} {limit.cycle}"
 
 
-def _requests_cell(u: KeyUsage) -> str:
-    limit = u.key.request_limit
-    if limit is None:
-        return str(u.key.current_requests)
-    return f"{u.key.current_requests} / {limit.count} {limit.cycle}"
-
-
 def model_row(m: ModelTotal) -> list[str]:
     return ["model", m.model, m.provider, str(m.requests), str(m.tokens), str(m.cost)]
 
@@ -136,7 +130,7 @@ def _key_row(u: KeyUsage) -> list[str]:
         key.spend_key_id,
         key.name,
         u.status,
-        str(key.raw.get("current_spend", key.current_spend)),
+        key.current_spend_text,
         str(limit.amount) if limit else "-",
         limit.cycle if limit else "-",
         percent(u.spend_share),
@@ -230,7 +224,7 @@ def keys_table(rows: Sequence[KeyUsage], width: int, now: datetime) -> Table:
             f"[{style}]{bar(u.spend_share, bar_width)}[/] {_e(_spend_cell(u))}"
             + (f" [{style}]{percent(u.spend_share)}[/]" if u.spend_share is not None else "")
         )
-        cells.append(f"[{STYLES[level(u.request_share)]}]{_e(_requests_cell(u))}[/]")
+        cells.append(f"[{STYLES[level(u.request_share)]}]{_e(requests_text(u.key))}[/]")
         cells.append("\n".join(_e(line) for line in _resets_cell(u, now, wide=wide)))
         if wide:
             cells.append(_e(relative(u.key.last_used_at, now)) if u.key.last_used_at else "never")
@@ -297,7 +291,7 @@ def _detail_human(u: KeyUsage, fc: Forecast, now: datetime) -> list[tuple[str, s
         ("spend", _spend_cell(u) + (f" ({percent(u.spend_share)})" if u.spend_share else "")),
         ("remaining", usd(remaining) if remaining is not None else "no limit"),
         *_resets_human(u, now),
-        ("requests", _requests_cell(u)),
+        ("requests", requests_text(u.key)),
         *_resets_human(u, now, requests=True),
         ("pace", _pace(fc, now)),
         ("forecast", _outlook(fc, now)),
@@ -326,10 +320,10 @@ def _detail_plain(u: KeyUsage, fc: Forecast) -> list[tuple[str, str]]:
         ("id", key.spend_key_id),
         ("name", key.name),
         ("status", u.status),
-        ("spend", str(key.raw.get("current_spend", key.current_spend))),
+        ("spend", key.current_spend_text),
         ("remaining", str(remaining) if remaining is not None else "-"),
         ("spend resets", _reset_plain(key.spend_limit is not None, u.spend_reset_at)),
-        ("requests", _requests_cell(u)),
+        ("requests", requests_text(u.key)),
         ("requests reset", _reset_plain(key.request_limit is not None, u.request_reset_at)),
         ("pace", _pace_plain(fc)),
         ("forecast", iso_utc(fc.limit_at) if fc.limit_at else fc.reason),

@@ -60,10 +60,6 @@ def alert_text(alert: Alert) -> str:
     )
 
 
-def _plain_share(share: Decimal | None) -> str:
-    return percent(share) if share is not None else "-"
-
-
 def watch_line(u: KeyUsage, now: datetime) -> list[str]:
     key, spend, req = u.key, u.key.spend_limit, u.key.request_limit
     return [
@@ -72,14 +68,14 @@ def watch_line(u: KeyUsage, now: datetime) -> list[str]:
         key.spend_key_id,
         key.name,
         u.status,
-        str(key.raw.get("current_spend", key.current_spend)),
+        key.current_spend_text,
         f"{spend.amount:.2f}" if spend else "-",
         spend.cycle if spend else "-",
-        _plain_share(u.spend_share),
+        percent(u.spend_share),
         str(key.current_requests),
         str(req.count) if req else "-",
         req.cycle if req else "-",
-        _plain_share(u.request_share),
+        percent(u.request_share),
     ]
 
 
