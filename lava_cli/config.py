@@ -248,14 +248,8 @@ class Config:
     def save(self) -> None:
         """Write the whole file. Prefer `editing()`: a bare save can undo another
         process's change made since this one loaded."""
-        with state_lock():
-            try:
-                atomic_write(self.path, json.dumps(self.data, indent=2, sort_keys=True) + "\n")
-            except OSError as exc:
-                raise LavaError(
-                    f"cannot write {self.path}: {exc.strerror or exc}",
-                    hint="check the directory's owner and permissions, or set LAVA_CONFIG_DIR",
-                ) from None
+        with state_lock():  # atomic_write says which file could not be written (exit 2)
+            atomic_write(self.path, json.dumps(self.data, indent=2, sort_keys=True) + "\n")
 
     @contextlib.contextmanager
     def editing(self) -> Iterator[Config]:

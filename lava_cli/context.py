@@ -26,6 +26,7 @@ from lava_cli.errors import LavaError
 
 if TYPE_CHECKING:
     from lava_cli.api.client import LavaClient
+    from lava_cli.api.gateway import GatewayClient
     from lava_cli.render.output import Output
 
 
@@ -208,6 +209,21 @@ class AppContext:
         if self._public is None:
             self._public = self._new_client(self.base_url()[0], None)
         return self._public
+
+    def gateway(self, spend_key: str, default_timeout: float) -> GatewayClient:
+        """A gateway client for one spend key, at this profile's base URL (the same
+        resolution as management calls), with LAVA_TIMEOUT (else `default_timeout`: a
+        streamed reply needs longer than a probe) and the --verbose log. The caller
+        closes it."""
+        from lava_cli.api.gateway import GatewayClient
+
+        return GatewayClient(
+            self.base_url()[0],
+            spend_key,
+            timeout=env_seconds("LAVA_TIMEOUT", default_timeout),
+            log=self.log if self.verbose else None,
+            management_secret=lambda: self.secret_for_mode,
+        )
 
     def _new_client(self, url: str, secret: str | None) -> LavaClient:
         from lava_cli.api.client import LavaClient

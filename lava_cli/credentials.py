@@ -295,8 +295,7 @@ def keyring_set(username: str, secret: str) -> None:
     stored = _bounded(do, "storing a secret")
     if stored != secret:
         raise KeyringError(
-            "the OS keyring did not keep the secret (backend "
-            f"{_bounded(_keyring_backend_name, 'finding the backend')})",
+            f"the OS keyring did not keep the secret (backend {keyring_backend_name()})",
             hint=_no_keyring_hint(),
         )
 
@@ -435,8 +434,6 @@ def delete_secret(entry: str, storage: str) -> bool:
 
 
 def not_logged_in(profile: str, why: str | None = None) -> LavaError:
-    from lava_cli.errors import NotAuthenticatedError
-
     return NotAuthenticatedError(
         why or f"not logged in (profile {profile!r})",
         hint="run `lava login`, or set LAVA_SECRET_KEY (aks_live_… / aks_test_…)",

@@ -14,11 +14,10 @@ from typing import Any
 
 import httpx
 
-from lava_cli import __version__
 from lava_cli.api.bounded import Watchdog, read_capped
 from lava_cli.api.http_errors import error_for_response
 from lava_cli.api.streaming import SSEParser, StreamState, cut_short
-from lava_cli.api.transport import Logger, direct_mounts, tls_verify
+from lava_cli.api.transport import CONNECT_TIMEOUT_S, Logger, http_client
 from lava_cli.api.types import MalformedResponse
 from lava_cli.config import SecretArg, check_base_url
 from lava_cli.errors import ApiError, ApiUnavailableError
@@ -90,12 +89,7 @@ class GatewayClient:
         self._timeout = timeout
         self._limits = limits if limits is not None else Limits.from_env()
         self._watchdog = Watchdog()
-        self._http = httpx.Client(
-            headers={"User-Agent": f"lava-cli/{__version__}"},
-            timeout=httpx.Timeout(timeout, connect=10.0),
-            mounts=direct_mounts(self.base_url),
-            verify=tls_verify(self.base_url),
-        )
+        self._http = http_client(self.base_url, timeout)
 
     def close(self) -> None:
         self._http.close()
@@ -146,7 +140,7 @@ class GatewayClient:
                 url,
                 json=body,
                 headers=self._headers(shape),
-                timeout=httpx.Timeout(left, connect=min(left, 10.0)),
+                timeout=httpx.Timeout(left, connect=min(left, CONNECT_TIMEOUT_S)),
                 extensions={"trace": self._watchdog.trace},
             )
             response = self._connect(request, deadline, attempt, stream)

@@ -17,10 +17,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from lava_cli import __version__
 from lava_cli.api.bounded import Watchdog, read_capped
 from lava_cli.api.http_errors import error_for_response
-from lava_cli.api.transport import Logger, direct_mounts, tls_verify, transport_reason
+from lava_cli.api.transport import CONNECT_TIMEOUT_S, Logger, http_client, transport_reason
 from lava_cli.config import check_base_url
 from lava_cli.errors import ApiUnavailableError, MaybeCreatedError
 from lava_cli.limits import Limits
@@ -31,7 +30,6 @@ MAX_RETRIES = 3
 RETRY_AFTER_CAP_S = 20.0
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 8.0
-CONNECT_TIMEOUT_S = 10.0
 MAYBE_CREATED_HINT = (
     "the key may have been created or rotated anyway: check with "
     "`lava keys list` before trying again"
@@ -69,15 +67,11 @@ class Session:
         self._max_retries = max_retries
         self._log = log
         self._sleep = sleep
-        headers = {"User-Agent": f"lava-cli/{__version__}", "Accept": "application/json"}
-        self._http = httpx.Client(
-            base_url=self.base_url + "/",
-            headers=headers,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            follow_redirects=False,
-            trust_env=True,
-            mounts=direct_mounts(self.base_url),
-            verify=tls_verify(self.base_url),
+        self._http = http_client(
+            self.base_url,
+            timeout,
+            root=self.base_url + "/",
+            headers={"Accept": "application/json"},
         )
 
     def close(self) -> None:

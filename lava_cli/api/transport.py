@@ -7,6 +7,26 @@ from collections.abc import Callable
 import httpx
 
 Logger = Callable[[str], None]
+CONNECT_TIMEOUT_S = 10.0  # connecting, within whatever deadline the call has left
+
+
+def http_client(
+    base_url: str, timeout: float, *, root: str = "", headers: dict[str, str] | None = None
+) -> httpx.Client:
+    """The httpx client of both clients: lava's User-Agent, no redirects (a Bearer secret
+    never follows one), loopback and plain http never through a proxy, TLS only for
+    https. `root` is httpx's base for relative paths; every request also passes its
+    own timeout, cut to the deadline left."""
+    from lava_cli import __version__
+
+    return httpx.Client(
+        base_url=root,
+        headers={"User-Agent": f"lava-cli/{__version__}", **(headers or {})},
+        timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT_S)),
+        follow_redirects=False,
+        mounts=direct_mounts(base_url),
+        verify=tls_verify(base_url),
+    )
 
 
 def tls_verify(base_url: str) -> bool:

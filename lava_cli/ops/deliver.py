@@ -388,16 +388,7 @@ def probe(app: AppContext, raw: str, shape: str) -> Step:
 
 
 def _status(app: AppContext, raw: str, shape: str) -> int:
-    from lava_cli.api.gateway import GatewayClient
-    from lava_cli.envvars import env_seconds
-
-    gateway = GatewayClient(
-        app.base_url()[0],
-        raw,
-        timeout=env_seconds("LAVA_TIMEOUT", 30.0),
-        log=app.log if app.verbose else None,
-        management_secret=lambda: app.secret_for_mode,
-    )
+    gateway = app.gateway(raw, default_timeout=30.0)
     try:
         return gateway.status_for(shape, PROBE_BODY)
     finally:

@@ -223,16 +223,7 @@ class Tally:
 def send(app: AppContext, request: PromptRequest, choice: KeyChoice, opts: PromptOptions) -> None:
     """Send through the gateway: the whole reply (or --json), or stream it; then the
     usage line on stderr for people (or anyone who asked with --usage)."""
-    from lava_cli.api.gateway import GatewayClient
-    from lava_cli.envvars import env_seconds
-
-    gateway = GatewayClient(
-        app.base_url()[0],
-        choice.raw,
-        timeout=env_seconds("LAVA_TIMEOUT", 120.0),
-        log=app.log if app.verbose else None,
-        management_secret=lambda: app.secret_for_mode,
-    )
+    gateway = app.gateway(choice.raw, default_timeout=120.0)
     try:
         if opts.json or not opts.stream:
             tally = _whole_reply(app, gateway, request, choice, json_=opts.json)
