@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn, TextIO
+
+# `typing` and `collections.abc` cost ~10 ms, most of a TAB press's own time; the
+# annotations below are strings (PEP 563), so only a type checker needs them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import NoReturn, TextIO
 
 
 def run(argv: Sequence[str], **streams: TextIO | None) -> int:
