@@ -3,7 +3,7 @@
 The scripts are what Typer prints for `_LAVA_COMPLETE=source_<shell> lava`. The index
 (`lava_cli/completion/index.py`) holds every command's subcommand and option
 completions as Typer's own completion classes format them, so a TAB press can be
-answered without loading Typer (see lava_cli/fastcomplete.py). A test fails when the
+answered without loading Typer (see lava_cli/completion/fast.py). A test fails when the
 committed copies differ, so they never go stale.
 """
 

@@ -12,7 +12,7 @@ import typer
 
 from lava_cli.cli.common import app_of
 from lava_cli.errors import UsageError
-from lava_cli.ops.handoff import HandOff, check_format
+from lava_cli.ops.handoff import HandOff, check_format, check_var_name
 
 
 def apply(
@@ -66,8 +66,7 @@ def apply(
     if save and format_ is not None:
         raise UsageError("use --save or --format, not both", hint="--save keeps the keys here")
     check_format(format_, None)  # no --var here: --var-prefix is checked below
-    if not var_prefix.isidentifier() or not var_prefix.isascii():
-        raise UsageError(f"--var-prefix: {var_prefix!r} is not a valid variable name")
+    check_var_name(var_prefix, "--var-prefix")
     how = HandOff(save=save, fmt=format_, var=var_prefix)
     from lava_cli.ops import apply as ops
 

@@ -13,10 +13,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from lava_cli.config import LIVE_BASE_URL, SANDBOX_BASE_URL
 from lava_cli.credentials import SPEND_KEY_PREFIX, redact
 from lava_cli.ops.doctor_checks import Check
 
-LAVA_HOSTS = frozenset({"api.lava.so", "sandbox-api.lavapayments.com"})
+LAVA_HOSTS = frozenset(urlsplit(url).hostname for url in (LIVE_BASE_URL, SANDBOX_BASE_URL))
 TOKEN_VARS = ("LAVA_SPEND_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "OPENAI_API_KEY")
 
 

@@ -35,6 +35,13 @@ class HandOff(NamedTuple):
     var: str = "LAVA_SPEND_KEY"
 
 
+def check_var_name(name: str, flag: str) -> None:
+    """A shell variable name (ASCII letters, digits, `_`; not a digit first), or exit 2:
+    it is written into `export NAME=…` lines and $GITHUB_ENV."""
+    if not name.isidentifier() or not name.isascii():
+        raise UsageError(f"{flag}: {name!r} is not a valid variable name")
+
+
 def check_format(fmt: str | None, var: str | None) -> None:
     """Validate --format/--var before any request is made (exit 2). `var` is None when
     --var was not given: a --var that no format would use is refused, not ignored."""
@@ -49,8 +56,7 @@ def check_format(fmt: str | None, var: str | None) -> None:
                 + (f", not {fmt}" if fmt else ", which was not given"),
                 hint="add --format env (or dotenv, github), or leave out --var",
             )
-        if not var.isidentifier() or not var.isascii():
-            raise UsageError(f"--var: {var!r} is not a valid variable name")
+        check_var_name(var, "--var")
     if fmt == "github" and not os.environ.get("GITHUB_ENV"):
         raise UsageError(
             "--format github needs $GITHUB_ENV (set by GitHub Actions in every step)",

@@ -26,6 +26,7 @@ from lava_cli.ops.prompt_key import KeyChoice, allowed_instead, choose_key, defa
 
 if TYPE_CHECKING:
     from lava_cli.api.gateway import Completion, GatewayClient, PromptRequest
+    from lava_cli.api.types import SpendKey
     from lava_cli.context import AppContext
 
 MILLION = Decimal(1_000_000)
@@ -108,39 +109,42 @@ def cost(
     return (Decimal(ins) * price[0] + Decimal(outs) * price[1]) / MILLION
 
 
-def explain(app: AppContext, err: ApiError, choice: KeyChoice, model: str) -> LavaError:
+def explain(app: AppContext, err: ApiError, choice: KeyChoice) -> LavaError:
     """Turn a gateway refusal into the seeds' troubleshooting advice."""
     if isinstance(err, ApiAuthError):
         from lava_cli.ops.refusal import explain_refused_key
 
         return explain_refused_key(app, err, choice.spend_key_id, choice.raw)
-    if (
-        isinstance(err, ApiPolicyError)
-        and err.status == 403
-        and err.code not in ("wrong_request_shape",)
-    ):
-        allowed = _allowed_models(app, choice)
-        if allowed:
-            err.hint = (
-                f"this key allows: {allowed}; pick one with --model, "
-                "or widen it with `lava keys update`"
-            )
-        return err
     if isinstance(err, ApiPolicyError) and err.code == "wrong_request_shape":
         other = "anthropic" if choice.shape == "openai" else "openai"
         err.hint = (
             f"this key expects the other request format: try --shape {other}, or use a key "
             f"created with --shape {choice.shape}"
         )
+    elif isinstance(err, ApiPolicyError) and err.status == 403:
+        allowed = _allowed_models(app, choice)
+        if allowed:
+            err.hint = (
+                f"this key allows: {allowed}; pick one with --model, "
+                "or widen it with `lava keys update`"
+            )
     return err
 
 
-def _allowed_models(app: AppContext, choice: KeyChoice) -> str | None:
+def _managed_key(app: AppContext, choice: KeyChoice) -> SpendKey | None:
+    """The key's record from the management API, when its id and a secret are known
+    (a best effort for advice: None when it cannot be read)."""
     if choice.spend_key_id is None or app.find_secret() is None:
         return None
     try:
-        key = app.client().get_spend_key(choice.spend_key_id)
+        return app.client().get_spend_key(choice.spend_key_id)
     except LavaError:
+        return None
+
+
+def _allowed_models(app: AppContext, choice: KeyChoice) -> str | None:
+    key = _managed_key(app, choice)
+    if key is None:
         return None
     models = ", ".join(key.allowed_models) if key.allowed_models else "all models"
     if key.allowed_providers:
@@ -150,14 +154,10 @@ def _allowed_models(app: AppContext, choice: KeyChoice) -> str | None:
 
 def spend_line(app: AppContext, choice: KeyChoice) -> str | None:
     """The key's spend this cycle, when the secret and the key id are known."""
-    if choice.spend_key_id is None or app.find_secret() is None:
-        return None
     from lava_cli.render.keys import spend_text
 
-    try:
-        return "key " + spend_text(app.client().get_spend_key(choice.spend_key_id))
-    except LavaError:
-        return None
+    key = _managed_key(app, choice)
+    return None if key is None else "key " + spend_text(key)
 
 
 def usage_line(app: AppContext, choice: KeyChoice, tally: Tally) -> str:
@@ -250,7 +250,7 @@ def _whole_reply(
     try:
         completion = gateway.complete(choice.shape, request)
     except ApiError as err:
-        raise explain(app, err, choice, request.model) from None
+        raise explain(app, err, choice) from None
     model = completion.model or request.model
     if json_:
         app.out.json(completion_json(completion, prices(app, model)))
@@ -283,7 +283,7 @@ def stream(
     except ApiError as err:
         if wrote_any and not ends_newline:
             end_line()
-        raise explain(app, err, choice, request.model) from None
+        raise explain(app, err, choice) from None
     except KeyboardInterrupt:
         if wrote_any:
             end_line()
