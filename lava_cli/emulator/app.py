@@ -98,6 +98,23 @@ async def json_body(request: Request) -> Any:
         raise ApiError(400, "invalid_request", f"body: {exc}") from None
 
 
+def caller_wallet(store: Store, request: Request) -> Wallet:
+    """The wallet of the request's Bearer secret (a live ``aks_`` secret key, or its
+    ``lava_wk_`` alias: store.wallet_for_secret); 401 unknown or deleted, 403 for a
+    spend key. Every management route starts here."""
+    token = bearer_token(request.headers)
+    if token is not None and token.startswith(SPEND_KEY_PREFIX):
+        raise ApiError(
+            403,
+            "wrong_key_type",
+            "This endpoint needs a secret key (aks_…), not a spend key (lava_sk_…)",
+        )
+    wallet = store.wallet_for_secret(token) if token is not None else None
+    if wallet is None:
+        raise ApiError(401, "invalid_api_key", "Invalid API key")
+    return wallet
+
+
 class ManagementApi:
     """Handlers bound to one store and clock; `routes()` lists them for Starlette."""
 
@@ -108,20 +125,7 @@ class ManagementApi:
     # -- helpers -----------------------------------------------------------------
 
     def wallet(self, request: Request) -> Wallet:
-        """The wallet of the request's Bearer secret (a live ``aks_`` secret key, or its
-        ``lava_wk_`` alias: store.wallet_for_secret); 401 unknown or deleted, 403 for a
-        spend key."""
-        token = bearer_token(request.headers)
-        if token is not None and token.startswith(SPEND_KEY_PREFIX):
-            raise ApiError(
-                403,
-                "wrong_key_type",
-                "This endpoint needs a secret key (aks_…), not a spend key (lava_sk_…)",
-            )
-        wallet = self.store.wallet_for_secret(token) if token is not None else None
-        if wallet is None:
-            raise ApiError(401, "invalid_api_key", "Invalid API key")
-        return wallet
+        return caller_wallet(self.store, request)
 
     def key_json(self, key: KeyRow, raw: str | None = None) -> dict[str, Any]:
         """The contract's SpendKey object; `raw` (create/rotate only) becomes ``key``."""

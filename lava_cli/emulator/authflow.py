@@ -23,7 +23,6 @@ Which wallet, and which secret (the emulator's own decisions):
 
 from __future__ import annotations
 
-import hashlib
 import html
 import secrets
 from dataclasses import dataclass
@@ -36,9 +35,9 @@ from starlette.routing import Route
 
 from lava_cli.emulator.app import ApiError, json_body
 from lava_cli.emulator.bodies import BodyTooLarge
-from lava_cli.emulator.contract import ID_CHARS, LOGIN, LOGIN_NAME
+from lava_cli.emulator.contract import LOGIN, LOGIN_NAME
 from lava_cli.emulator.cycles import Clock, as_utc, utc_now
-from lava_cli.emulator.ids import new_test_secret
+from lava_cli.emulator.ids import derived_id, new_test_secret
 from lava_cli.emulator.money import money
 from lava_cli.emulator.pages import facts, page, read_form
 from lava_cli.emulator.schema import Wallet
@@ -51,7 +50,7 @@ MAX_STATE_LEN = 256
 
 def _derived_id(prefix: str, wallet_id: str) -> str:
     """A stable id of the wallet's merchant or account (the emulator has neither)."""
-    return prefix + hashlib.sha256(f"{wallet_id}/{prefix}".encode()).hexdigest()[:ID_CHARS]
+    return derived_id(prefix, wallet_id, prefix)
 
 
 @dataclass(frozen=True)

@@ -76,11 +76,15 @@ def new_payment_id() -> str:
     return PAYMENT_ID_PREFIX + _alnum(ID_CHARS)
 
 
+def derived_id(prefix: str, wallet_id: str, part: str) -> str:
+    """`prefix` + 24 hex digits derived from the wallet and `part`: stable ids of what
+    every wallet has built in, so each wallet has its own and nothing needs storing."""
+    return prefix + hashlib.sha256(f"{wallet_id}/{part}".encode()).hexdigest()[:ID_CHARS]
+
+
 def payment_method_id(wallet_id: str, slot: str) -> str:
-    """The id of a wallet's built-in card `slot`: ``pm_`` + 24 hex digits derived from
-    the wallet, so each wallet has its own ids and nothing needs storing."""
-    digest = hashlib.sha256(f"{wallet_id}/{slot}".encode()).hexdigest()
-    return PAYMENT_METHOD_ID_PREFIX + digest[:ID_CHARS]
+    """The id of a wallet's built-in card `slot` (``pm_…``)."""
+    return derived_id(PAYMENT_METHOD_ID_PREFIX, wallet_id, slot)
 
 
 def mode_of(secret: str) -> str:

@@ -47,7 +47,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from lava_cli.emulator import ids
-from lava_cli.emulator.app import ApiError, ManagementApi, json_body, route
+from lava_cli.emulator.app import ApiError, caller_wallet, json_body, route
 from lava_cli.emulator.bodies import BodyTooLarge
 from lava_cli.emulator.contract import (
     AMOUNT_PATTERN,
@@ -167,15 +167,14 @@ class Payments:
     """The routes, bound to one store and clock."""
 
     def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
-        self.api = ManagementApi(store, clock)
         self.store, self.clock = store, clock
 
     async def payment_methods(self, request: Request) -> Response:
-        wallet = self.api.wallet(request)
+        wallet = caller_wallet(self.store, request)
         return JSONResponse({"data": [payment_method_json(wallet, card) for card in CARDS]})
 
     async def fund(self, request: Request) -> Response:
-        wallet = self.api.wallet(request)
+        wallet = caller_wallet(self.store, request)
         key = parse_idempotency_key(request.headers.get(IDEMPOTENCY_HEADER))
         body = await json_body(request)
         digest = fingerprint(body)

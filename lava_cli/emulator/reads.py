@@ -2,7 +2,7 @@
 /v1/requests/{request_id}`` and ``GET /v1/usage``.
 
 All answer for the wallet of the ``Authorization: Bearer`` secret, with the
-management API's authentication and error shape (`app.ManagementApi`). They only
+management API's authentication and error shape (`app.caller_wallet`). They only
 read the ``requests`` table the gateway's check-and-charge writes (ledger.py), so
 nothing here can change what a key may spend. A record's shape is records.py's.
 
@@ -33,7 +33,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from lava_cli.emulator import paging
-from lava_cli.emulator.app import ApiError, ManagementApi
+from lava_cli.emulator.app import ApiError, caller_wallet
 from lava_cli.emulator.bodies import InvalidJson, parse_json
 from lava_cli.emulator.contract import DEFAULT_PAGE, MAX_METADATA_FILTERS
 from lava_cli.emulator.cycles import as_utc, iso_z, parse_iso, stored_time, utc_now
@@ -259,15 +259,14 @@ def _json(body: dict[str, Any]) -> Response:
 class ReadSide:
     """The read routes for the wallet of the Bearer secret.
 
-    Authentication and the error shape are the management API's (`ManagementApi`).
+    Authentication and the error shape are the management API's (`app.caller_wallet`).
     """
 
     def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
-        self.api = ManagementApi(store, clock)
         self.store, self.clock = store, clock
 
     async def requests(self, request: Request) -> Response:
-        wallet = self.api.wallet(request)
+        wallet = caller_wallet(self.store, request)
         params = request.query_params
         try:
             where = RequestFilter.from_query(params)
@@ -283,7 +282,7 @@ class ReadSide:
         return _json(page)
 
     async def request(self, request: Request) -> Response:
-        wallet = self.api.wallet(request)
+        wallet = caller_wallet(self.store, request)
         request_id = request.path_params["request_id"]
         record = get_request(self.store, wallet.wallet_id, request_id)
         if record is None:
@@ -291,7 +290,7 @@ class ReadSide:
         return _json(record)
 
     async def usage(self, request: Request) -> Response:
-        wallet = self.api.wallet(request)
+        wallet = caller_wallet(self.store, request)
         params = request.query_params
         try:
             where = RequestFilter.from_query(params)

@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from lava_cli.emulator import ids, paging
-from lava_cli.emulator.app import ApiError, ManagementApi, json_body, route
+from lava_cli.emulator.app import ApiError, caller_wallet, json_body, route
 from lava_cli.emulator.contract import CREATED, DEFAULT_PAGE, HINT_MASK
 from lava_cli.emulator.cycles import iso_z, parse_stored, stored_time, utc_now
 from lava_cli.emulator.schema import Wallet
@@ -140,11 +140,10 @@ class SecretKeysApi:
     """The three routes, bound to one store and clock."""
 
     def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
-        self.api = ManagementApi(store, clock)
         self.store, self.clock = store, clock
 
     async def list_keys(self, request: Request) -> Response:
-        wallet = self.api.wallet(request)
+        wallet = caller_wallet(self.store, request)
         params = request.query_params
         page = list_page(
             self.store,
@@ -161,13 +160,13 @@ class SecretKeysApi:
         )
 
     async def create_key(self, request: Request) -> Response:
-        wallet = self.api.wallet(request)
+        wallet = caller_wallet(self.store, request)
         name = parse_create(await json_body(request))
         key, raw = mint(self.store, wallet, name)
         return JSONResponse({**key.to_json(), "secret_key": raw}, 201)
 
     async def delete_key(self, request: Request) -> Response:
-        wallet = self.api.wallet(request)
+        wallet = caller_wallet(self.store, request)
         secret_key_id = request.path_params["secret_key_id"]
         try:
             deleted = delete(self.store, wallet.wallet_id, secret_key_id, self.clock())
