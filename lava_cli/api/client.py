@@ -8,14 +8,10 @@ size cap and bounded retries (never for create and rotate once they may have bee
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from lava_cli.api.session import DeadlinePassed, Session
-from lava_cli.api.transport import transport_reason
+from lava_cli.api.session import Session
 from lava_cli.api.types import (
     MalformedResponse,
     MissingKeyValueError,
@@ -42,11 +38,16 @@ class LavaClient(Session):
 
     # -- spend keys -------------------------------------------------------------
 
-    def list_spend_keys_page(self, cursor: str | None = None, limit: int = PAGE_LIMIT) -> Page:
+    def _page(self, path: str, cursor: str | None, limit: int, **filters: str | None) -> Page:
+        """One page of a list: `limit`, the filters given, then `cursor` when there is one."""
         params: dict[str, Any] = {"limit": limit}
+        params.update({name: value for name, value in filters.items() if value})
         if cursor:
             params["cursor"] = cursor
-        return Page.from_json(self._json("GET", "/spend_keys", params=params))
+        return Page.from_json(self._json("GET", path, params=params))
+
+    def list_spend_keys_page(self, cursor: str | None = None, limit: int = PAGE_LIMIT) -> Page:
+        return self._page("/spend_keys", cursor, limit)
 
     def iter_spend_keys(self, page_size: int = PAGE_LIMIT) -> Iterator[SpendKey]:
         """Every spend key, following next_cursor to the end (at most LAVA_MAX_PAGES)."""
@@ -102,10 +103,7 @@ class LavaClient(Session):
     # -- secret keys ------------------------------------------------------------
 
     def list_secret_keys_page(self, cursor: str | None = None, limit: int = PAGE_LIMIT) -> Page:
-        params: dict[str, Any] = {"limit": limit}
-        if cursor:
-            params["cursor"] = cursor
-        return Page.from_json(self._json("GET", "/secret_keys", params=params))
+        return self._page("/secret_keys", cursor, limit)
 
     def iter_secret_keys(self) -> Iterator[SecretKey]:
         """Every secret key of the wallet (all pages, at most LAVA_MAX_PAGES)."""
@@ -203,12 +201,7 @@ class LavaClient(Session):
     def list_requests_page(
         self, cursor: str | None = None, limit: int = PAGE_LIMIT, spend_key_id: str | None = None
     ) -> Page:
-        params: dict[str, Any] = {"limit": limit}
-        if spend_key_id:
-            params["spend_key_id"] = spend_key_id
-        if cursor:
-            params["cursor"] = cursor
-        return Page.from_json(self._json("GET", "/requests", params=params))
+        return self._page("/requests", cursor, limit, spend_key_id=spend_key_id)
 
     def iter_requests(self, since: datetime, *, spend_key_id: str | None = None) -> RequestWalk:
         """The wallet's requests from `since` on, newest first (see `RequestWalk`).
@@ -236,26 +229,6 @@ class LavaClient(Session):
         if not isinstance(body, dict):
             raise MalformedResponse("unexpected answer from the API: credentials not an object")
         return body
-
-    # -- diagnostics --------------------------------------------------------------
-
-    def server_date(self) -> str | None:
-        """The `Date` header of the public `GET /models`, or None when it has none.
-
-        For `lava doctor`'s clock check. Sent without the secret (the endpoint is
-        public), once (a retried answer would be timed against the wrong send), and
-        read whatever its status (an error page carries the server's clock too);
-        within the call's deadline and size cap like every other call.
-        """
-        self._note(f"> GET {self.base_url}/models (for its Date header)")
-        deadline = time.monotonic() + self._timeout
-        try:
-            response = self._attempt("GET", "/models", {}, deadline)
-        except (httpx.TransportError, httpx.DecodingError, DeadlinePassed) as exc:
-            late = isinstance(exc, (DeadlinePassed, httpx.TimeoutException))
-            reason = f"timed out after {self._timeout:g} s" if late else transport_reason(exc)
-            raise ApiUnavailableError(f"no answer from {self.base_url} ({reason})") from None
-        return response.headers.get("date") or None
 
 
 def _new_key(body: Any) -> NewKey:

@@ -247,6 +247,25 @@ class Session:
             raise DeadlinePassed
         return response
 
+    def server_date(self) -> str | None:
+        """The `Date` header of the public `GET /models`, or None when it has none.
+
+        For `lava doctor`'s clock check; here, beside `_send`, because it is the one
+        call that must not go through it. Sent without the secret (the endpoint is
+        public), once (a retried answer would be timed against the wrong send), and
+        read whatever its status (an error page carries the server's clock too);
+        within the call's deadline and size cap like every other call.
+        """
+        self._note(f"> GET {self.base_url}/models (for its Date header)")
+        deadline = time.monotonic() + self._timeout
+        try:
+            response = self._attempt("GET", "/models", {}, deadline)
+        except (httpx.TransportError, httpx.DecodingError, DeadlinePassed) as exc:
+            late = isinstance(exc, (DeadlinePassed, httpx.TimeoutException))
+            reason = f"timed out after {self._timeout:g} s" if late else transport_reason(exc)
+            raise ApiUnavailableError(f"no answer from {self.base_url} ({reason})") from None
+        return response.headers.get("date") or None
+
     def _json(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> Any:
         response = self._send(method, path, auth=auth, **kwargs)
         try:

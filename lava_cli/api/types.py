@@ -78,6 +78,14 @@ def str_field(obj: dict[str, Any], name: str, *, optional: bool = False) -> str 
     return value
 
 
+def bool_field(obj: dict[str, Any], name: str) -> bool:
+    """A JSON boolean (missing: false); 1 or "true" are not booleans."""
+    value = obj.get(name, False)
+    if not isinstance(value, bool):
+        raise MalformedResponse(f"unexpected answer from the API: {name!r} is not a boolean")
+    return value
+
+
 def int_field(obj: dict[str, Any], name: str, default: int = 0) -> int:
     value = obj.get(name, default)
     if value is None:
@@ -299,9 +307,7 @@ class Page(NamedTuple):
         data = obj.get("data")
         if not isinstance(data, list):
             raise MalformedResponse("unexpected answer from the API: 'data' is not a list")
-        has_more = obj.get("has_more", False)
-        if not isinstance(has_more, bool):
-            raise MalformedResponse("unexpected answer from the API: 'has_more' is not a boolean")
+        has_more = bool_field(obj, "has_more")
         cursor = str_field(obj, "next_cursor", optional=True)
         if has_more and not cursor:
             raise MalformedResponse("unexpected answer from the API: has_more without next_cursor")

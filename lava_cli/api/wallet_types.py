@@ -13,16 +13,17 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from lava_cli.api.types import MalformedResponse, as_object, int_field, minted, money_of, str_field
+from lava_cli.api.types import (
+    MalformedResponse,
+    as_object,
+    bool_field,
+    int_field,
+    minted,
+    money_of,
+    str_field,
+)
 
 FUND_STATUSES = ("completed", "requires_action")
-
-
-def _bool_field(obj: dict[str, Any], name: str) -> bool:
-    value = obj.get(name, False)
-    if not isinstance(value, bool):
-        raise MalformedResponse(f"unexpected answer from the API: {name!r} is not a boolean")
-    return value
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,8 @@ class PaymentMethod:
             last4=str_field(obj, "last4", optional=True) or "????",
             expiry_month=int_field(obj, "expiry_month"),
             expiry_year=int_field(obj, "expiry_year"),
-            is_default=_bool_field(obj, "is_default"),
-            has_error=_bool_field(obj, "has_error"),
+            is_default=bool_field(obj, "is_default"),
+            has_error=bool_field(obj, "has_error"),
             error_code=str_field(obj, "error_code", optional=True),
             error_message=str_field(obj, "error_message", optional=True),
             error_at=str_field(obj, "error_at", optional=True),
