@@ -103,6 +103,17 @@ class SuggestingGroup(TyperGroup):
     `revoke`), a `keys` command typed without `keys`, or the closest name. Typer
     suggests only from commands already built, which lazy groups leave out."""
 
+    def summaries(self) -> dict[str, str]:
+        """Each subcommand's one-line summary, without building the commands (lazy)."""
+        raise NotImplementedError
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        write_commands(self.summaries(), formatter)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        """Command names with their whole summary, then the options."""
+        return complete_commands(self.summaries(), incomplete) + option_items(self, ctx, incomplete)
+
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         try:
             return super().resolve_command(ctx, args)
@@ -157,14 +168,9 @@ class LazyGroup(SuggestingGroup):
             return f"keys {meant}"
         return super().suggest(ctx, word)
 
-    def format_commands(self, ctx: Any, formatter: Any) -> None:
-        summaries = {name: spec.summary for name, spec in COMMANDS.items()}
-        write_commands(summaries, formatter)
-
-    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
-        """Command names with their whole summary, without importing every command."""
-        summaries = {name: spec.summary for name, spec in COMMANDS.items()}
-        return complete_commands(summaries, incomplete) + option_items(self, ctx, incomplete)
+    def summaries(self) -> dict[str, str]:
+        """From the command table: no command is imported to list it."""
+        return {name: spec.summary for name, spec in COMMANDS.items()}
 
 
 class LazySubGroup(SuggestingGroup):
@@ -196,13 +202,9 @@ class LazySubGroup(SuggestingGroup):
         format_options(self, ctx, formatter)
         self.format_commands(ctx, formatter)
 
-    def format_commands(self, ctx: Any, formatter: Any) -> None:
-        write_commands({name: _summary(info) for name, info in self.infos.items()}, formatter)
-
-    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
-        """Command names with their whole summary, without building every command."""
-        summaries = {name: _summary(info) for name, info in self.infos.items()}
-        return complete_commands(summaries, incomplete) + option_items(self, ctx, incomplete)
+    def summaries(self) -> dict[str, str]:
+        """From the commands' docstrings: no command is built to list it."""
+        return {name: _summary(info) for name, info in self.infos.items()}
 
 
 def write_commands(summaries: dict[str, str], formatter: Any) -> None:
