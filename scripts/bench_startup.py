@@ -61,40 +61,30 @@ def core_venv() -> Path:
     return BENCH_VENV / "bin"
 
 
+def run_once(argv: list[str], env: dict[str, str]) -> float:
+    """Wall time in seconds of one run; a failing command ends the benchmark."""
+    started = time.perf_counter()
+    proc = subprocess.run(
+        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+    )
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{argv} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
+    return elapsed
+
+
 def timed(argv: list[str], env: dict[str, str], runs: int) -> float:
     """Median wall time in seconds of `runs` runs (after two warm-up runs)."""
-    samples = []
-    for i in range(runs + 2):
-        started = time.perf_counter()
-        proc = subprocess.run(
-            argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
-        )
-        elapsed = time.perf_counter() - started
-        if proc.returncode != 0:
-            raise SystemExit(f"{argv} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
-        if i >= 2:
-            samples.append(elapsed)
-    return statistics.median(samples)
+    samples = [run_once(argv, env) for _ in range(runs + 2)]
+    return statistics.median(samples[2:])
 
 
 def paired(
     a: list[str], b: list[str], env_a: dict[str, str], env_b: dict[str, str], runs: int
 ) -> float:
     """Median of a/b wall-time ratios over `runs` interleaved pairs (after one warm-up)."""
-    ratios = []
-    for i in range(runs + 1):
-        times = []
-        for argv, env in ((a, env_a), (b, env_b)):
-            started = time.perf_counter()
-            proc = subprocess.run(argv, env=env, capture_output=True, check=False)
-            times.append(time.perf_counter() - started)
-            if proc.returncode != 0:
-                raise SystemExit(
-                    f"{argv} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}"
-                )
-        if i:
-            ratios.append(times[0] / times[1])
-    return statistics.median(ratios)
+    ratios = [run_once(a, env_a) / run_once(b, env_b) for _ in range(runs + 1)]
+    return statistics.median(ratios[1:])
 
 
 def saved_key_config() -> dict[str, str]:
