@@ -194,19 +194,8 @@ class ManagementApi:
 
     async def list_keys(self, request: Request) -> Response:
         wallet = self.wallet(request)
-        params = request.query_params
-        page = self.store.list_keys(
-            wallet.wallet_id,
-            paging.decode_cursor(params.get("cursor")),
-            paging.page_limit(params.get("limit")),
-        )
-        return JSONResponse(
-            {
-                "data": [self.key_json(k) for k in page.data],
-                "has_more": page.has_more,
-                "next_cursor": page.next_cursor,
-            }
-        )
+        page = self.store.list_keys(wallet.wallet_id, *paging.from_query(request.query_params))
+        return JSONResponse(page.to_json(self.key_json))
 
     async def get_key(self, request: Request) -> Response:
         wallet_id, key_id = self.target(request)

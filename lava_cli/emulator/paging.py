@@ -14,9 +14,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from lava_cli.emulator.contract import DEFAULT_PAGE, MAX_PAGE
 from lava_cli.emulator.cycles import parse_stored
@@ -33,6 +33,20 @@ class Page(Generic[T]):
     data: list[T]
     has_more: bool
     next_cursor: str | None
+
+    def to_json(self, render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+        """The list answer every list endpoint gives: ``{data, has_more, next_cursor}``."""
+        return {
+            "data": [render(row) for row in self.data],
+            "has_more": self.has_more,
+            "next_cursor": self.next_cursor,
+        }
+
+
+def from_query(params: Mapping[str, str]) -> tuple[Position | None, int]:
+    """The ``cursor`` and ``limit`` query parameters (a bad cursor is reported first)."""
+    after = decode_cursor(params.get("cursor"))
+    return after, page_limit(params.get("limit"))
 
 
 def page_limit(text: str | None) -> int:

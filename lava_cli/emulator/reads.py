@@ -172,11 +172,7 @@ def list_requests(
             (wallet_id, *params, *after_params, limit + 1),
         ).fetchall()
     page = paging.cut(rows, limit, lambda row: (row["created_at"], row["request_id"]))
-    return {
-        "data": [request_json(row) for row in page.data],
-        "has_more": page.has_more,
-        "next_cursor": page.next_cursor,
-    }
+    return page.to_json(request_json)
 
 
 def get_request(store: Store, wallet_id: str, request_id: str) -> dict[str, Any] | None:
@@ -272,13 +268,8 @@ class ReadSide:
             where = RequestFilter.from_query(params)
         except BadQuery as exc:
             raise ApiError(400, "invalid_request", str(exc)) from None
-        page = list_requests(
-            self.store,
-            wallet.wallet_id,
-            after=paging.decode_cursor(params.get("cursor")),
-            limit=paging.page_limit(params.get("limit")),
-            where=where,
-        )
+        after, limit = paging.from_query(params)
+        page = list_requests(self.store, wallet.wallet_id, after=after, limit=limit, where=where)
         return _json(page)
 
     async def request(self, request: Request) -> Response:

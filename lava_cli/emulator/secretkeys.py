@@ -144,20 +144,8 @@ class SecretKeysApi:
 
     async def list_keys(self, request: Request) -> Response:
         wallet = caller_wallet(self.store, request)
-        params = request.query_params
-        page = list_page(
-            self.store,
-            wallet.wallet_id,
-            paging.decode_cursor(params.get("cursor")),
-            paging.page_limit(params.get("limit")),
-        )
-        return JSONResponse(
-            {
-                "data": [key.to_json() for key in page.data],
-                "has_more": page.has_more,
-                "next_cursor": page.next_cursor,
-            }
-        )
+        page = list_page(self.store, wallet.wallet_id, *paging.from_query(request.query_params))
+        return JSONResponse(page.to_json(lambda key: key.to_json()))
 
     async def create_key(self, request: Request) -> Response:
         wallet = caller_wallet(self.store, request)
